@@ -1,0 +1,25 @@
+# The two set-up commands: `make run` and `make test`. Both install what is missing first.
+SWIFT ?= swift
+
+.PHONY: deps run test lint interop bench
+
+deps:
+	@./scripts/install-deps.sh
+
+run: deps
+	$(SWIFT) build -c release --product charter
+	.build/release/charter --help
+
+test: deps lint
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+	./scripts/interop.sh
+
+lint:
+	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests
+
+interop: deps
+	./scripts/interop.sh
+
+bench: deps
+	$(SWIFT) run -c release charter-bench ucan

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what Charter needs on a fresh Debian machine, and nothing when it is all there.
+set -euo pipefail
+
+packages=()
+pkg-config --exists libsodium 2>/dev/null || packages+=(libsodium-dev)
+pkg-config --exists sqlite3 2>/dev/null || packages+=(libsqlite3-dev)
+command -v python3 >/dev/null || packages+=(python3)
+python3 -c 'import venv, ensurepip' 2>/dev/null || packages+=(python3-venv)
+
+if ((${#packages[@]})); then
+    echo "installing: ${packages[*]}"
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq
+    $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+fi
