@@ -1,0 +1,65 @@
+public import Foundation
+public import UCAN
+
+/// The hash chain that makes the audit trail tamper-evident, one chain per organization.
+public enum AuditChain {
+    /// The `previousHash` of a chain's first record.
+    public static let genesis = [UInt8](repeating: 0, count: 32)
+
+    /// The hash of a record: SHA-256 over the previous hash and the record's canonical JSON.
+    public static func hash(seq: Int64, event: AuditEvent, previous: [UInt8]) -> [UInt8] {
+        SHA256.hash(previous + canonicalJSON(seq: seq, event: event))
+    }
+
+    /// The record as canonical JSON (sorted keys, times in milliseconds); the export carries the same fields.
+    public static func canonicalJSON(seq: Int64, event: AuditEvent) -> [UInt8] {
+        json(seq: seq, event: event).serialized()
+    }
+
+    /// The record as a JSON object.
+    public static func json(seq: Int64, event: AuditEvent) -> JSONValue {
+        func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+        return .object([
+            "seq": .integer(seq),
+            "time_ms": .integer(milliseconds(event.time)),
+            "org_id": text(event.orgID),
+            "environment": text(event.environment?.rawValue),
+            "key_id": text(event.keyID),
+            "action": .string(event.action),
+            "target": text(event.target),
+            "outcome": .string(event.outcome.rawValue),
+            "reason": text(event.reason),
+            "ip": text(event.ip),
+            "request_id": text(event.requestID),
+            "details": .object(event.details),
+        ])
+    }
+
+    /// Where a chain first fails to verify.
+    public struct Break: Sendable, Hashable, CustomStringConvertible {
+        public let seq: Int64
+        public let reason: String
+        public var description: String { "record \(seq): \(reason)" }
+    }
+
+    /// Checks records of one chain, in order, continuing from `previous`.
+    /// - Returns: the first break, or nil with the last hash to continue from.
+    public static func verify(_ records: [AuditRecord], after previous: [UInt8]) -> (Break?, [UInt8]) {
+        var previous = previous
+        for record in records {
+            guard record.previousHash == previous else {
+                return (Break(seq: record.seq, reason: "does not link to the record before it"), previous)
+            }
+            guard hash(seq: record.seq, event: record.event, previous: previous) == record.hash else {
+                return (Break(seq: record.seq, reason: "its contents do not match its hash"), previous)
+            }
+            previous = record.hash
+        }
+        return (nil, previous)
+    }
+
+    /// Milliseconds since the epoch: the precision times are stored and hashed at.
+    public static func milliseconds(_ date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+    }
+}

@@ -1,0 +1,132 @@
+public import Foundation
+import Synchronization
+import UCAN
+
+/// Turns an `Authorization` header into an ``Identity``, in the order DESIGN.md sets: shape and
+/// checksum before any lookup, then the IP allowlist before anything else about the key, then
+/// revocation and expiry, allowed endpoints, and the rate limit.
+///
+/// Keys are cached by hash. Every change to a key goes through ``invalidate(_:)``, so a revocation
+/// or edit takes effect on the very next request; expiry is judged at each call.
+public final class Authenticator: Sendable {
+    private struct Entry {
+        let key: APIKey
+        let organization: Organization
+    }
+
+    private let store: any Store
+    private let clock: CharterClock
+    private let usage: UsageTracker
+    private let rateLimiter: RateLimiter
+    /// Cached keys by hash, and an epoch bumped on every invalidation so a lookup that raced with a
+    /// change never caches what it read before the change.
+    private let cache = Mutex<(entries: [[UInt8]: Entry], epoch: UInt64)>(([:], 0))
+    private let cacheLimit: Int
+
+    /// Creates an authenticator.
+    /// - Parameter cacheLimit: how many keys to keep; the cache is cleared when it fills.
+    public init(
+        store: any Store, clock: CharterClock, usage: UsageTracker, rateLimiter: RateLimiter, cacheLimit: Int = 100_000
+    ) {
+        self.store = store
+        self.clock = clock
+        self.usage = usage
+        self.rateLimiter = rateLimiter
+        self.cacheLimit = cacheLimit
+    }
+
+    /// Authenticates a request.
+    /// - Parameters:
+    ///   - authorization: the `Authorization` header, `Bearer chr_…`.
+    ///   - ip: the client address (after trusted-proxy handling).
+    ///   - path: the request path, for the key's allowed endpoints.
+    /// - Throws: ``AuthenticationFailure`` carrying the 401/403/429 error and the key when known.
+    public func authenticate(authorization: String?, ip: IPAddress?, path: String) async throws(AuthenticationFailure)
+        -> Identity
+    {
+        guard let authorization, !authorization.isEmpty else {
+            throw AuthenticationFailure(CharterError(.apiKeyMissing, "send the API key as Authorization: Bearer <key>"))
+        }
+        guard authorization.count > 7, authorization.prefix(7).lowercased() == "bearer " else {
+            throw AuthenticationFailure(CharterError(.apiKeyMissing, "send the API key as Authorization: Bearer <key>"))
+        }
+        let presented = authorization.dropFirst(7)
+        do {
+            _ = try APIKeySecret.environment(of: presented)
+        } catch {
+            throw AuthenticationFailure(error)
+        }
+        let entry = try await lookup(hash: APIKeySecret.hash(of: presented))
+        let key = entry.key
+        if !key.ipAllowlist.isEmpty {
+            guard let ip, key.ipAllowlist.contains(where: { $0.contains(ip) }) else {
+                throw AuthenticationFailure(
+                    CharterError(.ipNotAllowed, "this key may not be used from this address"), key: key)
+            }
+        }
+        let now = clock.now()
+        switch key.status(at: now) {
+        case .active: break
+        case .revoked:
+            throw AuthenticationFailure(CharterError(.apiKeyRevoked, "the API key has been revoked"), key: key)
+        case .expired: throw AuthenticationFailure(CharterError(.apiKeyExpired, "the API key has expired"), key: key)
+        }
+        guard key.allows(endpoint: path) else {
+            throw AuthenticationFailure(
+                CharterError(.permissionDenied, "this key may not call this endpoint (allowed_endpoints)"), key: key)
+        }
+        if let limit = key.rateLimitPerMinute,
+            let wait = rateLimiter.take(keyID: key.id, limitPerMinute: limit, at: now)
+        {
+            throw AuthenticationFailure(
+                CharterError(.rateLimited, "this key is over its rate limit of \(limit) per minute", retryAfter: wait),
+                key: key)
+        }
+        usage.record(keyID: key.id, at: now)
+        return Identity(key: key, organization: entry.organization)
+    }
+
+    /// Forgets a cached key after it changed; the next request reads it from the store.
+    public func invalidate(_ key: APIKey) {
+        cache.withLock { cache in
+            cache.entries.removeValue(forKey: key.secretHash)
+            cache.epoch &+= 1
+        }
+    }
+
+    /// Forgets cached keys by id, e.g. after their usage counters were written, so what callers see
+    /// of themselves (`/v1/me`) includes the stored counts.
+    public func invalidate(keyIDs: Set<String>) {
+        guard !keyIDs.isEmpty else { return }
+        cache.withLock { cache in
+            cache.entries = cache.entries.filter { !keyIDs.contains($0.value.key.id) }
+            cache.epoch &+= 1
+        }
+    }
+
+    private func lookup(hash: [UInt8]) async throws(AuthenticationFailure) -> Entry {
+        let (cached, epoch) = cache.withLock { ($0.entries[hash], $0.epoch) }
+        if let cached { return cached }
+        let invalid = AuthenticationFailure(CharterError(.apiKeyInvalid, "the API key is not valid"))
+        let found: Entry
+        do {
+            guard let key = try await store.key(secretHash: hash),
+                // The store matched on the hash; compare again in constant time so no code path
+                // ever decides on a secret with an early-exit comparison.
+                SecureBytes.constantTimeEquals(key.secretHash, hash),
+                let organization = try await store.organization(id: key.orgID)
+            else { throw invalid }
+            found = Entry(key: key, organization: organization)
+        } catch let failure as AuthenticationFailure {
+            throw failure
+        } catch {
+            throw AuthenticationFailure(CharterError(.unavailable, "the key store is unavailable"))
+        }
+        cache.withLock { cache in
+            guard cache.epoch == epoch else { return }
+            if cache.entries.count >= cacheLimit { cache.entries.removeAll(keepingCapacity: true) }
+            cache.entries[hash] = found
+        }
+        return found
+    }
+}

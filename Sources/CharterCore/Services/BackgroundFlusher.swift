@@ -1,0 +1,41 @@
+public import Logging
+public import ServiceLifecycle
+
+/// Writes batched usage counts and queued audit events on a timer, and a last time at shutdown.
+public struct BackgroundFlusher: Service {
+    private let controlPlane: ControlPlane
+    private let interval: Duration
+    private let logger: Logger
+
+    public init(controlPlane: ControlPlane, interval: Duration = .seconds(1), logger: Logger) {
+        self.controlPlane = controlPlane
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        // Graceful shutdown cancels the sleep; the flush after the loop then stores what is left.
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: interval)
+                await flushOnce()
+            }
+        }
+        await flushOnce()
+    }
+
+    /// Flushes both queues once, logging (not throwing) failures so the next tick retries.
+    public func flushOnce() async {
+        do {
+            let written = try await controlPlane.usage.flush(to: controlPlane.store)
+            controlPlane.authenticator.invalidate(keyIDs: written)
+        } catch {
+            logger.warning("usage flush failed; will retry", metadata: ["error": "\(type(of: error))"])
+        }
+        do {
+            try await controlPlane.auditWriter.flush(to: controlPlane.store)
+        } catch {
+            logger.warning("audit flush failed; will retry", metadata: ["error": "\(type(of: error))"])
+        }
+    }
+}

@@ -1,0 +1,45 @@
+public import Foundation
+public import UCAN
+
+/// The authenticated caller of a request: its key and organization.
+public struct Identity: Sendable, Hashable {
+    public let key: APIKey
+    public let organization: Organization
+
+    public init(key: APIKey, organization: Organization) {
+        self.key = key
+        self.organization = organization
+    }
+
+    /// Whether the key holds `permission`.
+    public func has(_ permission: Permission) -> Bool { key.permissions.contains(permission) }
+
+    /// Throws `permission_denied` naming the permission unless the key holds it.
+    public func require(_ permission: Permission) throws(CharterError) {
+        guard has(permission) else { throw .denied(permission) }
+    }
+}
+
+/// Where a request came from, for audit records.
+public struct CallContext: Sendable, Hashable {
+    public let ip: IPAddress?
+    public let requestID: String
+
+    public init(ip: IPAddress?, requestID: String) {
+        self.ip = ip
+        self.requestID = requestID
+    }
+}
+
+extension AuditEvent {
+    /// An event by `caller`, stamped with the request's IP and id.
+    public init(
+        _ action: String, by caller: Identity, at time: Date, context: CallContext, target: String? = nil,
+        environment: Environment? = nil, outcome: Outcome = .success, reason: String? = nil, details: JSONObject = [:]
+    ) {
+        self.init(
+            time: time, orgID: caller.organization.id, environment: environment ?? caller.key.environment,
+            keyID: caller.key.id, action: action, target: target, outcome: outcome, reason: reason,
+            ip: context.ip?.description, requestID: context.requestID, details: details)
+    }
+}

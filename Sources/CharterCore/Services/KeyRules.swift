@@ -1,0 +1,94 @@
+public import Foundation
+
+/// The checks on key settings shared by creation and editing, each failing with the field at fault.
+enum KeyRules {
+    static let maxLabelLength = 100
+    static let maxListLength = 100
+
+    static func label(_ text: String) throws(CharterError) -> String { try name(text, field: "label") }
+
+    /// A display name: trimmed, 1–100 Unicode scalars, no control characters.
+    static func name(_ text: String, field: String) throws(CharterError) -> String {
+        let name = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty else { throw .invalid(field, "must not be empty") }
+        guard name.unicodeScalars.count <= maxLabelLength,
+            !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else {
+            throw .invalid(field, "must be at most \(maxLabelLength) printable characters")
+        }
+        return name
+    }
+
+    /// A role or a permission list (not both, not neither) as a permission set.
+    static func permissions(role: String?, permissions: [String]?) throws(CharterError) -> (Role?, Set<Permission>) {
+        switch (role, permissions) {
+        case (nil, nil):
+            throw .invalid("permissions", "select a role or at least one permission")
+        case (nil, let names?) where names.isEmpty:
+            throw .invalid("permissions", "select a role or at least one permission")
+        case (_?, _?):
+            throw .invalid("role", "give a role or a permission list, not both")
+        case (let name?, nil):
+            guard let role = Role(rawValue: name) else {
+                throw .invalid("role", "unknown role; one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return (role, role.permissions)
+        case (nil, let names?):
+            var set = Set<Permission>()
+            for name in names {
+                guard let permission = Permission(rawValue: name) else {
+                    throw .invalid("permissions", "unknown permission \(name.prefix(40))")
+                }
+                set.insert(permission)
+            }
+            return (Role.matching(set), set)
+        }
+    }
+
+    static func ipAllowlist(_ texts: [String]) throws(CharterError) -> [CIDR] {
+        guard texts.count <= maxListLength else { throw .invalid("ip_allowlist", "at most \(maxListLength) entries") }
+        var networks: [CIDR] = []
+        for text in texts { networks.append(try CIDR(text)) }
+        return networks
+    }
+
+    static func endpoints(_ paths: [String]) throws(CharterError) -> [String] {
+        guard paths.count <= maxListLength else {
+            throw .invalid("allowed_endpoints", "at most \(maxListLength) entries")
+        }
+        for path in paths {
+            guard path.hasPrefix("/"), path.count <= 200, !path.dropLast().contains("*"),
+                path.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
+            else {
+                throw .invalid(
+                    "allowed_endpoints", "each entry is a path such as /v1/authorize, optionally ending in *")
+            }
+        }
+        return paths
+    }
+
+    static func rateLimit(_ value: Int) throws(CharterError) -> Int {
+        guard (1...1_000_000).contains(value) else { throw .invalid("rate_limit_per_minute", "must be 1...1000000") }
+        return value
+    }
+
+    /// Whether every network in `narrower` lies inside some network of `wider` (an empty `wider` allows all).
+    static func networks(_ narrower: [CIDR], within wider: [CIDR]) -> Bool {
+        if wider.isEmpty { return true }
+        return !narrower.isEmpty
+            && narrower.allSatisfy { inner in
+                wider.contains { outer in outer.prefixLength <= inner.prefixLength && outer.contains(inner.network) }
+            }
+    }
+
+    /// Whether every endpoint pattern in `narrower` is matched by some pattern of `wider` (empty allows all).
+    static func endpoints(_ narrower: [String], within wider: [String]) -> Bool {
+        if wider.isEmpty { return true }
+        return !narrower.isEmpty
+            && narrower.allSatisfy { inner in
+                wider.contains { outer in
+                    outer == inner || (outer.hasSuffix("*") && inner.hasPrefix(outer.dropLast()))
+                }
+            }
+    }
+}

@@ -1,0 +1,64 @@
+public import Foundation
+import Synchronization
+
+/// Counts key usage in memory so authentication never writes; a ``UsageFlusher`` stores it in batches.
+public final class UsageTracker: Sendable {
+    private let pending = Mutex<[String: KeyUsage]>([:])
+
+    public init() {}
+
+    /// Counts one call by `keyID` at `time`.
+    public func record(keyID: String, at time: Date) {
+        pending.withLock { usage in
+            if var entry = usage[keyID] {
+                entry.count += 1
+                entry.lastUsedAt = max(entry.lastUsedAt, time)
+                usage[keyID] = entry
+            } else {
+                usage[keyID] = KeyUsage(count: 1, lastUsedAt: time)
+            }
+        }
+    }
+
+    /// Usage counted but not yet stored for `keyID`.
+    public func unflushed(keyID: String) -> KeyUsage? {
+        pending.withLock { $0[keyID] }
+    }
+
+    /// `key` with its unflushed usage added, so reads are exact between flushes.
+    public func current(_ key: APIKey) -> APIKey {
+        guard let extra = unflushed(keyID: key.id) else { return key }
+        var key = key
+        key.usageCount += extra.count
+        key.lastUsedAt = max(key.lastUsedAt ?? extra.lastUsedAt, extra.lastUsedAt)
+        return key
+    }
+
+    /// Stores everything pending in one batch; on failure the counts are kept for the next try.
+    /// - Returns: the ids of the keys whose counters were written.
+    @discardableResult
+    public func flush(to store: any Store) async throws -> Set<String> {
+        let batch = pending.withLock { usage in
+            defer { usage = [:] }
+            return usage
+        }
+        guard !batch.isEmpty else { return [] }
+        do {
+            try await store.recordUsage(batch)
+            return Set(batch.keys)
+        } catch {
+            pending.withLock { usage in
+                for (keyID, entry) in batch {
+                    if var current = usage[keyID] {
+                        current.count += entry.count
+                        current.lastUsedAt = max(current.lastUsedAt, entry.lastUsedAt)
+                        usage[keyID] = current
+                    } else {
+                        usage[keyID] = entry
+                    }
+                }
+            }
+            throw error
+        }
+    }
+}

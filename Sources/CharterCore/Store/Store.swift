@@ -1,0 +1,110 @@
+public import Foundation
+
+/// Everything Charter persists, behind one contract that SQLite and PostgreSQL both fulfil.
+///
+/// Every method that changes state takes the audit event describing it and commits both in one
+/// transaction: a change is never visible without its record. Stores compute audit hashes with
+/// ``AuditChain`` while holding the chain's write lock, so each organization has one unbroken chain.
+public protocol Store: Sendable {
+    /// Creates or upgrades the schema with named, forward-only migrations.
+    func migrate() async throws
+
+    /// The number of organizations; zero means `charter init` has not run.
+    func organizationCount() async throws -> Int
+
+    /// Creates an organization with its first app and owner key.
+    /// - Parameter onlyIfEmpty: when true, does nothing and returns false if any organization exists.
+    /// - Returns: whether it was created.
+    func createOrganization(
+        _ organization: Organization, app: App, ownerKey: APIKey, audit: [AuditEvent], onlyIfEmpty: Bool
+    ) async throws -> Bool
+
+    /// The organization with this id.
+    func organization(id: String) async throws -> Organization?
+
+    /// Stores a new app.
+    /// - Throws: ``CharterError`` `conflict` when the organization already has an app of that name in that environment.
+    func createApp(_ app: App, audit: AuditEvent) async throws
+
+    /// The app with this id, if it belongs to `orgID`.
+    func app(id: String, orgID: String) async throws -> App?
+
+    /// The organization's apps, oldest first.
+    func apps(orgID: String) async throws -> [App]
+
+    /// Stores a new key.
+    /// - Throws: ``CharterError`` `conflict` when its app already has a key with that label.
+    func createKey(_ key: APIKey, audit: AuditEvent) async throws
+
+    /// The key with this id, if it belongs to `orgID`.
+    func key(id: String, orgID: String) async throws -> APIKey?
+
+    /// The key whose plaintext hashes to `secretHash`, whatever its status.
+    func key(secretHash: [UInt8]) async throws -> APIKey?
+
+    /// The organization's keys matching `filter`, oldest first.
+    func keys(orgID: String, filter: KeyFilter) async throws -> [APIKey]
+
+    /// Replaces a key's mutable fields, if nobody changed it since `expectedVersion`.
+    ///
+    /// `key.version` must be `expectedVersion + 1`. Usage counters are not touched here.
+    /// - Returns: false when the stored version differs (a concurrent change won).
+    /// - Throws: ``CharterError`` `conflict` when the new label is taken in the app.
+    func updateKey(_ key: APIKey, expectedVersion: Int, audit: AuditEvent) async throws -> Bool
+
+    /// Adds batched usage to keys' counters and moves their last-used times forward.
+    func recordUsage(_ usage: [String: KeyUsage]) async throws
+
+    /// Appends events that change no other state, such as denied requests.
+    func appendAudit(_ events: [AuditEvent]) async throws
+
+    /// One organization's records matching `query`, newest first.
+    func auditRecords(orgID: String, query: AuditQuery) async throws -> [AuditRecord]
+
+    /// The organization ids that have an audit chain; nil stands for unattributed events.
+    func auditChains() async throws -> [String?]
+
+    /// A chain's records in order, after `seq`, at most `limit` of them.
+    func auditChain(orgID: String?, after seq: Int64, limit: Int) async throws -> [AuditRecord]
+}
+
+/// Which keys to list.
+public struct KeyFilter: Sendable, Hashable {
+    public var appID: String?
+    public var status: APIKey.Status?
+    /// Only keys that expire within this interval from `now` (and have not yet).
+    public var expiringWithin: TimeInterval?
+    /// The time `status` and `expiringWithin` are judged at.
+    public var now: Date
+
+    public init(appID: String? = nil, status: APIKey.Status? = nil, expiringWithin: TimeInterval? = nil, now: Date) {
+        self.appID = appID
+        self.status = status
+        self.expiringWithin = expiringWithin
+        self.now = now
+    }
+
+    /// Whether `key` passes the filter; stores may pre-filter in SQL but must agree with this.
+    public func matches(_ key: APIKey) -> Bool {
+        if let appID, key.appID != appID { return false }
+        let status = key.status(at: now)
+        if let wanted = self.status, status != wanted { return false }
+        if let expiringWithin {
+            guard status == .active, let expiresAt = key.expiresAt,
+                expiresAt <= now.addingTimeInterval(expiringWithin)
+            else { return false }
+        }
+        return true
+    }
+}
+
+/// Calls counted in memory since the last flush.
+public struct KeyUsage: Sendable, Hashable {
+    public var count: Int64
+    public var lastUsedAt: Date
+
+    public init(count: Int64, lastUsedAt: Date) {
+        self.count = count
+        self.lastUsedAt = lastUsedAt
+    }
+}
