@@ -1,14 +1,15 @@
 # The two set-up commands: `make run` and `make test`. Both install what is missing first.
 SWIFT ?= swift
+DATABASE ?= ./charter.db
 
-.PHONY: deps run test lint interop bench
+.PHONY: deps run test lint interop bench bench-http
 
 deps:
 	@./scripts/install-deps.sh
 
 run: deps
 	$(SWIFT) build -c release --product charter
-	.build/release/charter --help
+	.build/release/charter serve --database $(DATABASE)
 
 test: deps lint
 	$(SWIFT) build --build-tests
@@ -23,3 +24,7 @@ interop: deps
 
 bench: deps
 	$(SWIFT) run -c release charter-bench ucan
+
+bench-http: deps
+	@command -v wrk >/dev/null || ./scripts/install-deps.sh wrk
+	$(SWIFT) run -c release charter-bench http

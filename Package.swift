@@ -8,13 +8,21 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "charter",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "UCAN", targets: ["UCAN"]),
+        .library(name: "CharterCore", targets: ["CharterCore"]),
         .executable(name: "charter", targets: ["charter"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -27,22 +35,82 @@ let package = Package(
             dependencies: ["CSodium"],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "CharterCore",
+            dependencies: [
+                "UCAN",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CharterSQLite",
+            dependencies: [
+                "CharterCore",
+                "UCAN",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CharterServer",
+            dependencies: [
+                "CharterCore",
+                "UCAN",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "charter",
             dependencies: [
                 "UCAN",
+                "CharterCore",
+                "CharterSQLite",
+                "CharterServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "charter-bench",
-            dependencies: ["UCAN", "CSodium"],
+            dependencies: [
+                "UCAN", "CSodium", "CharterCore", "CharterSQLite", "CharterServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "UCANTests",
             dependencies: ["UCAN"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CharterCoreTests",
+            dependencies: ["CharterCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CharterStoreTests",
+            dependencies: ["CharterCore", "CharterSQLite"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CharterServerTests",
+            dependencies: [
+                "CharterCore", "CharterSQLite", "CharterServer", "UCAN",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -7,6 +7,10 @@ pkg-config --exists libsodium 2>/dev/null || packages+=(libsodium-dev)
 pkg-config --exists sqlite3 2>/dev/null || packages+=(libsqlite3-dev)
 command -v python3 >/dev/null || packages+=(python3)
 python3 -c 'import venv, ensurepip' 2>/dev/null || packages+=(python3-venv)
+# Extra tools by name, for the targets that need them (e.g. `install-deps.sh wrk` for benchmarks).
+for tool in "$@"; do
+    command -v "$tool" >/dev/null || packages+=("$tool")
+done
 
 if ((${#packages[@]})); then
     echo "installing: ${packages[*]}"

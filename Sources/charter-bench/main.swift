@@ -1,15 +1,17 @@
-import UCAN
-
 #if canImport(Glibc)
     import Glibc
 #endif
 
-// charter-bench: throughput figures, each beside the raw operation it wraps, measured in the same run.
+// charter-bench: throughput figures, each beside the baseline it is judged against, measured in the same run.
 
-let arguments = CommandLine.arguments.dropFirst()
-guard arguments.first == "ucan" else {
-    print("usage: charter-bench ucan [--seconds S]")
+let arguments = Array(CommandLine.arguments.dropFirst())
+let seconds = arguments.firstIndex(of: "--seconds").flatMap { arguments[safe: $0 + 1] }.flatMap(Double.init)
+switch arguments.first {
+case "ucan":
+    UCANBenchmark(roundSeconds: seconds ?? 0.5).run()
+case "http":
+    try await HTTPBenchmark(seconds: Int(seconds ?? 10)).run()
+default:
+    print("usage: charter-bench ucan|http [--seconds S]")
     exit(2)
 }
-let seconds = arguments.firstIndex(of: "--seconds").flatMap { arguments[safe: $0 + 1] }.flatMap(Double.init) ?? 0.5
-UCANBenchmark(roundSeconds: seconds).run()

@@ -1,0 +1,40 @@
+public import CharterCore
+public import Hummingbird
+public import Logging
+public import ServiceLifecycle
+
+/// Builds Charter's HTTP application: middleware, the API under `/v1`, and health endpoints.
+public enum CharterHTTPServer {
+    /// The router alone, for tests and benchmarks that drive it directly.
+    public static func router(
+        controlPlane: ControlPlane, configuration: ServerConfiguration, metrics: (@Sendable () -> String)? = nil
+    ) -> Router<CharterRequestContext> {
+        let router = Router(context: CharterRequestContext.self)
+        router.add(middleware: RequestIDMiddleware(trustedProxies: configuration.trustedProxies))
+        router.add(middleware: ErrorMiddleware())
+        router.add(middleware: MetricsMiddleware())
+        HealthRoutes.register(on: router, store: controlPlane.store, metrics: metrics)
+        let api = router.group("v1").add(middleware: AuthenticationMiddleware(controlPlane: controlPlane))
+        let routes = RouteRegistrar(group: api, controlPlane: controlPlane)
+        AppRoutes.register(on: routes)
+        KeyRoutes.register(on: routes)
+        MeRoutes.register(on: routes)
+        AuditRoutes.register(on: routes)
+        return router
+    }
+
+    /// The application, with the background flusher as a service that stops after the server.
+    public static func application(
+        controlPlane: ControlPlane, configuration: ServerConfiguration, metrics: (@Sendable () -> String)? = nil,
+        logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let flusher = BackgroundFlusher(controlPlane: controlPlane, logger: logger)
+        return Application(
+            router: router(controlPlane: controlPlane, configuration: configuration, metrics: metrics),
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "charter"),
+            services: [flusher],
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+            logger: logger)
+    }
+}

@@ -1,0 +1,43 @@
+import CharterCore
+import Hummingbird
+import NIOCore
+import UCAN
+
+/// Responses with JSON bodies written by the canonical serializer (no Codable on the hot path).
+enum JSONResponse {
+    static func make(_ value: JSONValue, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        var headers = headers
+        headers[.contentType] = "application/json"
+        let bytes = value.serialized()
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// The error shape of DESIGN.md: `{"error": {"code", "message", "request_id"}}`, plus `field` for 422s.
+    static func error(_ error: CharterError, requestID: String) -> Response {
+        var body: JSONObject = [
+            "code": .string(error.code.rawValue),
+            "message": .string(error.message),
+            "request_id": .string(requestID),
+        ]
+        if let field = error.field { body["field"] = .string(field) }
+        var headers: HTTPFields = [:]
+        if let retryAfter = error.retryAfter { headers[.retryAfter] = String(retryAfter) }
+        return make(["error": .object(body)], status: status(for: error.code), headers: headers)
+    }
+
+    /// The one place codes become HTTP statuses.
+    static func status(for code: CharterError.Code) -> HTTPResponse.Status {
+        switch code {
+        case .apiKeyMissing, .apiKeyMalformed, .apiKeyInvalid, .apiKeyRevoked, .apiKeyExpired, .ipNotAllowed:
+            .unauthorized
+        case .permissionDenied: .forbidden
+        case .notFound: .notFound
+        case .conflict: .conflict
+        case .validationFailed: .unprocessableContent
+        case .rateLimited: .tooManyRequests
+        case .payloadTooLarge: .contentTooLarge
+        case .unavailable: .serviceUnavailable
+        default: .internalServerError
+        }
+    }
+}

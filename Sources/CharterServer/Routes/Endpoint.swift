@@ -1,0 +1,34 @@
+public import CharterCore
+public import HTTPTypes
+
+/// One API route and the permission it demands: the table the role × endpoint matrix is checked against.
+public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
+    public let method: HTTPRequest.Method
+    /// The path with `:id` placeholders.
+    public let path: String
+    /// What the caller's key must hold; nil means any authenticated key.
+    public let permission: Permission?
+
+    public var description: String { "\(method) \(path)" }
+}
+
+extension Endpoint {
+    public static let createApp = Endpoint(method: .post, path: "/v1/apps", permission: .appsWrite)
+    public static let listApps = Endpoint(method: .get, path: "/v1/apps", permission: .appsRead)
+    public static let getApp = Endpoint(method: .get, path: "/v1/apps/:id", permission: .appsRead)
+    public static let createKey = Endpoint(method: .post, path: "/v1/keys", permission: .keysWrite)
+    public static let listKeys = Endpoint(method: .get, path: "/v1/keys", permission: .keysRead)
+    public static let getKey = Endpoint(method: .get, path: "/v1/keys/:id", permission: .keysRead)
+    public static let updateKey = Endpoint(method: .patch, path: "/v1/keys/:id", permission: .keysWrite)
+    public static let revokeKey = Endpoint(method: .post, path: "/v1/keys/:id/revoke", permission: .keysWrite)
+    public static let duplicateKey = Endpoint(method: .post, path: "/v1/keys/:id/duplicate", permission: .keysWrite)
+    public static let me = Endpoint(method: .get, path: "/v1/me", permission: nil)
+    public static let audit = Endpoint(method: .get, path: "/v1/audit", permission: .auditRead)
+    public static let auditExport = Endpoint(method: .get, path: "/v1/audit/export", permission: .auditRead)
+
+    /// Every authenticated route.
+    public static let all: [Endpoint] = [
+        createApp, listApps, getApp, createKey, listKeys, getKey, updateKey, revokeKey, duplicateKey, me, audit,
+        auditExport,
+    ]
+}

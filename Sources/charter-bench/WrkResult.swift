@@ -1,0 +1,48 @@
+import Foundation
+
+/// The figures of one wrk run: throughput, latency percentiles, and responses that were not 2xx.
+struct WrkResult: CustomStringConvertible {
+    let requestsPerSecond: Double
+    let p50Milliseconds: Double
+    let p99Milliseconds: Double
+    let non2xx: Int
+
+    init(parsing output: String) throws {
+        func value(after label: String) -> String? {
+            output.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(label) }
+                .flatMap {
+                    $0.split(separator: " ", omittingEmptySubsequences: true).dropFirst(
+                        label.split(separator: " ").count
+                    ).first
+                }
+                .map(String.init)
+        }
+        guard let rps = value(after: "Requests/sec:").flatMap(Double.init),
+            let p50 = value(after: "50%").flatMap(Self.milliseconds),
+            let p99 = value(after: "99%").flatMap(Self.milliseconds)
+        else { throw WrkError(output: output) }
+        requestsPerSecond = rps
+        p50Milliseconds = p50
+        p99Milliseconds = p99
+        non2xx = value(after: "Non-2xx or 3xx responses:").flatMap(Int.init) ?? 0
+    }
+
+    /// wrk prints `812.00us`, `1.23ms` or `2.01s`.
+    private static func milliseconds(_ text: String) -> Double? {
+        for (suffix, scale) in [("us", 0.001), ("ms", 1.0), ("s", 1000.0)] where text.hasSuffix(suffix) {
+            return Double(text.dropLast(suffix.count)).map { $0 * scale }
+        }
+        return nil
+    }
+
+    var description: String {
+        String(
+            format: "%9.0f req/s   p50 %6.2f ms   p99 %6.2f ms   non-2xx %d", requestsPerSecond, p50Milliseconds,
+            p99Milliseconds, non2xx)
+    }
+}
+
+struct WrkError: Error, CustomStringConvertible {
+    let output: String
+    var description: String { "could not read wrk's output:\n\(output)" }
+}

@@ -1,0 +1,29 @@
+import ArgumentParser
+import CharterCore
+import Foundation
+
+/// `charter audit …`: offline checks of the audit trail.
+struct Audit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Check the audit trail.", subcommands: [Verify.self])
+
+    /// `charter audit verify`: walk every hash chain and report the first broken record.
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Verify every organization's audit hash chain; exit 1 naming the first broken record.")
+
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            let store = try database.openStore()
+            let (checked, breaks) = try await AuditService(store: store).verifyAll()
+            guard breaks.isEmpty else {
+                for (orgID, broken) in breaks {
+                    FileHandle.standardError.write(
+                        Data("audit chain of \(orgID ?? "unattributed events") is broken at \(broken)\n".utf8))
+                }
+                throw ExitCode.failure
+            }
+            print("audit chain intact: \(checked) records verified")
+        }
+    }
+}

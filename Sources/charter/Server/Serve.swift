@@ -1,0 +1,69 @@
+import ArgumentParser
+import CharterCore
+import CharterServer
+import Foundation
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+
+/// `charter serve`: the control plane over HTTP, initializing the database on first start.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the HTTP API. On an empty database, initializes it first and prints the owner key once.")
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0 picks a free one).")
+    var port = 8080
+
+    @Option(
+        name: .customLong("trusted-proxy"),
+        help: "A proxy network (CIDR) whose X-Forwarded-For is believed; repeat for several.")
+    var trustedProxies: [String] = []
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel = "info"
+
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
+        for text in trustedProxies { _ = try CIDR(text, field: "--trusted-proxy") }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = JSONLogHandler(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let logger = Logger(label: "charter")
+
+        let store = try database.openStore()
+        if let created = try await Setup(store: store, clock: .system).initialize() {
+            Created(created).print(json: false)
+        }
+        let controlPlane = ControlPlane(store: store)
+        let app = CharterHTTPServer.application(
+            controlPlane: controlPlane,
+            configuration: ServerConfiguration(
+                host: host, port: port, trustedProxies: try trustedProxies.map { try CIDR($0) }),
+            metrics: { registry.emitToString() }, logger: logger,
+            onServerRunning: { port in
+                logger.notice("listening", metadata: ["address": "http://\(host):\(port)"])
+                // Unbuffered, so whoever started the server can read the port at once.
+                FileHandle.standardOutput.write(Data("charter listening on http://\(host):\(port)\n".utf8))
+            })
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        logger.notice("stopped")
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// `charter init`, `charter serve` and `charter audit verify` as an operator runs them: real
+/// processes, a real SQLite file, HTTP on loopback.
+@Suite(.serialized) struct ServeCommandTests {
+    static func temporaryDatabase() throws -> (directory: URL, url: String) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "charter-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return (directory, "sqlite:" + directory.appendingPathComponent("charter.db").path)
+    }
+
+    @Test func initPrintsTheOwnerKeyOnceAndIsIdempotent() throws {
+        let (directory, database) = try Self.temporaryDatabase()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let first = try CLI.run("init", "--database", database, "--json")
+        #expect(first.status == 0, "\(first.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(first.stdout.utf8)) as? [String: String])
+        #expect(Set(object.keys) == ["org_id", "app_id", "key_id", "key"])
+        let key = try #require(object["key"])
+        #expect(key.hasPrefix("chr_live_"))
+        let again = try CLI.run("init", "--database", database)
+        #expect(again.status == 0)
+        #expect(again.stdout.contains("already initialized"))
+        #expect(!again.stdout.contains(key))
+        let verify = try CLI.run("audit", "verify", "--database", database)
+        #expect(verify.status == 0)
+        #expect(verify.stdout.contains("3 records verified"))
+    }
+
+    @Test func serveInitializesAnswersAndShutsDownGracefully() async throws {
+        let (directory, database) = try Self.temporaryDatabase()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let server = try ServerProcess(database: database)
+        defer { server.stop() }
+        let key = try #require(server.ownerKey)
+        let (status, body) = try await server.get("/v1/me", key: key)
+        #expect(status == 200)
+        #expect(body.contains("\"role\":\"owner\""))
+        #expect(try await server.get("/healthz", key: nil).status == 200)
+        let metrics = try await server.get("/metrics", key: nil)
+        #expect(metrics.status == 200)
+        #expect(metrics.body.contains("hb_requests"))
+        #expect(try await server.get("/v1/me", key: key + "x").status == 401)
+        let exit = server.stop()
+        #expect(exit == 0, "SIGTERM shuts down cleanly")
+        #expect(
+            server.output.components(separatedBy: key).count == 2,
+            "the owner key is printed once, at initialization, and never logged")
+        let verify = try CLI.run("audit", "verify", "--database", database)
+        #expect(verify.status == 0, "\(verify.stderr)")
+    }
+
+    @Test func auditVerifyReportsTheFirstTamperedRecord() throws {
+        let (directory, database) = try Self.temporaryDatabase()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(try CLI.run("init", "--database", database).status == 0)
+        let path = String(database.dropFirst("sqlite:".count))
+        let sqlite = Process()
+        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        sqlite.arguments = [
+            "python3", "-c",
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"update audit_records set action='tampered' where seq=(select min(seq)+1 from audit_records)\"); c.commit()",
+            path,
+        ]
+        try sqlite.run()
+        sqlite.waitUntilExit()
+        #expect(sqlite.terminationStatus == 0)
+        let verify = try CLI.run("audit", "verify", "--database", database)
+        #expect(verify.status == 1)
+        #expect(verify.stderr.contains("is broken at record 2"))
+    }
+}
+
+/// `charter serve` on a free port, its output captured.
+final class ServerProcess: @unchecked Sendable {
+    // Only the test's own task touches these; the reader thread appends under the lock.
+    private let process = Process()
+    private let lock = NSLock()
+    private var captured = Data()
+    private(set) var port = 0
+
+    var output: String { lock.withLock { String(decoding: captured, as: UTF8.self) } }
+
+    /// The owner key printed at first start.
+    var ownerKey: String? {
+        output.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.first {
+            $0.hasPrefix("chr_live_")
+        }
+    }
+
+    init(database: String) throws {
+        process.executableURL = CLI.executable
+        process.arguments = ["serve", "--database", database, "--port", "0"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            guard let self, !data.isEmpty else { return }
+            self.lock.withLock { self.captured.append(data) }
+        }
+        try process.run()
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if let line = output.split(separator: "\n").first(where: { $0.hasPrefix("charter listening on http://") }),
+                let port = line.split(separator: ":").last.flatMap({ Int($0) })
+            {
+                self.port = port
+                return
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw ServerDidNotStart(output: output)
+    }
+
+    @discardableResult
+    func stop() -> Int32 {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        return process.terminationStatus
+    }
+
+    func get(_ path: String, key: String?) async throws -> (status: Int, body: String) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        if let key { request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+}
+
+struct ServerDidNotStart: Error, CustomStringConvertible {
+    let output: String
+    var description: String { "charter serve did not report its port:\n\(output)" }
+}
