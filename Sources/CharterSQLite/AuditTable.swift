@@ -3,18 +3,18 @@ import Foundation
 import GRDB
 import UCAN
 
-/// Appending to and reading the hash-chained audit table.
+/// Appending to and reading the hash-chained `audit_records` table.
 enum AuditTable {
-    /// Appends events inside the caller's write transaction, each linked to its organization's chain head.
+    /// Appends events inside the caller's write transaction, each linked to the head of its organization's chain.
+    ///
+    /// SQLite runs one write transaction at a time, so the heads and the next seq read here cannot change
+    /// before the transaction commits: two writers can never both extend the same record.
     static func append(_ events: [AuditEvent], _ db: Database) throws {
-        var next = (try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM audit_records") ?? 0) + 1
+        var seq = try nextSeq(db)
+        var heads: [String?: [UInt8]] = [:]
         for event in events {
-            let previous =
-                try Data.fetchOne(
-                    db, sql: "SELECT hash FROM audit_records WHERE org_id IS ? ORDER BY seq DESC LIMIT 1",
-                    arguments: [event.orgID]
-                ).map(Array.init) ?? AuditChain.genesis
-            let hash = AuditChain.hash(seq: next, event: event, previous: previous)
+            let previous = try heads[event.orgID] ?? head(of: event.orgID, db)
+            let hash = AuditChain.hash(seq: seq, event: event, previous: previous)
             try db.execute(
                 sql: """
                     INSERT INTO audit_records (seq, org_id, time_ms, environment, key_id, action, target, outcome,
@@ -22,30 +22,51 @@ enum AuditTable {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    next, event.orgID, Rows.time(event.time), event.environment?.rawValue, event.keyID, event.action,
+                    seq, event.orgID, Rows.time(event.time), event.environment?.rawValue, event.keyID, event.action,
                     event.target, event.outcome.rawValue, event.reason, event.ip, event.requestID,
                     String(decoding: JSONValue.object(event.details).serialized(), as: UTF8.self), Data(previous),
                     Data(hash),
                 ])
-            next += 1
+            heads[event.orgID] = hash
+            seq += 1
         }
     }
 
+    /// The number the next record gets: past every seq ever used, even by a record since deleted.
+    ///
+    /// The seq is hashed, so it must be known before the insert; this is the value AUTOINCREMENT would pick.
+    private static func nextSeq(_ db: Database) throws -> Int64 {
+        let sql = """
+            SELECT MAX(
+                COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'audit_records'), 0),
+                COALESCE((SELECT MAX(seq) FROM audit_records), 0))
+            """
+        return (try Int64.fetchOne(db, sql: sql) ?? 0) + 1
+    }
+
+    /// The hash of the chain's last record, or the genesis hash for a chain not yet started.
+    private static func head(of orgID: String?, _ db: Database) throws -> [UInt8] {
+        let hash = try Data.fetchOne(
+            db, sql: "SELECT hash FROM audit_records WHERE org_id IS ? ORDER BY seq DESC LIMIT 1", arguments: [orgID])
+        return hash.map(Array.init) ?? AuditChain.genesis
+    }
+
+    /// Decodes a row of `audit_records`.
     static func record(_ row: Row) throws -> AuditRecord {
-        guard let outcome = AuditEvent.Outcome(rawValue: row["outcome"]) else { throw CorruptRow("outcome") }
-        guard case .object(let details) = try JSONParser.parse(Array((row["details"] as String).utf8)) else {
-            throw CorruptRow("details")
+        guard let outcome = AuditEvent.Outcome(rawValue: try row.decoded("outcome")) else {
+            throw CorruptRow("outcome")
         }
-        let environment: Environment? = try (row["environment"] as String?).map { name in
-            guard let environment = Environment(rawValue: name) else { throw CorruptRow("environment") }
-            return environment
-        }
+        // Charter wrote this JSON itself, so it may nest deeper than untrusted input is allowed to.
+        guard case .object(let details) = try? JSONParser.parse(try row.decoded("details") as String, maxDepth: 128)
+        else { throw CorruptRow("details") }
         let event = AuditEvent(
-            time: Rows.date(row["time_ms"] as Int64), orgID: row["org_id"], environment: environment,
-            keyID: row["key_id"], action: row["action"], target: row["target"], outcome: outcome,
-            reason: row["reason"], ip: row["ip"], requestID: row["request_id"], details: details)
+            time: try Rows.date(row, "time_ms"), orgID: try row.decoded("org_id"),
+            environment: try (row.decoded("environment") as String?).map(Rows.environment),
+            keyID: try row.decoded("key_id"), action: try row.decoded("action"), target: try row.decoded("target"),
+            outcome: outcome, reason: try row.decoded("reason"), ip: try row.decoded("ip"),
+            requestID: try row.decoded("request_id"), details: details)
         return AuditRecord(
-            seq: row["seq"], event: event, previousHash: Array(row["previous_hash"] as Data),
-            hash: Array(row["hash"] as Data))
+            seq: try row.decoded("seq"), event: event, previousHash: Array(try row.decoded("previous_hash") as Data),
+            hash: Array(try row.decoded("hash") as Data))
     }
 }

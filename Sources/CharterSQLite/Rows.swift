@@ -3,23 +3,63 @@ import Foundation
 import GRDB
 import UCAN
 
-/// Converting models to and from rows: times as epoch milliseconds, lists as JSON arrays.
+/// Converting models to and from rows: times as epoch milliseconds, lists as JSON arrays of strings.
 enum Rows {
     static func time(_ date: Date) -> Int64 { AuditChain.milliseconds(date) }
     static func time(_ date: Date?) -> Int64? { date.map(AuditChain.milliseconds) }
-    static func date(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
-    static func date(_ milliseconds: Int64?) -> Date? { milliseconds.map(date) }
+
+    /// The date `milliseconds` stands for, chosen so that `AuditChain.milliseconds` gives the same number back.
+    ///
+    /// A record's hash covers its time in milliseconds, so a time that read back one millisecond off would
+    /// break the chain. `Date` counts from 2001, and for earlier times the plain quotient can land a hair
+    /// below the millisecond; the smallest step up fixes that and changes nothing for later times.
+    static func date(_ milliseconds: Int64) -> Date {
+        var date = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+        while AuditChain.milliseconds(date) < milliseconds {
+            date = Date(timeIntervalSinceReferenceDate: date.timeIntervalSinceReferenceDate.nextUp)
+        }
+        return date
+    }
+
+    /// The latest time stored, the end of year 9999: anything beyond was not written by Charter.
+    static let latestTime: Int64 = 253_402_300_799_999
+
+    static func date(_ row: Row, _ column: String) throws -> Date {
+        guard let date = try optionalDate(row, column) else { throw CorruptRow(column) }
+        return date
+    }
+
+    static func optionalDate(_ row: Row, _ column: String) throws -> Date? {
+        guard let milliseconds = try row.decoded(column) as Int64? else { return nil }
+        guard (-latestTime...latestTime).contains(milliseconds) else { throw CorruptRow(column) }
+        return date(milliseconds)
+    }
 
     static func list(_ strings: [String]) -> String {
         String(decoding: JSONValue.array(strings.map(JSONValue.string)).serialized(), as: UTF8.self)
     }
 
     static func strings(_ text: String) throws -> [String] {
-        guard case .array(let items) = try JSONParser.parse(Array(text.utf8)) else { throw CorruptRow("list") }
+        guard case .array(let items) = try? JSONParser.parse(text) else { throw CorruptRow("list") }
         return try items.map { item in
-            guard case .string(let text) = item else { throw CorruptRow("list entry") }
+            guard case .string(let text) = item else { throw CorruptRow("list") }
             return text
         }
+    }
+
+    static func environment(_ name: String) throws -> Environment {
+        guard let environment = Environment(rawValue: name) else { throw CorruptRow("environment") }
+        return environment
+    }
+
+    static func insert(_ organization: Organization, _ db: Database) throws {
+        try db.execute(
+            sql: "INSERT INTO organizations (id, name, created_at) VALUES (?, ?, ?)",
+            arguments: [organization.id, organization.name, time(organization.createdAt)])
+    }
+
+    static func organization(_ row: Row) throws -> Organization {
+        Organization(id: try row.decoded("id"), name: try row.decoded("name"), createdAt: try date(row, "created_at"))
     }
 
     static func insert(_ app: App, _ db: Database) throws {
@@ -29,10 +69,10 @@ enum Rows {
     }
 
     static func app(_ row: Row) throws -> App {
-        guard let environment = Environment(rawValue: row["environment"]) else { throw CorruptRow("environment") }
-        return App(
-            id: row["id"], orgID: row["org_id"], name: row["name"], environment: environment,
-            createdAt: date(row["created_at"] as Int64), createdBy: row["created_by"])
+        App(
+            id: try row.decoded("id"), orgID: try row.decoded("org_id"), name: try row.decoded("name"),
+            environment: try environment(row.decoded("environment")), createdAt: try date(row, "created_at"),
+            createdBy: try row.decoded("created_by"))
     }
 
     static func insert(_ key: APIKey, _ db: Database) throws {
@@ -45,39 +85,41 @@ enum Rows {
                 """,
             arguments: [
                 key.id, key.orgID, key.appID, key.environment.rawValue, key.label, key.prefix, key.role?.rawValue,
-                list(key.permissions.sorted().map(\.rawValue)), Data(key.secretHash), time(key.createdAt),
-                key.createdBy, time(key.expiresAt), time(key.revokedAt), key.revokedBy, time(key.lastUsedAt),
-                key.usageCount, list(key.ipAllowlist.map(\.description)), list(key.allowedEndpoints),
-                key.rateLimitPerMinute, key.version,
+                permissions(key), Data(key.secretHash), time(key.createdAt), key.createdBy, time(key.expiresAt),
+                time(key.revokedAt), key.revokedBy, time(key.lastUsedAt), key.usageCount, ipAllowlist(key),
+                list(key.allowedEndpoints), key.rateLimitPerMinute, key.version,
             ])
     }
 
+    /// The key's permissions, sorted so equal sets are stored as equal text.
+    static func permissions(_ key: APIKey) -> String { list(key.permissions.sorted().map(\.rawValue)) }
+
+    /// The key's networks in canonical CIDR form.
+    static func ipAllowlist(_ key: APIKey) -> String { list(key.ipAllowlist.map(\.description)) }
+
     static func key(_ row: Row) throws -> APIKey {
-        guard let environment = Environment(rawValue: row["environment"]) else { throw CorruptRow("environment") }
-        let permissions = try strings(row["permissions"]).map { name in
-            guard let permission = Permission(rawValue: name) else { throw CorruptRow("permission") }
+        let permissions = try strings(row.decoded("permissions")).map { name in
+            guard let permission = Permission(rawValue: name) else { throw CorruptRow("permissions") }
             return permission
         }
-        let role: Role? = try (row["role"] as String?).map { name in
+        let role = try (row.decoded("role") as String?).map { name in
             guard let role = Role(rawValue: name) else { throw CorruptRow("role") }
             return role
         }
+        // CIDR's own error quotes the text; a stored value must not reach a client that way.
+        let networks = try strings(row.decoded("ip_allowlist")).map { text in
+            guard let network = try? CIDR(text) else { throw CorruptRow("ip_allowlist") }
+            return network
+        }
         return APIKey(
-            id: row["id"], orgID: row["org_id"], appID: row["app_id"], environment: environment, label: row["label"],
-            prefix: row["prefix"], role: role, permissions: Set(permissions),
-            secretHash: Array(row["secret_hash"] as Data), createdAt: date(row["created_at"] as Int64),
-            createdBy: row["created_by"], expiresAt: date(row["expires_at"] as Int64?),
-            revokedAt: date(row["revoked_at"] as Int64?), revokedBy: row["revoked_by"],
-            lastUsedAt: date(row["last_used_at"] as Int64?), usageCount: row["usage_count"],
-            ipAllowlist: try strings(row["ip_allowlist"]).map { try CIDR($0) },
-            allowedEndpoints: try strings(row["allowed_endpoints"]), rateLimitPerMinute: row["rate_limit_per_minute"],
-            version: row["version"])
+            id: try row.decoded("id"), orgID: try row.decoded("org_id"), appID: try row.decoded("app_id"),
+            environment: try environment(row.decoded("environment")), label: try row.decoded("label"),
+            prefix: try row.decoded("prefix"), role: role, permissions: Set(permissions),
+            secretHash: Array(try row.decoded("secret_hash") as Data), createdAt: try date(row, "created_at"),
+            createdBy: try row.decoded("created_by"), expiresAt: try optionalDate(row, "expires_at"),
+            revokedAt: try optionalDate(row, "revoked_at"), revokedBy: try row.decoded("revoked_by"),
+            lastUsedAt: try optionalDate(row, "last_used_at"), usageCount: try row.decoded("usage_count"),
+            ipAllowlist: networks, allowedEndpoints: try strings(row.decoded("allowed_endpoints")),
+            rateLimitPerMinute: try row.decoded("rate_limit_per_minute"), version: try row.decoded("version"))
     }
-}
-
-/// A stored value that does not decode: the file was edited by something other than Charter.
-struct CorruptRow: Error, CustomStringConvertible {
-    let column: String
-    init(_ column: String) { self.column = column }
-    var description: String { "a stored \(column) could not be read" }
 }

@@ -1,7 +1,11 @@
 import GRDB
 
 /// The schema, as named forward-only migrations: a shipped migration is never edited, only followed.
+///
+/// Times are INTEGER milliseconds since the epoch; lists (permissions, CIDRs, endpoints) are JSON arrays of
+/// strings; hashes are BLOBs. No column ever holds a plaintext key: the store never receives one.
 enum SQLiteMigrations {
+    /// Every migration, in order.
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-organizations-apps-keys") { db in
@@ -50,8 +54,10 @@ enum SQLiteMigrations {
         migrator.registerMigration("v1-audit") { db in
             try db.execute(
                 sql: """
+                    -- AUTOINCREMENT: a deleted record's seq is never handed out again, so a number seen in an
+                    -- export always names the same record.
                     CREATE TABLE audit_records (
-                        seq INTEGER PRIMARY KEY NOT NULL,
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
                         org_id TEXT,
                         time_ms INTEGER NOT NULL,
                         environment TEXT,

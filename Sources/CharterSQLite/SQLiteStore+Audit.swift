@@ -2,57 +2,51 @@ public import CharterCore
 import GRDB
 
 extension SQLiteStore {
+    /// Appends events that change no other state, in one transaction: a batch is durable all at once or not at all.
     public func appendAudit(_ events: [AuditEvent]) async throws {
         guard !events.isEmpty else { return }
         try await pool.write { db in try AuditTable.append(events, db) }
     }
 
+    /// The organization's records matching `query`, newest first; `since` and `until` are inclusive.
     public func auditRecords(orgID: String, query: AuditQuery) async throws -> [AuditRecord] {
         var conditions = ["org_id = ?"]
         var arguments: StatementArguments = [orgID]
-        if let keyID = query.keyID {
-            conditions.append("key_id = ?")
-            arguments += [keyID]
+        func require(_ condition: String, _ value: (any DatabaseValueConvertible)?) {
+            guard let value else { return }
+            conditions.append(condition)
+            arguments += [value]
         }
-        if let action = query.action {
-            conditions.append("action = ?")
-            arguments += [action]
-        }
-        if let outcome = query.outcome {
-            conditions.append("outcome = ?")
-            arguments += [outcome.rawValue]
-        }
-        if let since = query.since {
-            conditions.append("time_ms >= ?")
-            arguments += [AuditChain.milliseconds(since)]
-        }
-        if let until = query.until {
-            conditions.append("time_ms <= ?")
-            arguments += [AuditChain.milliseconds(until)]
-        }
-        if let before = query.before {
-            conditions.append("seq < ?")
-            arguments += [before]
-        }
-        arguments += [query.limit]
-        let sql = "SELECT * FROM audit_records WHERE \(conditions.joined(separator: " AND ")) ORDER BY seq DESC LIMIT ?"
-        let finalArguments = arguments
+        require("key_id = ?", query.keyID)
+        require("action = ?", query.action)
+        require("outcome = ?", query.outcome?.rawValue)
+        require("time_ms >= ?", query.since.map(Rows.time))
+        require("time_ms <= ?", query.until.map(Rows.time))
+        require("seq < ?", query.before)
+        arguments += [max(query.limit, 0)]
+        let sql = """
+            SELECT * FROM audit_records WHERE \(conditions.joined(separator: " AND "))
+            ORDER BY seq DESC LIMIT ?
+            """
+        let bound = arguments
         return try await pool.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: finalArguments).map(AuditTable.record)
+            try Row.fetchAll(db, sql: sql, arguments: bound).map(AuditTable.record)
         }
     }
 
+    /// The organization ids that have records; nil stands for the chain of unattributed events.
     public func auditChains() async throws -> [String?] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT DISTINCT org_id FROM audit_records ORDER BY org_id").map { $0["org_id"] }
+            try String?.fetchAll(db, sql: "SELECT DISTINCT org_id FROM audit_records ORDER BY org_id")
         }
     }
 
+    /// One chain's records after `seq`, oldest first, at most `limit` of them.
     public func auditChain(orgID: String?, after seq: Int64, limit: Int) async throws -> [AuditRecord] {
         try await pool.read { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM audit_records WHERE org_id IS ? AND seq > ? ORDER BY seq LIMIT ?",
-                arguments: [orgID, seq, limit]
+                arguments: [orgID, seq, max(limit, 0)]
             ).map(AuditTable.record)
         }
     }

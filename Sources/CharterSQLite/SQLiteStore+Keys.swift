@@ -3,6 +3,8 @@ import Foundation
 import GRDB
 
 extension SQLiteStore {
+    /// Stores a new key with its audit record.
+    /// - Throws: ``CharterError`` `conflict` when its app already has a key with that label.
     public func createKey(_ key: APIKey, audit: AuditEvent) async throws {
         try await write { db in
             try Rows.insert(key, db)
@@ -10,6 +12,7 @@ extension SQLiteStore {
         }
     }
 
+    /// The key with this id, if it belongs to `orgID`.
     public func key(id: String, orgID: String) async throws -> APIKey? {
         try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ? AND org_id = ?", arguments: [id, orgID])
@@ -17,6 +20,7 @@ extension SQLiteStore {
         }
     }
 
+    /// The key whose plaintext hashes to `secretHash`, whatever its status.
     public func key(secretHash: [UInt8]) async throws -> APIKey? {
         try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE secret_hash = ?", arguments: [Data(secretHash)])
@@ -24,19 +28,28 @@ extension SQLiteStore {
         }
     }
 
+    /// The organization's keys matching `filter`, oldest first.
+    ///
+    /// SQL narrows by organization and app; status and expiry are judged by `KeyFilter.matches` itself, so
+    /// this store cannot disagree with it.
     public func keys(orgID: String, filter: KeyFilter) async throws -> [APIKey] {
-        let rows = try await pool.read { db in
-            if let appID = filter.appID {
-                return try Row.fetchAll(
-                    db, sql: "SELECT * FROM api_keys WHERE org_id = ? AND app_id = ? ORDER BY created_at, id",
-                    arguments: [orgID, appID])
-            }
-            return try Row.fetchAll(
-                db, sql: "SELECT * FROM api_keys WHERE org_id = ? ORDER BY created_at, id", arguments: [orgID])
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM api_keys WHERE org_id = ? AND (? IS NULL OR app_id = ?)
+                    ORDER BY created_at, id
+                    """,
+                arguments: [orgID, filter.appID, filter.appID]
+            ).map(Rows.key).filter(filter.matches)
         }
-        return try rows.map(Rows.key).filter(filter.matches)
     }
 
+    /// Replaces a key's mutable fields and records the change, if its stored version is `expectedVersion`.
+    ///
+    /// The id, organization, app, environment, prefix, secret hash, creation and usage columns never change.
+    /// - Returns: false, writing nothing, when the version differs or the organization has no such key.
+    /// - Throws: ``CharterError`` `conflict` when the new label is taken in the app.
     public func updateKey(_ key: APIKey, expectedVersion: Int, audit: AuditEvent) async throws -> Bool {
         try await write { db in
             try db.execute(
@@ -46,9 +59,8 @@ extension SQLiteStore {
                     WHERE id = ? AND org_id = ? AND version = ?
                     """,
                 arguments: [
-                    key.label, key.role?.rawValue, Rows.list(key.permissions.sorted().map(\.rawValue)),
-                    Rows.time(key.expiresAt), Rows.time(key.revokedAt), key.revokedBy,
-                    Rows.list(key.ipAllowlist.map(\.description)), Rows.list(key.allowedEndpoints),
+                    key.label, key.role?.rawValue, Rows.permissions(key), Rows.time(key.expiresAt),
+                    Rows.time(key.revokedAt), key.revokedBy, Rows.ipAllowlist(key), Rows.list(key.allowedEndpoints),
                     key.rateLimitPerMinute, key.version, key.id, key.orgID, expectedVersion,
                 ])
             guard db.changesCount == 1 else { return false }
@@ -57,16 +69,21 @@ extension SQLiteStore {
         }
     }
 
+    /// Adds a batch of usage in one transaction; a last-used time only ever moves forward.
+    ///
+    /// Keys deleted or unknown are skipped: usage is a statistic, not a record.
     public func recordUsage(_ usage: [String: KeyUsage]) async throws {
+        guard !usage.isEmpty else { return }
         try await pool.write { db in
+            let statement = try db.cachedStatement(
+                sql: """
+                    UPDATE api_keys SET usage_count = usage_count + ?,
+                        last_used_at = MAX(COALESCE(last_used_at, ?), ?)
+                    WHERE id = ?
+                    """)
             for (keyID, entry) in usage {
-                try db.execute(
-                    sql: """
-                        UPDATE api_keys SET usage_count = usage_count + ?,
-                            last_used_at = MAX(COALESCE(last_used_at, 0), ?)
-                        WHERE id = ?
-                        """,
-                    arguments: [entry.count, Rows.time(entry.lastUsedAt), keyID])
+                let lastUsed = Rows.time(entry.lastUsedAt)
+                try statement.execute(arguments: [entry.count, lastUsed, lastUsed, keyID])
             }
         }
     }

@@ -1,40 +1,55 @@
 public import CharterCore
-import Foundation
 import GRDB
-import UCAN
 
 /// The embedded default store: one SQLite file in WAL mode through a GRDB `DatabasePool`.
 ///
-/// Writes are serialized by SQLite, so reading an audit chain's head and appending to it inside one
-/// write transaction can never fork the chain.
+/// Readers never wait for the writer, and SQLite runs one write transaction at a time. Every change commits
+/// together with its audit record, and the chain's head is read inside that same transaction, so a chain
+/// can never fork however many tasks write at once.
 public struct SQLiteStore: Store {
     let pool: DatabasePool
 
-    /// Opens (creating if needed) the database file at `path`; its directory must exist.
+    /// Opens the database file at `path`, creating it if needed.
+    ///
+    /// Call ``migrate()`` before anything else.
+    /// - Parameter path: the file; its directory must exist.
+    /// - Throws: GRDB's `DatabaseError` when the file cannot be opened or is not a SQLite database.
     public init(path: String) throws {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
+        // Writers queue behind each other; only a writer stuck this long fails.
         configuration.busyMode = .timeout(10)
         configuration.label = "charter"
+        // The default synchronous mode, FULL, makes each commit durable before it returns, as DESIGN.md
+        // requires of audit records; group commit, not a weaker mode, is how writes are made cheap.
         pool = try DatabasePool(path: path, configuration: configuration)
     }
 
+    /// Creates or upgrades the schema; migrations already applied are skipped, so calling it again is harmless.
     public func migrate() async throws {
-        try SQLiteMigrations.migrator.migrate(pool)
+        let migrator = SQLiteMigrations.migrator
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            migrator.asyncMigrate(pool) { result in continuation.resume(with: result.map { _ in }) }
+        }
     }
 
+    /// The number of organizations.
     public func organizationCount() async throws -> Int {
         try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM organizations") ?? 0 }
     }
 
+    /// Creates an organization with its first app, its owner key and their audit records, in one transaction.
+    ///
+    /// The emptiness check runs in the same transaction, so two concurrent `charter init` runs create one
+    /// organization between them.
     public func createOrganization(
         _ organization: Organization, app: App, ownerKey: APIKey, audit: [AuditEvent], onlyIfEmpty: Bool
     ) async throws -> Bool {
         try await write { db in
-            if onlyIfEmpty, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM organizations") ?? 0 > 0 { return false }
-            try db.execute(
-                sql: "INSERT INTO organizations (id, name, created_at) VALUES (?, ?, ?)",
-                arguments: [organization.id, organization.name, Rows.time(organization.createdAt)])
+            if onlyIfEmpty, try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM organizations)") == true {
+                return false
+            }
+            try Rows.insert(organization, db)
             try Rows.insert(app, db)
             try Rows.insert(ownerKey, db)
             try AuditTable.append(audit, db)
@@ -42,14 +57,16 @@ public struct SQLiteStore: Store {
         }
     }
 
+    /// The organization with this id.
     public func organization(id: String) async throws -> Organization? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM organizations WHERE id = ?", arguments: [id]).map { row in
-                Organization(id: row["id"], name: row["name"], createdAt: Rows.date(row["created_at"]))
-            }
+            try Row.fetchOne(db, sql: "SELECT * FROM organizations WHERE id = ?", arguments: [id])
+                .map(Rows.organization)
         }
     }
 
+    /// Stores a new app with its audit record.
+    /// - Throws: ``CharterError`` `conflict` when the organization has an app of that name in that environment.
     public func createApp(_ app: App, audit: AuditEvent) async throws {
         try await write { db in
             try Rows.insert(app, db)
@@ -57,6 +74,7 @@ public struct SQLiteStore: Store {
         }
     }
 
+    /// The app with this id, if it belongs to `orgID`.
     public func app(id: String, orgID: String) async throws -> App? {
         try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM apps WHERE id = ? AND org_id = ?", arguments: [id, orgID])
@@ -64,6 +82,7 @@ public struct SQLiteStore: Store {
         }
     }
 
+    /// The organization's apps, oldest first.
     public func apps(orgID: String) async throws -> [App] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM apps WHERE org_id = ? ORDER BY created_at, id", arguments: [orgID])
@@ -71,19 +90,13 @@ public struct SQLiteStore: Store {
         }
     }
 
-    /// A write transaction whose unique-constraint failures become `conflict` errors that name no value.
+    /// Runs `updates` in one write transaction, turning uniqueness violations into conflicts.
     func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.write(updates)
-        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
-            let message = error.message ?? ""
-            if message.contains("api_keys.app_id") || message.contains("api_keys.label") {
-                throw CharterError(.conflict, "the app already has a key with this label")
-            }
-            if message.contains("apps.") {
-                throw CharterError(.conflict, "the organization already has an app with this name in this environment")
-            }
-            throw CharterError(.conflict, "this would duplicate an existing record")
+        } catch let error as DatabaseError {
+            if let conflict = CharterError(constraintViolation: error) { throw conflict }
+            throw error
         }
     }
 }

@@ -1,0 +1,53 @@
+import CharterCore
+import CharterSQLite
+import Foundation
+
+/// One store implementation under test; the PostgreSQL store joins ``all`` when it exists.
+struct StoreFactory: Sendable, CustomStringConvertible {
+    /// A fresh, migrated, empty store, and what to do when the test is done with it.
+    typealias Instance = (store: any Store, dispose: @Sendable () async throws -> Void)
+
+    let description: String
+    let make: @Sendable () async throws -> Instance
+
+    /// Runs `body` against a fresh store, then disposes of it.
+    func withStore(_ body: (any Store) async throws -> Void) async throws {
+        let (store, dispose) = try await make()
+        do {
+            try await body(store)
+        } catch {
+            try? await dispose()
+            throw error
+        }
+        try await dispose()
+    }
+
+    static let sqlite = StoreFactory(description: "SQLite") {
+        let database = try TemporaryDatabase()
+        let store = try SQLiteStore(path: database.path)
+        try await store.migrate()
+        return (store, { database.remove() })
+    }
+
+    static let all: [StoreFactory] = [.sqlite]
+}
+
+/// A database file in a directory of its own under the system's temporary directory.
+struct TemporaryDatabase: Sendable {
+    let directory: URL
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("charter-store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    var path: String { directory.appendingPathComponent("charter.db").path }
+
+    /// Every byte SQLite has written: the database, its write-ahead log and shared memory index.
+    func contents() throws -> Data {
+        try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
+            .reduce(into: Data()) { data, file in data += try Data(contentsOf: file) }
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: directory) }
+}
