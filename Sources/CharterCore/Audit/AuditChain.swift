@@ -59,7 +59,10 @@ public enum AuditChain {
     }
 
     /// Milliseconds since the epoch: the precision times are stored and hashed at.
+    ///
+    /// Rounding to the microsecond first absorbs the binary error of `Date(timeIntervalSince1970: ms / 1000)`,
+    /// so a time built from whole milliseconds always maps back to the same number.
     public static func milliseconds(_ date: Date) -> Int64 {
-        Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        Int64(((date.timeIntervalSince1970 * 1_000_000).rounded() / 1000).rounded(.down))
     }
 }

@@ -1,3 +1,4 @@
+import CharterCore
 import Foundation
 
 #if canImport(Glibc)
@@ -6,19 +7,31 @@ import Foundation
 
 /// RFC 3339 times as the API writes them (`2026-11-24T14:40:00.123Z`) and reads them.
 enum Timestamp {
-    /// Formats in UTC with milliseconds.
+    /// Formats in UTC with milliseconds, straight into bytes (it runs several times per key record).
     static func format(_ date: Date) -> String {
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        let milliseconds = AuditChain.milliseconds(date)
         var seconds = time_t(milliseconds.floorDivided(by: 1000))
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
+        var bytes = [UInt8](repeating: 0, count: 24)
+        func put(_ value: Int, at offset: Int, width: Int) {
+            var value = value
+            for index in stride(from: offset + width - 1, through: offset, by: -1) {
+                bytes[index] = UInt8(0x30 + value % 10)
+                value /= 10
+            }
         }
-        let fraction = pad(Int32(milliseconds - Int64(seconds) * 1000), 3)
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(fraction)Z"
+        put(Int(parts.tm_year) + 1900, at: 0, width: 4)
+        put(Int(parts.tm_mon) + 1, at: 5, width: 2)
+        put(Int(parts.tm_mday), at: 8, width: 2)
+        put(Int(parts.tm_hour), at: 11, width: 2)
+        put(Int(parts.tm_min), at: 14, width: 2)
+        put(Int(parts.tm_sec), at: 17, width: 2)
+        put(Int(milliseconds - Int64(seconds) * 1000), at: 20, width: 3)
+        for (offset, separator) in [(4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":"), (19, "."), (23, "Z")] {
+            bytes[offset] = UInt8(ascii: separator.unicodeScalars.first!)
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Parses an RFC 3339 date-time (`2027-01-31T00:00:00Z`, `…T01:00:00.5+01:00`); nil for anything
