@@ -11,8 +11,8 @@ public enum CharterHTTPServer {
     ) -> Router<CharterRequestContext> {
         let router = Router(context: CharterRequestContext.self)
         router.add(middleware: RequestIDMiddleware(trustedProxies: configuration.trustedProxies))
+        router.add(middleware: RequestMetricsMiddleware())
         router.add(middleware: ErrorMiddleware())
-        router.add(middleware: MetricsMiddleware())
         HealthRoutes.register(on: router, store: controlPlane.store, metrics: metrics)
         let api = router.group("v1").add(middleware: AuthenticationMiddleware(controlPlane: controlPlane))
         let routes = RouteRegistrar(group: api, controlPlane: controlPlane)

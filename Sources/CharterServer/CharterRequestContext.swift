@@ -5,12 +5,17 @@ import NIOCore
 /// Per-request state: the request id, the client address, and the caller once authenticated.
 public struct CharterRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
+    /// The TCP peer's socket address, turned into an ``IPAddress`` only when something needs it.
+    private let peerAddress: SocketAddress?
     /// The TCP peer's address.
-    public let peer: IPAddress?
+    public var peer: IPAddress? { peerAddress?.ipAddress.flatMap { IPAddress($0) } }
     /// Set by ``RequestIDMiddleware``.
     public var requestID: String = ""
-    /// The client address after trusted-proxy handling; set by ``RequestIDMiddleware``.
-    public var clientIP: IPAddress?
+    /// The client address after trusted-proxy handling, when it differs from the peer; set by
+    /// ``RequestIDMiddleware``.
+    var forwardedClient: IPAddress?
+    /// The client address after trusted-proxy handling.
+    public var clientIP: IPAddress? { forwardedClient ?? peer }
     /// Set by ``AuthenticationMiddleware`` on `/v1` routes.
     public var identity: Identity?
     /// The largest request body accepted.
@@ -18,8 +23,7 @@ public struct CharterRequestContext: RequestContext {
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
-        peer = source.channel.remoteAddress?.ipAddress.flatMap { IPAddress($0) }
-        clientIP = peer
+        peerAddress = source.channel.remoteAddress
     }
 
     /// The request's id and client address, for audit records.

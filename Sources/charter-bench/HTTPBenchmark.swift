@@ -41,6 +41,7 @@ struct HTTPBenchmark {
         )
         var bareRuns: [WrkResult] = []
         var meRuns: [WrkResult] = []
+        var healthRuns: [WrkResult] = []
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await bareApp.run() }
             group.addTask { try await charterApp.run() }
@@ -54,6 +55,7 @@ struct HTTPBenchmark {
                 bareRuns.append(try wrk("http://127.0.0.1:\(barePort)/bare", header: nil))
                 meRuns.append(
                     try wrk("http://127.0.0.1:\(charterPort)/v1/me", header: "Authorization: Bearer \(owner.ownerKey)"))
+                healthRuns.append(try wrk("http://127.0.0.1:\(charterPort)/healthz", header: nil))
             }
             group.cancelAll()
         }
@@ -61,6 +63,8 @@ struct HTTPBenchmark {
         let meBest = meRuns.max { $0.requestsPerSecond < $1.requestsPerSecond }!
         print("bare Hummingbird route   \(bareBest)")
         print("GET /v1/me (authed)      \(meBest)")
+        let healthBest = healthRuns.max { $0.requestsPerSecond < $1.requestsPerSecond }!
+        print("GET /healthz (no auth)   \(healthBest)")
         print(String(format: "authenticate, warm cache: %.2f µs per call (in-process)", authCost))
         print(
             String(
@@ -97,8 +101,9 @@ struct HTTPBenchmark {
     {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/wrk")
+        let connections = connections ?? self.connections
         var arguments = [
-            "-t", "2", "-c", String(connections ?? self.connections), "-d", duration ?? "\(seconds)s", "--latency",
+            "-t", String(min(2, connections)), "-c", String(connections), "-d", duration ?? "\(seconds)s", "--latency",
         ]
         if let header { arguments += ["-H", header] }
         process.arguments = arguments + [url]

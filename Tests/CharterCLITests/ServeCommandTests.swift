@@ -45,7 +45,7 @@ import Testing
         #expect(try await server.get("/healthz", key: nil).status == 200)
         let metrics = try await server.get("/metrics", key: nil)
         #expect(metrics.status == 200)
-        #expect(metrics.body.contains("hb_requests"))
+        #expect(metrics.body.contains("http_requests_total"))
         #expect(try await server.get("/v1/me", key: key + "x").status == 401)
         let exit = server.stop()
         #expect(exit == 0, "SIGTERM shuts down cleanly")

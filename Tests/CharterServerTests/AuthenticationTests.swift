@@ -153,7 +153,7 @@ import UCAN
             #expect(reply.headers[HTTPField.Name("X-Request-ID")!] == "abc-123")
             let injected = try await client.get(
                 "/v1/me", key: nil, headers: [HTTPField.Name("X-Request-ID")!: "<script>alert(1)</script>"])
-            #expect(injected.json["error"]?["request_id"]?.stringValue?.hasPrefix("req_") == true)
+            #expect(injected.json["error"]?["request_id"]?.stringValue?.contains("<") == false)
             let unknown = try await client.get("/v1/nothing-here", key: server.owner.ownerKey)
             #expect(unknown.status == .notFound)
             #expect(unknown.code == "not_found")

@@ -39,7 +39,7 @@ public enum APIKeySecret {
     /// Checks a presented key's shape and checksum, returning its environment; no lookup is made.
     /// - Throws: ``CharterError`` `api_key_malformed` for anything that is not a well-formed key.
     public static func environment(of text: some StringProtocol) throws(CharterError) -> Environment {
-        let bytes = Array(text.utf8)
+        let bytes = text.utf8.withContiguousStorageIfAvailable { Array($0) } ?? Array(text.utf8)
         let malformed = CharterError(.apiKeyMalformed, "the API key is malformed")
         guard bytes.count == length else { throw malformed }
         let environment: Environment

@@ -7,7 +7,6 @@ public enum Identifier {
         case organization = "org"
         case app = "app"
         case key = "key"
-        case request = "req"
     }
 
     /// A new identifier: the kind's prefix, `_`, then 20 characters of base32 (100 random bits).

@@ -19,6 +19,9 @@ public enum Permission: String, Sendable, Hashable, CaseIterable, Comparable, Co
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 
+    /// Every permission in name order, for listing a set without sorting it each time.
+    public static let inNameOrder = allCases.sorted()
+
     /// Whether this permission only reads.
     public var isRead: Bool { rawValue.hasSuffix(".read") }
 }

@@ -15,7 +15,7 @@ enum Representation {
             "label": .string(key.label),
             "prefix": .string(key.prefix),
             "role": text(key.role?.rawValue),
-            "permissions": .array(key.permissions.sorted().map { .string($0.rawValue) }),
+            "permissions": .array(Permission.inNameOrder.filter(key.permissions.contains).map { .string($0.rawValue) }),
             "status": .string(key.status(at: now).rawValue),
             "created_at": time(key.createdAt),
             "created_by": text(key.createdBy),

@@ -17,9 +17,11 @@ struct RequestIDMiddleware: RouterMiddleware {
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         var context = context
-        context.requestID = request.headers[Self.header].flatMap(Self.sanitized) ?? Identifier.make(.request)
-        context.clientIP = clientAddress(request, peer: context.peer)
-        context.logger[metadataKey: "request_id"] = .string(context.requestID)
+        // Hummingbird already gives each request a unique id (logged as hb.request.id); reuse it.
+        context.requestID = request.headers[Self.header].flatMap(Self.sanitized) ?? context.id
+        if !trustedProxies.isEmpty, request.headers[Self.forwardedFor] != nil {
+            context.forwardedClient = clientAddress(request, peer: context.peer)
+        }
         var response = try await next(request, context)
         response.headers[Self.header] = context.requestID
         return response
