@@ -20,7 +20,6 @@ struct AuthenticationMiddleware: RouterMiddleware {
             Denials.record(error.error, key: error.key, request: request, context: context, into: controlPlane)
             throw error.error
         }
-        context.logger[metadataKey: "key_id"] = .string(context.identity!.key.id)
         return try await next(request, context)
     }
 }
