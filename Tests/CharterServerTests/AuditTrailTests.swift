@@ -74,10 +74,34 @@ import UCAN
             #expect(export.headers[.contentType] == "application/x-ndjson")
             let lines = export.text.split(separator: "\n")
             #expect(lines.count == 8, "3 records from init and 5 key creations")
-            for line in lines {
-                let record = try JSONParser.parse(Array(line.utf8))
-                #expect(record["hash"]?.stringValue?.count == 64)
+            // Offline check of the export, from the JSON alone: every hash is SHA-256 of the previous hash
+            // and the record's canonical JSON, and each record links to the one before it.
+            var previous: String?
+            for line in lines.reversed() {
+                guard case .object(var fields) = try JSONParser.parse(Array(line.utf8)) else {
+                    Issue.record("not an object")
+                    continue
+                }
+                let hash = try #require(fields.removeValue(forKey: "hash")?.stringValue)
+                let previousHash = try #require(fields.removeValue(forKey: "previous_hash")?.stringValue)
+                fields.removeValue(forKey: "time")
+                #expect(Self.hex(SHA256.hash(Self.bytes(previousHash) + JSONValue.object(fields).serialized())) == hash)
+                if let previous { #expect(previousHash == previous) }
+                previous = hash
             }
         }
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+
+    static func bytes(_ hex: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            bytes.append(UInt8(hex[index..<next], radix: 16)!)
+            index = next
+        }
+        return bytes
     }
 }

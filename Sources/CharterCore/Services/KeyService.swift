@@ -76,9 +76,12 @@ public struct KeyService: Sendable {
         guard current.revokedAt == nil else { throw CharterError(.conflict, "a revoked key cannot be changed") }
         var key = current
         var changed: [String] = []
-        if let label = changes.label, try KeyRules.label(label) != current.label {
-            key.label = try KeyRules.label(label)
-            changed.append("label")
+        if let text = changes.label {
+            let label = try KeyRules.label(text)
+            if label != current.label {
+                key.label = label
+                changed.append("label")
+            }
         }
         if changes.role != nil || changes.permissions != nil {
             let (role, permissions) = try KeyRules.permissions(role: changes.role, permissions: changes.permissions)
@@ -158,7 +161,7 @@ public struct KeyService: Sendable {
         let now = clock.now()
         let lifetime = original.expiresAt.map { $0.timeIntervalSince(original.createdAt) }
         let secret = APIKeySecret.generate(for: original.environment)
-        var key = APIKey(
+        let key = APIKey(
             orgID: original.orgID, appID: original.appID, environment: original.environment,
             label: try label.map { l throws(CharterError) in try KeyRules.label(l) }
                 ?? "\(original.label.prefix(90)) (copy)",
@@ -166,7 +169,6 @@ public struct KeyService: Sendable {
             createdAt: now, createdBy: caller.key.id, expiresAt: lifetime.map { now.addingTimeInterval($0) },
             ipAllowlist: original.ipAllowlist, allowedEndpoints: original.allowedEndpoints,
             rateLimitPerMinute: original.rateLimitPerMinute)
-        key.version = 1
         try await store.createKey(
             key,
             audit: AuditEvent(

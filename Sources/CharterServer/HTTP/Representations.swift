@@ -47,24 +47,14 @@ enum Representation {
         ]
     }
 
+    /// The hashed fields exactly as ``AuditChain`` hashes them, plus a readable time and the hashes,
+    /// so anyone can re-check an export offline.
     static func audit(_ record: AuditRecord) -> JSONValue {
-        let event = record.event
-        return [
-            "seq": .integer(record.seq),
-            "time": time(event.time),
-            "org_id": text(event.orgID),
-            "environment": text(event.environment?.rawValue),
-            "key_id": text(event.keyID),
-            "action": .string(event.action),
-            "target": text(event.target),
-            "outcome": .string(event.outcome.rawValue),
-            "reason": text(event.reason),
-            "ip": text(event.ip),
-            "request_id": text(event.requestID),
-            "details": .object(event.details),
-            "previous_hash": .string(hex(record.previousHash)),
-            "hash": .string(hex(record.hash)),
-        ]
+        guard case .object(var fields) = AuditChain.json(seq: record.seq, event: record.event) else { return .null }
+        fields["time"] = time(record.event.time)
+        fields["previous_hash"] = .string(hex(record.previousHash))
+        fields["hash"] = .string(hex(record.hash))
+        return .object(fields)
     }
 
     static func hex(_ bytes: [UInt8]) -> String {
