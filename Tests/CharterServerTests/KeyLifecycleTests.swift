@@ -2,6 +2,7 @@ import CharterCore
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import Testing
 import UCAN
 
@@ -193,6 +194,23 @@ import UCAN
             #expect(try await ids("?expiring_within_days=7").count == 1)
             #expect(try await ids("?expiring_within_days=1").isEmpty)
             #expect(try await client.get("/v1/keys?status=bogus", key: owner).status == .unprocessableContent)
+        }
+    }
+}
+
+extension KeyLifecycleTests {
+    @Test func meStaysExactAcrossUsageFlushes() async throws {
+        let server = try await TestServer()
+        defer { server.removeFiles() }
+        let owner = server.owner.ownerKey
+        try await server.run { client in
+            let (key, _) = try await client.createKey(owner, app: server.owner.app.id, role: "member")
+            for round in 1...3 {
+                for _ in 0..<4 { #expect(try await client.get("/v1/me", key: key).status == .ok) }
+                let me = try await client.get("/v1/me", key: key)
+                #expect(me.json["api_key"]?["usage_count"]?.integerValue == Int64(round * 5))
+                await BackgroundFlusher(controlPlane: server.controlPlane, logger: .init(label: "t")).flushOnce()
+            }
         }
     }
 }

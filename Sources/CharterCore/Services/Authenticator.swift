@@ -94,12 +94,20 @@ public final class Authenticator: Sendable {
         }
     }
 
-    /// Forgets cached keys by id, e.g. after their usage counters were written, so what callers see
-    /// of themselves (`/v1/me`) includes the stored counts.
-    public func invalidate(keyIDs: Set<String>) {
-        guard !keyIDs.isEmpty else { return }
+    /// Adds usage that was just written to the store into the cached keys, so what callers see of
+    /// themselves (`/v1/me`) stays exact without evicting hot keys (which would send every in-flight
+    /// request to the store at once).
+    public func absorb(flushed usage: [String: KeyUsage]) {
+        guard !usage.isEmpty else { return }
         cache.withLock { cache in
-            cache.entries = cache.entries.filter { !keyIDs.contains($0.value.key.id) }
+            for (hash, entry) in cache.entries {
+                guard let written = usage[entry.key.id] else { continue }
+                var key = entry.key
+                key.usageCount += written.count
+                key.lastUsedAt = max(key.lastUsedAt ?? written.lastUsedAt, written.lastUsedAt)
+                cache.entries[hash] = Entry(key: key, organization: entry.organization)
+            }
+            // A lookup that read the store before this batch landed must not cache what it read.
             cache.epoch &+= 1
         }
     }

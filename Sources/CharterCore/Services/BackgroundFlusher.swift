@@ -28,7 +28,7 @@ public struct BackgroundFlusher: Service {
     public func flushOnce() async {
         do {
             let written = try await controlPlane.usage.flush(to: controlPlane.store)
-            controlPlane.authenticator.invalidate(keyIDs: written)
+            controlPlane.authenticator.absorb(flushed: written)
         } catch {
             logger.warning("usage flush failed; will retry", metadata: ["error": "\(type(of: error))"])
         }

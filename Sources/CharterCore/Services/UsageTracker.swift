@@ -35,17 +35,17 @@ public final class UsageTracker: Sendable {
     }
 
     /// Stores everything pending in one batch; on failure the counts are kept for the next try.
-    /// - Returns: the ids of the keys whose counters were written.
+    /// - Returns: what was written, per key id.
     @discardableResult
-    public func flush(to store: any Store) async throws -> Set<String> {
+    public func flush(to store: any Store) async throws -> [String: KeyUsage] {
         let batch = pending.withLock { usage in
             defer { usage = [:] }
             return usage
         }
-        guard !batch.isEmpty else { return [] }
+        guard !batch.isEmpty else { return [:] }
         do {
             try await store.recordUsage(batch)
-            return Set(batch.keys)
+            return batch
         } catch {
             pending.withLock { usage in
                 for (keyID, entry) in batch {
