@@ -154,6 +154,17 @@ import UCAN
             let injected = try await client.get(
                 "/v1/me", key: nil, headers: [HTTPField.Name("X-Request-ID")!: "<script>alert(1)</script>"])
             #expect(injected.json["error"]?["request_id"]?.stringValue?.contains("<") == false)
+            let owner = server.owner.ownerKey
+            #expect(
+                try await client.get("/v1/me", key: nil, headers: [.authorization: "bEaReR \(owner)"]).status == .ok)
+            #expect(
+                try await client.get("/v1/me", key: nil, headers: [.authorization: "Basic \(owner)"]).code
+                    == "api_key_missing")
+            #expect(
+                try await client.get("/v1/me", key: nil, headers: [.authorization: owner]).code == "api_key_missing")
+            #expect(
+                try await client.get("/v1/me", key: nil, headers: [.authorization: "Bearer "]).code == "api_key_missing"
+            )
             let unknown = try await client.get("/v1/nothing-here", key: server.owner.ownerKey)
             #expect(unknown.status == .notFound)
             #expect(unknown.code == "not_found")

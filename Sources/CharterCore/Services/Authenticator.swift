@@ -44,13 +44,13 @@ public final class Authenticator: Sendable {
     public func authenticate(authorization: String?, ip: IPAddress?, path: String) async throws(AuthenticationFailure)
         -> Identity
     {
-        guard let authorization, !authorization.isEmpty else {
+        // The scheme is case-insensitive; OR-ing 0x20 lower-cases ASCII letters and leaves the space alone.
+        guard let utf8 = authorization?.utf8, utf8.count > 7,
+            utf8.prefix(7).elementsEqual("bearer ".utf8, by: { $0 | 0x20 == $1 })
+        else {
             throw AuthenticationFailure(CharterError(.apiKeyMissing, "send the API key as Authorization: Bearer <key>"))
         }
-        guard authorization.count > 7, authorization.prefix(7).lowercased() == "bearer " else {
-            throw AuthenticationFailure(CharterError(.apiKeyMissing, "send the API key as Authorization: Bearer <key>"))
-        }
-        let presented = authorization.dropFirst(7)
+        let presented = Substring(utf8.dropFirst(7))
         do {
             _ = try APIKeySecret.environment(of: presented)
         } catch {
