@@ -63,6 +63,7 @@ import Testing
 
     @Test(arguments: [
         "10.0.0.0/33", "10.1.2.3/8", "example.com", "10.0.0.0/-1", "10.0.0.0/", "2001:db8::/129", "1.2.3.4/8x", "",
+        "10.0.0.0/+8", "10.0.0.0/08", "10.0.0.0/ 8",
     ])
     func badNetworksAreRefused(text: String) {
         let error = #expect(throws: CharterError.self) { try CIDR(text) }
