@@ -70,6 +70,14 @@ import Testing
         #expect(error?.field == "ip_allowlist")
     }
 
+    @Test func networkContainment() throws {
+        #expect(try CIDR("10.0.0.0/8").contains(CIDR("10.1.0.0/16")))
+        #expect(try CIDR("10.0.0.0/8").contains(CIDR("10.0.0.0/8")))
+        #expect(try !CIDR("10.1.0.0/16").contains(CIDR("10.0.0.0/8")))
+        #expect(try !CIDR("10.0.0.0/8").contains(CIDR("11.0.0.0/16")))
+        #expect(try !CIDR("0.0.0.0/0").contains(CIDR("2001:db8::/32")))
+    }
+
     @Test func canonicalForms() throws {
         #expect(try CIDR("2001:0db8:0000::/32").description == "2001:db8::/32")
         #expect(try CIDR("192.168.1.1").description == "192.168.1.1/32")

@@ -76,9 +76,12 @@ public struct APIKey: Sendable, Hashable {
 
     /// Whether `path` is one this key may call.
     public func allows(endpoint path: String) -> Bool {
-        allowedEndpoints.isEmpty
-            || allowedEndpoints.contains { pattern in
-                pattern.hasSuffix("*") ? path.hasPrefix(pattern.dropLast()) : path == pattern
-            }
+        allowedEndpoints.isEmpty || allowedEndpoints.contains { Self.endpoint($0, matches: path) }
+    }
+
+    /// The one rule for endpoint patterns: exact, or a prefix when the pattern ends in `*`. A pattern
+    /// matching another pattern's text means it covers everything that one does.
+    static func endpoint(_ pattern: String, matches path: String) -> Bool {
+        pattern.hasSuffix("*") ? path.hasPrefix(pattern.dropLast()) : path == pattern
     }
 }

@@ -40,6 +40,11 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
         address.bytes.count == network.bytes.count && Self.mask(address.bytes, to: prefixLength) == network.bytes
     }
 
+    /// Whether every address of `other` lies in this network.
+    public func contains(_ other: CIDR) -> Bool {
+        prefixLength <= other.prefixLength && contains(other.network)
+    }
+
     /// The canonical form, such as `10.0.0.0/8`.
     public var description: String { "\(network)/\(prefixLength)" }
 

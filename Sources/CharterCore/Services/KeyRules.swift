@@ -77,7 +77,7 @@ enum KeyRules {
         if wider.isEmpty { return true }
         return !narrower.isEmpty
             && narrower.allSatisfy { inner in
-                wider.contains { outer in outer.prefixLength <= inner.prefixLength && outer.contains(inner.network) }
+                wider.contains { $0.contains(inner) }
             }
     }
 
@@ -86,9 +86,7 @@ enum KeyRules {
         if wider.isEmpty { return true }
         return !narrower.isEmpty
             && narrower.allSatisfy { inner in
-                wider.contains { outer in
-                    outer == inner || (outer.hasSuffix("*") && inner.hasPrefix(outer.dropLast()))
-                }
+                wider.contains { APIKey.endpoint($0, matches: inner) }
             }
     }
 }

@@ -76,52 +76,45 @@ public struct KeyService: Sendable {
         guard current.revokedAt == nil else { throw CharterError(.conflict, "a revoked key cannot be changed") }
         var key = current
         var changed: [String] = []
+        /// Sets one field, refusing a widening and noting only real changes.
+        @discardableResult
+        func narrow<Value: Equatable>(
+            _ field: String, _ path: WritableKeyPath<APIKey, Value>, to value: Value, allowed: Bool
+        ) throws(CharterError) -> Bool {
+            guard allowed else { throw .invalid(field, "may only be narrowed; issue a new key to widen") }
+            guard value != current[keyPath: path] else { return false }
+            key[keyPath: path] = value
+            changed.append(field)
+            return true
+        }
         if let text = changes.label {
-            let label = try KeyRules.label(text)
-            if label != current.label {
-                key.label = label
-                changed.append("label")
-            }
+            try narrow("label", \.label, to: KeyRules.label(text), allowed: true)
         }
         if changes.role != nil || changes.permissions != nil {
             let (role, permissions) = try KeyRules.permissions(role: changes.role, permissions: changes.permissions)
-            guard permissions.isSubset(of: current.permissions) else {
-                throw CharterError.invalid("permissions", "may only be narrowed; issue a new key to widen")
-            }
-            if permissions != current.permissions {
-                (key.role, key.permissions) = (role, permissions)
-                changed.append("permissions")
+            if try narrow(
+                "permissions", \.permissions, to: permissions, allowed: permissions.isSubset(of: current.permissions))
+            {
+                key.role = role
             }
         }
         if let texts = changes.ipAllowlist {
             let networks = try KeyRules.ipAllowlist(texts)
-            guard KeyRules.networks(networks, within: current.ipAllowlist) else {
-                throw CharterError.invalid("ip_allowlist", "may only be narrowed; issue a new key to widen")
-            }
-            if networks != current.ipAllowlist {
-                key.ipAllowlist = networks
-                changed.append("ip_allowlist")
-            }
+            try narrow(
+                "ip_allowlist", \.ipAllowlist, to: networks,
+                allowed: KeyRules.networks(networks, within: current.ipAllowlist))
         }
         if let paths = changes.allowedEndpoints {
             let endpoints = try KeyRules.endpoints(paths)
-            guard KeyRules.endpoints(endpoints, within: current.allowedEndpoints) else {
-                throw CharterError.invalid("allowed_endpoints", "may only be narrowed; issue a new key to widen")
-            }
-            if endpoints != current.allowedEndpoints {
-                key.allowedEndpoints = endpoints
-                changed.append("allowed_endpoints")
-            }
+            try narrow(
+                "allowed_endpoints", \.allowedEndpoints, to: endpoints,
+                allowed: KeyRules.endpoints(endpoints, within: current.allowedEndpoints))
         }
         if let limit = changes.rateLimitPerMinute {
-            let value = try KeyRules.rateLimit(limit)
-            guard value <= current.rateLimitPerMinute ?? .max else {
-                throw CharterError.invalid("rate_limit_per_minute", "may only be lowered; issue a new key to raise it")
-            }
-            if value != current.rateLimitPerMinute {
-                key.rateLimitPerMinute = value
-                changed.append("rate_limit_per_minute")
-            }
+            let value: Int? = try KeyRules.rateLimit(limit)
+            try narrow(
+                "rate_limit_per_minute", \.rateLimitPerMinute, to: value,
+                allowed: limit <= current.rateLimitPerMinute ?? .max)
         }
         guard !changed.isEmpty else { return usage.current(current) }
         key.version = current.version + 1

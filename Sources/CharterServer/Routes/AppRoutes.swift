@@ -8,7 +8,6 @@ enum AppRoutes {
         let apps = routes.controlPlane.apps
         routes.register(.createApp) { request, context, caller in
             let body = try await JSONBody.read(request, allowed: ["name", "environment"])
-            try body.rejectUnknownFields()
             let app = try await apps.create(
                 name: body.string("name"), environment: body.string("environment"), by: caller, context: context.call)
             return JSONResponse.make(Representation.app(app), status: .created)

@@ -18,7 +18,6 @@ enum KeyRoutes {
         let clock = routes.controlPlane.clock
         routes.register(.createKey) { request, context, caller in
             let body = try await JSONBody.read(request, allowed: createFields)
-            try body.rejectUnknownFields()
             let issued = try await keys.create(
                 NewKeyRequest(
                     appID: body.string("app_id"), label: body.string("label"), role: body.optionalString("role"),
@@ -55,7 +54,6 @@ enum KeyRoutes {
         }
         routes.register(.updateKey) { request, context, caller in
             let body = try await JSONBody.read(request, allowed: updateFields)
-            try body.rejectUnknownFields()
             let changes = KeyChanges(
                 label: try body.optionalString("label"), role: try body.optionalString("role"),
                 permissions: try body.optionalStrings("permissions"),
@@ -72,7 +70,6 @@ enum KeyRoutes {
         }
         routes.register(.duplicateKey) { request, context, caller in
             let body = try await JSONBody.read(request, allowed: ["label"])
-            try body.rejectUnknownFields()
             let issued = try await keys.duplicate(
                 id: context.parameters.require("id"), label: body.optionalString("label"), by: caller,
                 context: context.call)
