@@ -33,7 +33,9 @@ enum Denials {
         controlPlane.auditWriter.enqueue(
             AuditEvent(
                 time: controlPlane.clock.now(), orgID: key?.orgID, environment: key?.environment, keyID: key?.id,
-                action: "request.denied", target: nil, outcome: .denied, reason: error.code.rawValue,
+                // A store outage is Charter's failure, not a refusal of the caller.
+                action: "request.denied", target: nil, outcome: error.code == .unavailable ? .failure : .denied,
+                reason: error.code.rawValue,
                 ip: context.clientIP?.description, requestID: context.requestID,
                 details: [
                     "method": .string(request.method.rawValue),
