@@ -6,9 +6,19 @@ import UCAN
 /// Responses with JSON bodies written by the canonical serializer (no Codable on the hot path).
 enum JSONResponse {
     static func make(_ value: JSONValue, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        make(bytes: value.serialized(), status: status, headers: headers)
+    }
+
+    /// An object written member by member (see ``JSONObjectWriter``).
+    static func object(
+        status: HTTPResponse.Status = .ok, headers: HTTPFields = [:], _ members: (inout JSONObjectWriter) -> Void
+    ) -> Response {
+        make(bytes: JSONObjectWriter.write(members), status: status, headers: headers)
+    }
+
+    private static func make(bytes: [UInt8], status: HTTPResponse.Status, headers: HTTPFields) -> Response {
         var headers = headers
         headers[.contentType] = "application/json"
-        let bytes = value.serialized()
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 

@@ -5,46 +5,42 @@ import UCAN
 /// How models look on the wire. Key records never include the secret or its hash.
 enum Representation {
     static func time(_ date: Date?) -> JSONValue { date.map { .string(Timestamp.format($0)) } ?? .null }
-    static func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
 
-    static func key(_ key: APIKey, at now: Date) -> JSONValue {
-        [
-            "id": .string(key.id),
-            "app_id": .string(key.appID),
-            "environment": .string(key.environment.rawValue),
-            "label": .string(key.label),
-            "prefix": .string(key.prefix),
-            "role": text(key.role?.rawValue),
-            "permissions": .array(Permission.inNameOrder.filter(key.permissions.contains).map { .string($0.rawValue) }),
-            "status": .string(key.status(at: now).rawValue),
-            "created_at": time(key.createdAt),
-            "created_by": text(key.createdBy),
-            "expires_at": time(key.expiresAt),
-            "revoked_at": time(key.revokedAt),
-            "revoked_by": text(key.revokedBy),
-            "last_used_at": time(key.lastUsedAt),
-            "usage_count": .integer(key.usageCount),
-            "ip_allowlist": .array(key.ipAllowlist.map { .string($0.description) }),
-            "allowed_endpoints": .array(key.allowedEndpoints.map(JSONValue.string)),
-            "rate_limit_per_minute": key.rateLimitPerMinute.map { .integer(Int64($0)) } ?? .null,
-        ]
+    /// Members in byte order of their names, as ``JSONObjectWriter`` requires.
+    static func key(_ key: APIKey, at now: Date, into json: inout JSONObjectWriter) {
+        json.strings("allowed_endpoints", key.allowedEndpoints)
+        json.string("app_id", key.appID)
+        json.time("created_at", key.createdAt)
+        json.string("created_by", key.createdBy)
+        json.string("environment", key.environment.rawValue)
+        json.time("expires_at", key.expiresAt)
+        json.string("id", key.id)
+        json.strings("ip_allowlist", key.ipAllowlist.lazy.map(\.description))
+        json.string("label", key.label)
+        json.time("last_used_at", key.lastUsedAt)
+        json.strings(
+            "permissions", Permission.inNameOrder.lazy.filter(key.permissions.contains).map(\.rawValue))
+        json.string("prefix", key.prefix)
+        json.integer("rate_limit_per_minute", key.rateLimitPerMinute.map(Int64.init))
+        json.time("revoked_at", key.revokedAt)
+        json.string("revoked_by", key.revokedBy)
+        json.string("role", key.role?.rawValue)
+        json.string("status", key.status(at: now).rawValue)
+        json.integer("usage_count", key.usageCount)
     }
 
-    static func app(_ app: App) -> JSONValue {
-        [
-            "id": .string(app.id),
-            "name": .string(app.name),
-            "environment": .string(app.environment.rawValue),
-            "created_at": time(app.createdAt),
-            "created_by": text(app.createdBy),
-        ]
+    static func app(_ app: App, into json: inout JSONObjectWriter) {
+        json.time("created_at", app.createdAt)
+        json.string("created_by", app.createdBy)
+        json.string("environment", app.environment.rawValue)
+        json.string("id", app.id)
+        json.string("name", app.name)
     }
 
-    static func organization(_ organization: Organization) -> JSONValue {
-        [
-            "id": .string(organization.id), "name": .string(organization.name),
-            "created_at": time(organization.createdAt),
-        ]
+    static func organization(_ organization: Organization, into json: inout JSONObjectWriter) {
+        json.time("created_at", organization.createdAt)
+        json.string("id", organization.id)
+        json.string("name", organization.name)
     }
 
     /// The hashed fields exactly as ``AuditChain`` hashes them, plus a readable time and the hashes,

@@ -9,29 +9,33 @@ import Foundation
 enum Timestamp {
     /// Formats in UTC with milliseconds, straight into bytes (it runs several times per key record).
     static func format(_ date: Date) -> String {
+        var bytes: [UInt8] = []
+        write(date, into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends `date` in the form of ``format(_:)``.
+    static func write(_ date: Date, into bytes: inout [UInt8]) {
         let milliseconds = AuditChain.milliseconds(date)
         var seconds = time_t(milliseconds.floorDivided(by: 1000))
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        var bytes = [UInt8](repeating: 0, count: 24)
-        func put(_ value: Int, at offset: Int, width: Int) {
-            var value = value
-            for index in stride(from: offset + width - 1, through: offset, by: -1) {
-                bytes[index] = UInt8(0x30 + value % 10)
-                value /= 10
+        func put(_ value: Int32, width: Int, then separator: Unicode.Scalar) {
+            var divisor: Int32 = 1
+            for _ in 1..<width { divisor *= 10 }
+            while divisor > 0 {
+                bytes.append(UInt8(0x30 + (value / divisor) % 10))
+                divisor /= 10
             }
+            bytes.append(UInt8(ascii: separator))
         }
-        put(Int(parts.tm_year) + 1900, at: 0, width: 4)
-        put(Int(parts.tm_mon) + 1, at: 5, width: 2)
-        put(Int(parts.tm_mday), at: 8, width: 2)
-        put(Int(parts.tm_hour), at: 11, width: 2)
-        put(Int(parts.tm_min), at: 14, width: 2)
-        put(Int(parts.tm_sec), at: 17, width: 2)
-        put(Int(milliseconds - Int64(seconds) * 1000), at: 20, width: 3)
-        for (offset, separator) in [(4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":"), (19, "."), (23, "Z")] {
-            bytes[offset] = UInt8(ascii: separator.unicodeScalars.first!)
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        put(parts.tm_year + 1900, width: 4, then: "-")
+        put(parts.tm_mon + 1, width: 2, then: "-")
+        put(parts.tm_mday, width: 2, then: "T")
+        put(parts.tm_hour, width: 2, then: ":")
+        put(parts.tm_min, width: 2, then: ":")
+        put(parts.tm_sec, width: 2, then: ".")
+        put(Int32(milliseconds - Int64(seconds) * 1000), width: 3, then: "Z")
     }
 
     /// Parses an RFC 3339 date-time (`2027-01-31T00:00:00Z`, `…T01:00:00.5+01:00`); nil for anything

@@ -10,13 +10,15 @@ enum AppRoutes {
             let body = try await JSONBody.read(request, allowed: ["name", "environment"])
             let app = try await apps.create(
                 name: body.string("name"), environment: body.string("environment"), by: caller, context: context.call)
-            return JSONResponse.make(Representation.app(app), status: .created)
+            return JSONResponse.object(status: .created) { Representation.app(app, into: &$0) }
         }
         routes.register(.listApps) { _, _, caller in
-            JSONResponse.make(["apps": .array(try await apps.list(by: caller).map(Representation.app))])
+            let list = try await apps.list(by: caller)
+            return JSONResponse.object { $0.objects("apps", list) { Representation.app($0, into: &$1) } }
         }
         routes.register(.getApp) { _, context, caller in
-            JSONResponse.make(Representation.app(try await apps.get(id: context.parameters.require("id"), by: caller)))
+            let app = try await apps.get(id: context.parameters.require("id"), by: caller)
+            return JSONResponse.object { Representation.app(app, into: &$0) }
         }
     }
 }

@@ -46,11 +46,11 @@ enum KeyRoutes {
             let list = try await keys.list(
                 appID: query.get("app_id"), status: status, expiringWithinDays: days, by: caller)
             let now = clock.now()
-            return JSONResponse.make(["keys": .array(list.map { Representation.key($0, at: now) })])
+            return JSONResponse.object { $0.objects("keys", list) { Representation.key($0, at: now, into: &$1) } }
         }
         routes.register(.getKey) { _, context, caller in
             let key = try await keys.get(id: context.parameters.require("id"), by: caller)
-            return JSONResponse.make(Representation.key(key, at: clock.now()))
+            return keyResponse(key, at: clock.now())
         }
         routes.register(.updateKey) { request, context, caller in
             let body = try await JSONBody.read(request, allowed: updateFields)
@@ -62,11 +62,11 @@ enum KeyRoutes {
                 rateLimitPerMinute: try body.optionalInteger("rate_limit_per_minute"))
             let key = try await keys.update(
                 id: context.parameters.require("id"), changes: changes, by: caller, context: context.call)
-            return JSONResponse.make(Representation.key(key, at: clock.now()))
+            return keyResponse(key, at: clock.now())
         }
         routes.register(.revokeKey) { _, context, caller in
             let key = try await keys.revoke(id: context.parameters.require("id"), by: caller, context: context.call)
-            return JSONResponse.make(Representation.key(key, at: clock.now()))
+            return keyResponse(key, at: clock.now())
         }
         routes.register(.duplicateKey) { request, context, caller in
             let body = try await JSONBody.read(request, allowed: ["label"])
@@ -77,10 +77,15 @@ enum KeyRoutes {
         }
     }
 
+    private static func keyResponse(_ key: APIKey, at now: Date) -> Response {
+        JSONResponse.object { Representation.key(key, at: now, into: &$0) }
+    }
+
     /// 201 with the plaintext under `key`, this once, and the record under `api_key`.
     private static func issuedResponse(_ issued: IssuedKey, at now: Date) -> Response {
-        JSONResponse.make(
-            ["key": .string(issued.plaintext), "api_key": Representation.key(issued.key, at: now)], status: .created,
-            headers: [.cacheControl: "no-store"])
+        JSONResponse.object(status: .created, headers: [.cacheControl: "no-store"]) {
+            $0.object("api_key") { Representation.key(issued.key, at: now, into: &$0) }
+            $0.string("key", issued.plaintext)
+        }
     }
 }

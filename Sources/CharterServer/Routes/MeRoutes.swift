@@ -8,10 +8,11 @@ enum MeRoutes {
         let controlPlane = routes.controlPlane
         routes.register(.me) { _, _, caller in
             let key = controlPlane.usage.current(caller.key)
-            return JSONResponse.make([
-                "api_key": Representation.key(key, at: controlPlane.clock.now()),
-                "organization": Representation.organization(caller.organization),
-            ])
+            let now = controlPlane.clock.now()
+            return JSONResponse.object {
+                $0.object("api_key") { Representation.key(key, at: now, into: &$0) }
+                $0.object("organization") { Representation.organization(caller.organization, into: &$0) }
+            }
         }
     }
 }
