@@ -12,6 +12,7 @@ run: deps
 	.build/release/charter serve --database $(DATABASE)
 
 test: deps lint
+	./scripts/check-openapi.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	./scripts/interop.sh

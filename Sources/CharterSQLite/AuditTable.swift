@@ -12,15 +12,16 @@ enum AuditTable {
     static func append(_ events: [AuditEvent], _ db: Database) throws {
         var seq = try nextSeq(db)
         var heads: [String?: [UInt8]] = [:]
+        let insert = try db.cachedStatement(
+            sql: """
+                INSERT INTO audit_records (seq, org_id, time_ms, environment, key_id, action, target, outcome,
+                    reason, ip, request_id, details, previous_hash, hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
         for event in events {
             let previous = try heads[event.orgID] ?? head(of: event.orgID, db)
             let hash = AuditChain.hash(seq: seq, event: event, previous: previous)
-            try db.execute(
-                sql: """
-                    INSERT INTO audit_records (seq, org_id, time_ms, environment, key_id, action, target, outcome,
-                        reason, ip, request_id, details, previous_hash, hash)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
+            try insert.execute(
                 arguments: [
                     seq, event.orgID, Rows.time(event.time), event.environment?.rawValue, event.keyID, event.action,
                     event.target, event.outcome.rawValue, event.reason, event.ip, event.requestID,

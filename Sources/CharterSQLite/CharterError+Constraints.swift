@@ -16,6 +16,8 @@ extension CharterError {
             self.init(.conflict, "the app already has a key with this label")
         } else if columns.contains("apps.name") {
             self.init(.conflict, "the organization already has an app with this name in this environment")
+        } else if columns.contains("envelopes.name") {
+            self.init(.conflict, "the app already has an envelope with this name")
         } else {
             self.init(.conflict, "this would duplicate an existing record")
         }

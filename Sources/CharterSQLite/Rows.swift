@@ -123,3 +123,64 @@ enum Rows {
             rateLimitPerMinute: try row.decoded("rate_limit_per_minute"), version: try row.decoded("version"))
     }
 }
+
+extension Rows {
+    static func envelope(_ row: Row) throws -> Envelope {
+        let capabilities: Capabilities
+        do {
+            capabilities = try Capabilities(json: JSONParser.parse(row.decoded("capabilities") as String))
+        } catch {
+            throw CorruptRow("capabilities")
+        }
+        return Envelope(
+            id: try row.decoded("id"), orgID: try row.decoded("org_id"), appID: try row.decoded("app_id"),
+            environment: try environment(row.decoded("environment")), name: try row.decoded("name"),
+            capabilities: capabilities, maxTTLSeconds: try row.decoded("max_ttl_seconds"),
+            createdAt: try date(row, "created_at"), createdBy: try row.decoded("created_by"),
+            revokedAt: try optionalDate(row, "revoked_at"), revokedBy: try row.decoded("revoked_by"))
+    }
+
+    static func did(_ row: Row, _ column: String) throws -> DID {
+        guard let did = try? DID(row.decoded(column) as String) else { throw CorruptRow(column) }
+        return did
+    }
+
+    static func signingKey(_ row: Row) throws -> SigningKeyRecord {
+        SigningKeyRecord(
+            id: try row.decoded("id"), environment: try environment(row.decoded("environment")),
+            did: try did(row, "did"), sealedSeed: Array(try row.decoded("sealed_seed") as Data),
+            createdAt: try date(row, "created_at"), retiredAt: try optionalDate(row, "retired_at"),
+            verifyUntil: try optionalDate(row, "verify_until"))
+    }
+
+    static func mintedToken(_ row: Row) throws -> MintedToken {
+        guard let cid = try? CID(row.decoded("cid") as String) else { throw CorruptRow("cid") }
+        return MintedToken(
+            cid: cid, orgID: try row.decoded("org_id"), appID: try row.decoded("app_id"),
+            environment: try environment(row.decoded("environment")), envelopeID: try row.decoded("envelope_id"),
+            keyID: try row.decoded("key_id"), signingKeyID: try row.decoded("signing_key_id"),
+            audience: try did(row, "audience"), createdAt: try date(row, "created_at"),
+            expiresAt: try date(row, "expires_at"), revokedAt: try optionalDate(row, "revoked_at"))
+    }
+
+    static func insert(_ entry: RevocationEntry, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO revocations (org_id, environment, kind, subject, issuer, challenge, revoked_at, covers_until)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                entry.orgID, entry.environment.rawValue, entry.kind.rawValue, entry.subject, entry.issuer.string,
+                Data(entry.challenge), time(entry.revokedAt), time(entry.coversUntil),
+            ])
+    }
+
+    static func revocation(_ row: Row) throws -> RevocationEntry {
+        guard let kind = RevocationEntry.Kind(rawValue: try row.decoded("kind")) else { throw CorruptRow("kind") }
+        return RevocationEntry(
+            seq: try row.decoded("seq"), orgID: try row.decoded("org_id"),
+            environment: try environment(row.decoded("environment")), kind: kind, subject: try row.decoded("subject"),
+            issuer: try did(row, "issuer"), challenge: Array(try row.decoded("challenge") as Data),
+            revokedAt: try date(row, "revoked_at"), coversUntil: try date(row, "covers_until"))
+    }
+}

@@ -77,6 +77,64 @@ enum SQLiteMigrations {
                     CREATE INDEX audit_by_org_action ON audit_records (org_id, action, seq);
                     """)
         }
+        migrator.registerMigration("v2-envelopes-signing-keys-tokens") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE envelopes (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        org_id TEXT NOT NULL REFERENCES organizations(id),
+                        app_id TEXT NOT NULL REFERENCES apps(id),
+                        environment TEXT NOT NULL CHECK (environment IN ('live', 'test')),
+                        name TEXT NOT NULL,
+                        capabilities TEXT NOT NULL,
+                        max_ttl_seconds INTEGER NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        created_by TEXT,
+                        revoked_at INTEGER,
+                        revoked_by TEXT,
+                        UNIQUE (app_id, name)
+                    );
+                    CREATE INDEX envelopes_by_org ON envelopes (org_id, app_id, created_at);
+                    -- sealed_seed is the secret key sealed under the master key, which is never stored here.
+                    CREATE TABLE signing_keys (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        environment TEXT NOT NULL CHECK (environment IN ('live', 'test')),
+                        did TEXT NOT NULL UNIQUE,
+                        sealed_seed BLOB NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        retired_at INTEGER,
+                        verify_until INTEGER
+                    );
+                    CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (environment) WHERE retired_at IS NULL;
+                    -- What revoking by CID needs; never the token itself.
+                    CREATE TABLE minted_tokens (
+                        cid TEXT PRIMARY KEY NOT NULL,
+                        org_id TEXT NOT NULL,
+                        app_id TEXT NOT NULL,
+                        environment TEXT NOT NULL,
+                        envelope_id TEXT NOT NULL,
+                        key_id TEXT NOT NULL,
+                        signing_key_id TEXT NOT NULL,
+                        audience TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        expires_at INTEGER NOT NULL,
+                        revoked_at INTEGER
+                    ) WITHOUT ROWID;
+                    CREATE INDEX minted_tokens_by_expiry ON minted_tokens (expires_at);
+                    CREATE TABLE revocations (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+                        org_id TEXT NOT NULL,
+                        environment TEXT NOT NULL CHECK (environment IN ('live', 'test')),
+                        kind TEXT NOT NULL CHECK (kind IN ('token', 'envelope')),
+                        subject TEXT NOT NULL UNIQUE,
+                        issuer TEXT NOT NULL,
+                        challenge BLOB NOT NULL,
+                        revoked_at INTEGER NOT NULL,
+                        covers_until INTEGER NOT NULL
+                    );
+                    CREATE INDEX revocations_by_expiry ON revocations (covers_until);
+                    """)
+        }
         return migrator
     }
 }

@@ -14,12 +14,14 @@ public enum CharterHTTPServer {
         router.add(middleware: RequestMetricsMiddleware())
         router.add(middleware: ErrorMiddleware())
         HealthRoutes.register(on: router, store: controlPlane.store, metrics: metrics)
+        PublicationRoutes.register(on: router, controlPlane: controlPlane)
         let api = router.group("v1").add(middleware: AuthenticationMiddleware(controlPlane: controlPlane))
         let routes = RouteRegistrar(group: api, controlPlane: controlPlane)
         AppRoutes.register(on: routes)
         KeyRoutes.register(on: routes)
         MeRoutes.register(on: routes)
         AuditRoutes.register(on: routes)
+        TokenRoutes.register(on: routes)
         return router
     }
 

@@ -4,9 +4,11 @@ import CharterServer
 import Foundation
 import Hummingbird
 import Logging
+import UCAN
 
-/// `charter-bench http`: authenticated `GET /v1/me` beside a bare Hummingbird route, both on loopback
-/// under wrk in the same run, plus the in-process cost of authenticating a key on a warm cache.
+/// `charter-bench http`: authenticated `GET /v1/me` and `POST /v1/authorize` beside a bare Hummingbird route,
+/// all on loopback under wrk in the same run, plus the in-process cost of authenticating a key on a warm cache
+/// and the rate of raw libsodium signing.
 struct HTTPBenchmark {
     let seconds: Int
     let connections = 64
@@ -18,11 +20,13 @@ struct HTTPBenchmark {
         defer { try? FileManager.default.removeItem(at: directory) }
         let store = try SQLiteStore(path: directory.appendingPathComponent("bench.db").path)
         let owner = try await Setup(store: store, clock: .system).initialize()!
-        let controlPlane = ControlPlane(store: store)
+        let controlPlane = ControlPlane(store: store, masterKey: SecretBox.Key())
         var logger = Logger(label: "bench")
         logger.logLevel = .error
 
         let authCost = try await authenticationCost(controlPlane, key: owner.ownerKey)
+        let authorizeScript = try await prepareAuthorize(controlPlane, owner: owner, in: directory)
+        let signsPerSecond = rawSigningRate()
 
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
         let bare = Router()
@@ -42,6 +46,7 @@ struct HTTPBenchmark {
         var bareRuns: [WrkResult] = []
         var meRuns: [WrkResult] = []
         var healthRuns: [WrkResult] = []
+        var authorizeRuns: [WrkResult] = []
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await bareApp.run() }
             group.addTask { try await charterApp.run() }
@@ -56,6 +61,8 @@ struct HTTPBenchmark {
                 meRuns.append(
                     try wrk("http://127.0.0.1:\(charterPort)/v1/me", header: "Authorization: Bearer \(owner.ownerKey)"))
                 healthRuns.append(try wrk("http://127.0.0.1:\(charterPort)/healthz", header: nil))
+                authorizeRuns.append(
+                    try wrk("http://127.0.0.1:\(charterPort)/v1/authorize", header: nil, script: authorizeScript))
             }
             group.cancelAll()
         }
@@ -65,11 +72,62 @@ struct HTTPBenchmark {
         print("GET /v1/me (authed)      \(meBest)")
         let healthBest = healthRuns.max { $0.requestsPerSecond < $1.requestsPerSecond }!
         print("GET /healthz (no auth)   \(healthBest)")
+        let authorizeBest = authorizeRuns.max { $0.requestsPerSecond < $1.requestsPerSecond }!
+        print("POST /v1/authorize        \(authorizeBest)")
+        print(String(format: "libsodium sign (raw, 1 core): %9.0f signatures/s", signsPerSecond))
         print(String(format: "authenticate, warm cache: %.2f µs per call (in-process)", authCost))
+        // Every mint answered 200 must have its audit record, written before the answer.
+        let minted = try await controlPlane.store.auditChain(orgID: owner.organization.id, after: 0, limit: .max)
+            .filter { $0.event.action == "token.mint" && $0.event.outcome == .success }.count
+        let answered = authorizeRuns.reduce(0) { $0 + $1.requests - $1.non2xx }
+        print("mints audited: \(minted) records for \(answered) tokens answered (wrk counts only completed requests)")
         print(
             String(
-                format: "ratios: me/bare=%.2f auth_us=%.2f", meBest.requestsPerSecond / bareBest.requestsPerSecond,
-                authCost))
+                format:
+                    "ratios: me/bare=%.2f authorize/bare=%.2f authorize/raw_sign=%.2f authorize_p99_ms=%.2f auth_us=%.2f",
+                meBest.requestsPerSecond / bareBest.requestsPerSecond,
+                authorizeBest.requestsPerSecond / bareBest.requestsPerSecond,
+                authorizeBest.requestsPerSecond / signsPerSecond, authorizeBest.p99Milliseconds, authCost))
+    }
+
+    /// An envelope for the owner's app and a wrk script that posts one authorize request, again and again.
+    private func prepareAuthorize(_ controlPlane: ControlPlane, owner: Setup.Created, in directory: URL) async throws
+        -> String
+    {
+        let caller = try await controlPlane.authenticator.authenticate(
+            authorization: "Bearer \(owner.ownerKey)", ip: nil, path: "/v1/envelopes")
+        let context = CallContext(ip: nil, requestID: "bench")
+        _ = try await controlPlane.envelopes.create(
+            appID: owner.app.id, name: "bench", capabilities: ["mailto:*": ["email/send": [[:]]]],
+            maxTTLSeconds: 900, by: caller, context: context)
+        let audience = DID(publicKey: Ed25519.SigningKey().publicKey)
+        let body =
+            #"{"audience":"\#(audience)","capabilities":{"mailto:a@example.com":{"email/send":[{}]}},"ttl_seconds":300}"#
+        let script = """
+            wrk.method = "POST"
+            wrk.body = '\(body)'
+            wrk.headers["Content-Type"] = "application/json"
+            wrk.headers["Authorization"] = "Bearer \(owner.ownerKey)"
+            """
+        let path = directory.appendingPathComponent("authorize.lua").path
+        try script.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// Ed25519 signatures per second on one core over a message the size of a minted token's signed part.
+    private func rawSigningRate() -> Double {
+        let key = Ed25519.SigningKey()
+        let message = [UInt8](repeating: 0x61, count: 600)
+        let clock = ContinuousClock()
+        var best = 0.0
+        for _ in 0..<3 {
+            let count = 20_000
+            let start = clock.now
+            for _ in 0..<count { _ = key.signature(for: message) }
+            let (s, atto) = (clock.now - start).components
+            best = max(best, Double(count) / (Double(s) + Double(atto) / 1e18))
+        }
+        return best
     }
 
     /// Microseconds per `authenticate` on a warm cache, best of five rounds.
@@ -96,9 +154,9 @@ struct HTTPBenchmark {
         return result.non2xx == 0
     }
 
-    private func wrk(_ url: String, header: String?, duration: String? = nil, connections: Int? = nil) throws
-        -> WrkResult
-    {
+    private func wrk(
+        _ url: String, header: String?, script: String? = nil, duration: String? = nil, connections: Int? = nil
+    ) throws -> WrkResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/wrk")
         let connections = connections ?? self.connections
@@ -106,6 +164,7 @@ struct HTTPBenchmark {
             "-t", String(min(2, connections)), "-c", String(connections), "-d", duration ?? "\(seconds)s", "--latency",
         ]
         if let header { arguments += ["-H", header] }
+        if let script { arguments += ["-s", script] }
         process.arguments = arguments + [url]
         let pipe = Pipe()
         process.standardOutput = pipe

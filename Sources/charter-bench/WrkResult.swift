@@ -6,6 +6,8 @@ struct WrkResult: CustomStringConvertible {
     let p50Milliseconds: Double
     let p99Milliseconds: Double
     let non2xx: Int
+    /// Responses received in the whole run.
+    let requests: Int
 
     init(parsing output: String) throws {
         func value(after label: String) -> String? {
@@ -25,6 +27,10 @@ struct WrkResult: CustomStringConvertible {
         p50Milliseconds = p50
         p99Milliseconds = p99
         non2xx = value(after: "Non-2xx or 3xx responses:").flatMap(Int.init) ?? 0
+        // "  123456 requests in 10.00s, 12.34MB read"
+        requests =
+            output.split(separator: "\n").first { $0.contains(" requests in ") }
+            .flatMap { $0.split(separator: " ").first }.flatMap { Int($0) } ?? 0
     }
 
     /// wrk prints `812.00us`, `1.23ms` or `2.01s`.

@@ -13,11 +13,16 @@ import UCAN
     static let allowed: [Role: Set<Endpoint>] = [
         .owner: Set(Endpoint.all),
         .admin: Set(Endpoint.all),
-        .agentManager: Set(Endpoint.all),
-        .policyAuthor: [.listApps, .getApp, .listKeys, .getKey, .audit, .auditExport, .me],
-        .auditor: [.listApps, .getApp, .listKeys, .getKey, .audit, .auditExport, .me],
+        .agentManager: Set(Endpoint.all).subtracting([
+            .createEnvelope, .revokeEnvelope, .revokeToken, .rotateSigningKey,
+        ]),
+        .policyAuthor: [
+            .listApps, .getApp, .listKeys, .getKey, .audit, .auditExport, .me, .createEnvelope, .listEnvelopes,
+            .getEnvelope, .revokeEnvelope,
+        ],
+        .auditor: [.listApps, .getApp, .listKeys, .getKey, .audit, .auditExport, .me, .listEnvelopes, .getEnvelope],
         .member: [.me],
-        .agent: [.me],
+        .agent: [.me, .authorize],
     ]
 
     @Test func everyEndpointIsInTheMatrix() {
@@ -33,16 +38,35 @@ import UCAN
         let app = server.owner.app.id
         try await server.run { client in
             let (key, _) = try await client.createKey(owner, app: app, role: role.rawValue)
+            let audience = DID(publicKey: Ed25519.SigningKey().publicKey)
             for endpoint in Endpoint.all {
-                let (_, target) = try await client.createKey(owner, app: app, role: "member")
-                let path = endpoint.path.replacingOccurrences(
-                    of: ":id", with: endpoint.path.hasPrefix("/v1/apps") ? app : target)
+                // A fresh target for each call, since revoking one uses it up.
+                let target: String =
+                    if endpoint.path.hasPrefix("/v1/apps") {
+                        app
+                    } else if endpoint.path.hasPrefix("/v1/envelopes") {
+                        try await client.createEnvelope(owner, app: app)
+                    } else if endpoint == .revokeToken {
+                        try await client.mint(owner, audience: audience).cid.string
+                    } else {
+                        try await client.createKey(owner, app: app, role: "member").id
+                    }
+                let path = endpoint.path.replacingOccurrences(of: ":id", with: target)
+                    .replacingOccurrences(of: ":cid", with: target)
                 let body: JSONValue? =
                     switch endpoint {
                     case .createApp: ["name": .string("app-\(UUID().uuidString.prefix(6))"), "environment": "test"]
                     case .createKey: ["app_id": .string(app), "label": .string(UUID().uuidString), "role": "member"]
                     case .updateKey: ["label": .string(UUID().uuidString)]
-                    case .revokeKey, .duplicateKey: [:]
+                    case .revokeKey, .duplicateKey, .revokeEnvelope, .revokeToken: [:]
+                    case .createEnvelope:
+                        [
+                            "app_id": .string(app), "name": .string(UUID().uuidString),
+                            "capabilities": Client.mailCapabilities, "max_ttl_seconds": 60,
+                        ]
+                    case .authorize:
+                        ["audience": .string(audience.string), "capabilities": ["mailto:a@b.c": ["email/send": [[:]]]]]
+                    case .rotateSigningKey: ["environment": "test"]
                     default: nil
                     }
                 let reply = try await client.call(endpoint.method, path, key: key, json: body)

@@ -17,6 +17,7 @@ struct TestServer {
     let controlPlane: ControlPlane
     let owner: Setup.Created
     let logs: LogCapture
+    let masterKey = SecretBox.Key()
 
     init(trustedProxies: [CIDR] = []) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("charter-test-\(UUID().uuidString)")
@@ -24,7 +25,7 @@ struct TestServer {
         databasePath = directory.appendingPathComponent("charter.db").path
         store = CountingStore(try SQLiteStore(path: databasePath))
         owner = try await Setup(store: store, clock: .system).initialize()!
-        controlPlane = ControlPlane(store: store)
+        controlPlane = ControlPlane(store: store, masterKey: masterKey)
         logs = LogCapture()
         self.trustedProxies = trustedProxies
     }
@@ -110,6 +111,45 @@ struct Client: Sendable {
         else { throw TestFailure("create key failed: \(reply.status) \(reply.text)") }
         return (key, id)
     }
+
+    /// The capability map every minting test uses unless it needs another.
+    static let mailCapabilities: JSONValue = ["mailto:*": ["email/send": [[:]]]]
+
+    /// Creates an envelope and returns its id.
+    func createEnvelope(
+        _ owner: String, app: String, name: String = "e-\(UUID().uuidString.prefix(8))",
+        capabilities: JSONValue = Client.mailCapabilities, maxTTL: Int = 600
+    ) async throws -> String {
+        let reply = try await post(
+            "/v1/envelopes", key: owner,
+            json: [
+                "app_id": .string(app), "name": .string(name), "capabilities": capabilities,
+                "max_ttl_seconds": .integer(Int64(maxTTL)),
+            ])
+        guard reply.status == .created, let id = reply.json["id"]?.stringValue else {
+            throw TestFailure("create envelope failed: \(reply.status) \(reply.text)")
+        }
+        return id
+    }
+
+    /// Asks `/v1/authorize` for a token; the reply is returned whatever its status.
+    func authorize(
+        _ key: String, audience: DID, capabilities: JSONValue = ["mailto:a@example.com": ["email/send": [[:]]]],
+        extra: JSONObject = [:]
+    ) async throws -> Reply {
+        var body: JSONObject = ["audience": .string(audience.string), "capabilities": capabilities]
+        body.merge(extra) { $1 }
+        return try await post("/v1/authorize", key: key, json: .object(body))
+    }
+
+    /// A token minted by `/v1/authorize`, parsed.
+    func mint(_ key: String, audience: DID, extra: JSONObject = [:]) async throws -> UCAN {
+        let reply = try await authorize(key, audience: audience, extra: extra)
+        guard reply.status == .ok, let text = reply.json["token"]?.stringValue else {
+            throw TestFailure("authorize failed: \(reply.status) \(reply.text)")
+        }
+        return try UCAN(parsing: text)
+    }
 }
 
 struct TestFailure: Error, CustomStringConvertible {
@@ -148,10 +188,13 @@ final class LogCapture: Sendable {
 final class CountingStore: Store {
     let base: SQLiteStore
     private let hashLookups = Atomic<Int>(0)
+    private let mintBatches = Atomic<Int>(0)
 
     init(_ base: SQLiteStore) { self.base = base }
 
     var secretHashLookups: Int { hashLookups.load(ordering: .relaxed) }
+    /// Transactions that recorded mints: fewer than the mints themselves when group commit batches them.
+    var mintTransactions: Int { mintBatches.load(ordering: .relaxed) }
 
     func key(secretHash: [UInt8]) async throws -> APIKey? {
         hashLookups.add(1, ordering: .relaxed)
@@ -187,4 +230,37 @@ final class CountingStore: Store {
     func auditChain(orgID: String?, after seq: Int64, limit: Int) async throws -> [AuditRecord] {
         try await base.auditChain(orgID: orgID, after: seq, limit: limit)
     }
+    func createEnvelope(_ envelope: Envelope, audit: AuditEvent) async throws {
+        try await base.createEnvelope(envelope, audit: audit)
+    }
+    func envelope(id: String, orgID: String) async throws -> Envelope? { try await base.envelope(id: id, orgID: orgID) }
+    func envelopes(orgID: String, appID: String?) async throws -> [Envelope] {
+        try await base.envelopes(orgID: orgID, appID: appID)
+    }
+    func revokeEnvelope(_ envelope: Envelope, entry: RevocationEntry, audit: AuditEvent) async throws -> Bool {
+        try await base.revokeEnvelope(envelope, entry: entry, audit: audit)
+    }
+    func longestEnvelopeTTL(environment: CharterCore.Environment) async throws -> Int {
+        try await base.longestEnvelopeTTL(environment: environment)
+    }
+    func signingKeys() async throws -> [SigningKeyRecord] { try await base.signingKeys() }
+    func activateSigningKey(_ key: SigningKeyRecord, retiring verifyUntil: Date, onlyIfNone: Bool, audit: AuditEvent)
+        async throws -> Bool
+    {
+        try await base.activateSigningKey(key, retiring: verifyUntil, onlyIfNone: onlyIfNone, audit: audit)
+    }
+    func recordMints(_ mints: [Mint]) async throws -> [Mint.Outcome] {
+        mintBatches.add(1, ordering: .relaxed)
+        return try await base.recordMints(mints)
+    }
+    func mintedToken(cid: CID, orgID: String) async throws -> MintedToken? {
+        try await base.mintedToken(cid: cid, orgID: orgID)
+    }
+    func revokeToken(_ token: MintedToken, entry: RevocationEntry, audit: AuditEvent) async throws -> Bool {
+        try await base.revokeToken(token, entry: entry, audit: audit)
+    }
+    func revocations(after seq: Int64, limit: Int, coveringAfter now: Date) async throws -> [RevocationEntry] {
+        try await base.revocations(after: seq, limit: limit, coveringAfter: now)
+    }
+    func prune(expiredBefore date: Date) async throws { try await base.prune(expiredBefore: date) }
 }

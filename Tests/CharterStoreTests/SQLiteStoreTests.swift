@@ -127,7 +127,7 @@ import Testing
                 try String.fetchOne(db, sql: "PRAGMA journal_mode")
             )
         }
-        #expect(migrations == ["v1-organizations-apps-keys", "v1-audit"])
+        #expect(migrations == ["v1-organizations-apps-keys", "v1-audit", "v2-envelopes-signing-keys-tokens"])
         #expect(journal == "wal")
         let reopened = try SQLiteStore(path: setup.database.path)
         try await reopened.migrate()

@@ -21,6 +21,11 @@ public struct CharterError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let validationFailed = Code(rawValue: "validation_failed")
         public static let rateLimited = Code(rawValue: "rate_limited")
         public static let payloadTooLarge = Code(rawValue: "payload_too_large")
+        public static let envelopeRevoked = Code(rawValue: "envelope_revoked")
+        public static let noActiveEnvelope = Code(rawValue: "no_active_envelope")
+        public static let capabilityNotInEnvelope = Code(rawValue: "capability_not_in_envelope")
+        public static let ttlTooLong = Code(rawValue: "ttl_too_long")
+        public static let invalidAudience = Code(rawValue: "invalid_audience")
         public static let internalError = Code(rawValue: "internal_error")
         public static let unavailable = Code(rawValue: "unavailable")
     }

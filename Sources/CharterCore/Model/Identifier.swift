@@ -7,6 +7,8 @@ public enum Identifier {
         case organization = "org"
         case app = "app"
         case key = "key"
+        case envelope = "env"
+        case signingKey = "sk"
     }
 
     /// A new identifier: the kind's prefix, `_`, then 20 characters of base32 (100 random bits).

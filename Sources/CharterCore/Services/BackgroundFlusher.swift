@@ -1,7 +1,8 @@
 public import Logging
 public import ServiceLifecycle
 
-/// Writes batched usage counts and queued audit events on a timer, and a last time at shutdown.
+/// Writes batched usage counts and queued audit events on a timer, and a last time at shutdown; prunes the
+/// revocation feed every minute.
 public struct BackgroundFlusher: Service {
     private let controlPlane: ControlPlane
     private let interval: Duration
@@ -16,12 +17,24 @@ public struct BackgroundFlusher: Service {
     public func run() async throws {
         // Graceful shutdown cancels the sleep; the flush after the loop then stores what is left.
         try? await cancelWhenGracefulShutdown {
+            var ticks = 0
             while !Task.isCancelled {
                 try await Task.sleep(for: interval)
                 await flushOnce()
+                ticks += 1
+                if ticks % 60 == 0 { await pruneOnce() }
             }
         }
         await flushOnce()
+    }
+
+    /// Drops revocation-feed entries and token records whose tokens have all expired.
+    public func pruneOnce() async {
+        do {
+            try await controlPlane.tokens.prune()
+        } catch {
+            logger.warning("pruning the revocation feed failed; will retry", metadata: ["error": "\(type(of: error))"])
+        }
     }
 
     /// Flushes both queues once, logging (not throwing) failures so the next tick retries.

@@ -1,3 +1,5 @@
+public import UCAN
+
 /// The control plane's services wired to one store: what the server, CLI and tests share.
 public struct ControlPlane: Sendable {
     public let store: any Store
@@ -9,8 +11,12 @@ public struct ControlPlane: Sendable {
     public let keys: KeyService
     public let apps: AppService
     public let audit: AuditService
+    public let signingKeys: SigningKeys
+    public let envelopes: EnvelopeService
+    public let tokens: TokenService
 
-    public init(store: any Store, clock: CharterClock = .system) {
+    /// - Parameter masterKey: seals the signing keys; it must never be stored in `store`.
+    public init(store: any Store, masterKey: SecretBox.Key, clock: CharterClock = .system) {
         self.store = store
         self.clock = clock
         usage = UsageTracker()
@@ -20,5 +26,9 @@ public struct ControlPlane: Sendable {
         keys = KeyService(store: store, clock: clock, authenticator: authenticator, usage: usage)
         apps = AppService(store: store, clock: clock)
         audit = AuditService(store: store)
+        signingKeys = SigningKeys(store: store, masterKey: masterKey, clock: clock)
+        envelopes = EnvelopeService(store: store, clock: clock, signingKeys: signingKeys)
+        tokens = TokenService(
+            store: store, clock: clock, envelopes: envelopes, signingKeys: signingKeys, auditWriter: auditWriter)
     }
 }

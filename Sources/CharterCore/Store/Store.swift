@@ -1,4 +1,5 @@
 public import Foundation
+public import UCAN
 
 /// Everything Charter persists, behind one contract that SQLite and PostgreSQL both fulfil.
 ///
@@ -55,6 +56,42 @@ public protocol Store: Sendable {
     /// Adds batched usage to keys' counters and moves their last-used times forward.
     func recordUsage(_ usage: [String: KeyUsage]) async throws
 
+    /// Stores a new envelope.
+    /// - Throws: ``CharterError`` `conflict` when its app already has an envelope of that name.
+    func createEnvelope(_ envelope: Envelope, audit: AuditEvent) async throws
+    /// The envelope with this id, if it belongs to `orgID`.
+    func envelope(id: String, orgID: String) async throws -> Envelope?
+    /// The organization's envelopes, of one app when `appID` is given, oldest first.
+    func envelopes(orgID: String, appID: String?) async throws -> [Envelope]
+    /// Marks an envelope revoked and appends its feed entry, if it is still active.
+    /// - Returns: false, writing nothing, when it is already revoked.
+    func revokeEnvelope(_ envelope: Envelope, entry: RevocationEntry, audit: AuditEvent) async throws -> Bool
+    /// The longest `maxTTLSeconds` of any envelope in `environment`, across organizations; 0 when there is none.
+    func longestEnvelopeTTL(environment: Environment) async throws -> Int
+
+    /// Every signing key, oldest first.
+    func signingKeys() async throws -> [SigningKeyRecord]
+    /// Stores `key` as its environment's active key, retiring the active one (if any) until `verifyUntil`.
+    /// - Parameter onlyIfNone: when true, stores nothing and returns false if the environment has an active key.
+    func activateSigningKey(_ key: SigningKeyRecord, retiring verifyUntil: Date, onlyIfNone: Bool, audit: AuditEvent)
+        async throws -> Bool
+
+    /// Records minted tokens with their audit events in one transaction (group commit).
+    ///
+    /// A mint whose envelope or key was revoked after it was checked is refused here, inside the same
+    /// transaction that would have recorded it, so no token outlives a revocation that returned first.
+    /// - Returns: one outcome per mint, in order.
+    func recordMints(_ mints: [Mint]) async throws -> [Mint.Outcome]
+    /// The minted token with this CID, if it belongs to `orgID`.
+    func mintedToken(cid: CID, orgID: String) async throws -> MintedToken?
+    /// Marks a minted token revoked and appends its feed entry, if it is not revoked yet.
+    /// - Returns: false, writing nothing, when it already is.
+    func revokeToken(_ token: MintedToken, entry: RevocationEntry, audit: AuditEvent) async throws -> Bool
+    /// Feed entries after `seq`, in order, at most `limit`, leaving out those whose tokens have all expired.
+    func revocations(after seq: Int64, limit: Int, coveringAfter now: Date) async throws -> [RevocationEntry]
+    /// Deletes feed entries and minted-token records nothing can use any more: all covered tokens expired before `date`.
+    func prune(expiredBefore date: Date) async throws
+
     /// Appends events that change no other state, such as denied requests.
     func appendAudit(_ events: [AuditEvent]) async throws
 
@@ -106,5 +143,22 @@ public struct KeyUsage: Sendable, Hashable {
     public init(count: Int64, lastUsedAt: Date) {
         self.count = count
         self.lastUsedAt = lastUsedAt
+    }
+}
+
+/// A token to record, with the audit event of its minting.
+public struct Mint: Sendable {
+    public var token: MintedToken
+    public var audit: AuditEvent
+
+    public init(token: MintedToken, audit: AuditEvent) {
+        self.token = token
+        self.audit = audit
+    }
+
+    public enum Outcome: Sendable, Hashable {
+        case recorded
+        case envelopeRevoked
+        case keyRevoked
     }
 }

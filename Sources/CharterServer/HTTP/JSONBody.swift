@@ -67,6 +67,20 @@ struct JSONBody {
         }
     }
 
+    /// Any JSON value, for fields whose shape the service checks (capability maps).
+    func value(_ name: String) throws -> JSONValue {
+        guard let value = object[name], value != .null else { throw CharterError.invalid(name, "is required") }
+        return value
+    }
+
+    func optionalObject(_ name: String) throws -> JSONObject? {
+        switch object[name] {
+        case nil, .some(.null): return nil
+        case .object(let members)?: return members
+        default: throw CharterError.invalid(name, "must be an object")
+        }
+    }
+
     func optionalDate(_ name: String) throws -> Date? {
         guard let text = try optionalString(name) else { return nil }
         guard let date = Timestamp.parse(text) else {

@@ -40,10 +40,10 @@ enum JSONResponse {
         switch code {
         case .apiKeyMissing, .apiKeyMalformed, .apiKeyInvalid, .apiKeyRevoked, .apiKeyExpired, .ipNotAllowed:
             .unauthorized
-        case .permissionDenied: .forbidden
+        case .permissionDenied, .envelopeRevoked, .noActiveEnvelope, .capabilityNotInEnvelope: .forbidden
         case .notFound: .notFound
         case .conflict: .conflict
-        case .validationFailed: .unprocessableContent
+        case .validationFailed, .ttlTooLong, .invalidAudience: .unprocessableContent
         case .rateLimited: .tooManyRequests
         case .payloadTooLarge: .contentTooLarge
         case .unavailable: .serviceUnavailable

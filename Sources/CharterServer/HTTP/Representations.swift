@@ -43,6 +43,54 @@ enum Representation {
         json.string("name", organization.name)
     }
 
+    static func envelope(_ envelope: Envelope, into json: inout JSONObjectWriter) {
+        json.string("app_id", envelope.appID)
+        json.value("capabilities", envelope.capabilities.json)
+        json.time("created_at", envelope.createdAt)
+        json.string("created_by", envelope.createdBy)
+        json.string("environment", envelope.environment.rawValue)
+        json.string("id", envelope.id)
+        json.integer("max_ttl_seconds", Int64(envelope.maxTTLSeconds))
+        json.string("name", envelope.name)
+        json.time("revoked_at", envelope.revokedAt)
+        json.string("revoked_by", envelope.revokedBy)
+        json.string("status", envelope.status.rawValue)
+    }
+
+    static func token(_ token: MintedToken, into json: inout JSONObjectWriter) {
+        json.string("app_id", token.appID)
+        json.string("audience", token.audience.string)
+        json.string("cid", token.cid.string)
+        json.time("created_at", token.createdAt)
+        json.string("envelope_id", token.envelopeID)
+        json.string("environment", token.environment.rawValue)
+        json.time("expires_at", token.expiresAt)
+        json.string("key_id", token.keyID)
+        json.time("revoked_at", token.revokedAt)
+    }
+
+    /// A feed entry; for a token, `iss`, `revoke` and `challenge` are its UCAN 0.10 revocation record.
+    static func revocation(_ entry: RevocationEntry, into json: inout JSONObjectWriter) {
+        json.string("challenge", Base64URL.encode(entry.challenge))
+        json.time("covers_until", entry.coversUntil)
+        json.string("environment", entry.environment.rawValue)
+        json.string("iss", entry.issuer.string)
+        json.string("kind", entry.kind.rawValue)
+        json.string("revoke", entry.subject)
+        json.time("revoked_at", entry.revokedAt)
+        json.integer("seq", entry.seq)
+    }
+
+    /// A signing key as published: never its sealed secret.
+    static func issuer(_ key: SigningKeyRecord, at now: Date, into json: inout JSONObjectWriter) {
+        json.string("did", key.did.string)
+        json.string("environment", key.environment.rawValue)
+        json.time("not_after", key.verifyUntil)
+        json.time("not_before", key.createdAt)
+        json.time("retired_at", key.retiredAt)
+        json.string("status", key.status(at: now).rawValue)
+    }
+
     /// The hashed fields exactly as ``AuditChain`` hashes them, plus a readable time and the hashes,
     /// so anyone can re-check an export offline.
     static func audit(_ record: AuditRecord) -> JSONValue {

@@ -26,9 +26,24 @@ extension Endpoint {
     public static let audit = Endpoint(method: .get, path: "/v1/audit", permission: .auditRead)
     public static let auditExport = Endpoint(method: .get, path: "/v1/audit/export", permission: .auditRead)
 
+    public static let createEnvelope = Endpoint(method: .post, path: "/v1/envelopes", permission: .envelopesWrite)
+    public static let listEnvelopes = Endpoint(method: .get, path: "/v1/envelopes", permission: .envelopesRead)
+    public static let getEnvelope = Endpoint(method: .get, path: "/v1/envelopes/:id", permission: .envelopesRead)
+    public static let revokeEnvelope = Endpoint(
+        method: .post, path: "/v1/envelopes/:id/revoke", permission: .envelopesWrite)
+    public static let authorize = Endpoint(method: .post, path: "/v1/authorize", permission: .tokenAuthorize)
+    public static let revokeToken = Endpoint(method: .post, path: "/v1/tokens/:cid/revoke", permission: .tokensRevoke)
+    public static let rotateSigningKey = Endpoint(
+        method: .post, path: "/v1/signing-keys/rotate", permission: .signingKeysRotate)
     /// Every authenticated route.
     public static let all: [Endpoint] = [
         createApp, listApps, getApp, createKey, listKeys, getKey, updateKey, revokeKey, duplicateKey, me, audit,
-        auditExport,
+        auditExport, createEnvelope, listEnvelopes, getEnvelope, revokeEnvelope, authorize, revokeToken,
+        rotateSigningKey,
     ]
+
+    /// Routes anyone may read without a key: they publish only what offline verifiers need.
+    public static let issuers = Endpoint(method: .get, path: "/v1/issuers", permission: nil)
+    public static let revocations = Endpoint(method: .get, path: "/v1/revocations", permission: nil)
+    public static let unauthenticated: [Endpoint] = [issuers, revocations]
 }

@@ -25,6 +25,12 @@ struct Serve: AsyncParsableCommand {
         help: "A proxy network (CIDR) whose X-Forwarded-For is believed; repeat for several.")
     var trustedProxies: [String] = []
 
+    @Option(
+        help: ArgumentHelp(
+            "File holding the master key that seals signing keys (default: the database path + .master-key).",
+            discussion: "Created with mode 0600 on first start. CHARTER_MASTER_KEY, if set, is used instead."))
+    var masterKeyFile: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -49,7 +55,12 @@ struct Serve: AsyncParsableCommand {
         if let created = try await Setup(store: store, clock: .system).initialize() {
             Created(created).print(json: false)
         }
-        let controlPlane = ControlPlane(store: store)
+        let masterKey = try MasterKey.load(
+            environment: ProcessInfo.processInfo.environment,
+            file: masterKeyFile ?? MasterKey.defaultFile(forDatabase: try database.sqlitePath()),
+            create: try await store.signingKeys().isEmpty)
+        let controlPlane = ControlPlane(store: store, masterKey: masterKey)
+        try await controlPlane.signingKeys.checkMasterKey()
         let app = CharterHTTPServer.application(
             controlPlane: controlPlane,
             configuration: ServerConfiguration(

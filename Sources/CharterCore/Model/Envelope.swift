@@ -1,0 +1,48 @@
+public import Foundation
+public import UCAN
+
+/// The most an app may be granted: a capability set and a longest token lifetime, authored by policy authors.
+///
+/// `/v1/authorize` mints only what an active envelope of the key's app covers. Revoking an envelope kills
+/// every token minted under it, through the revocation feed.
+public struct Envelope: Sendable, Hashable {
+    public enum Status: String, Sendable, Hashable, CaseIterable {
+        case active
+        case revoked
+    }
+
+    public var id: String
+    public var orgID: String
+    public var appID: String
+    public var environment: Environment
+    public var name: String
+    public var capabilities: Capabilities
+    public var maxTTLSeconds: Int
+    public var createdAt: Date
+    public var createdBy: String?
+    public var revokedAt: Date?
+    public var revokedBy: String?
+
+    public init(
+        id: String = Identifier.make(.envelope), orgID: String, appID: String, environment: Environment, name: String,
+        capabilities: Capabilities, maxTTLSeconds: Int, createdAt: Date, createdBy: String?, revokedAt: Date? = nil,
+        revokedBy: String? = nil
+    ) {
+        self.id = id
+        self.orgID = orgID
+        self.appID = appID
+        self.environment = environment
+        self.name = name
+        self.capabilities = capabilities
+        self.maxTTLSeconds = maxTTLSeconds
+        self.createdAt = createdAt
+        self.createdBy = createdBy
+        self.revokedAt = revokedAt
+        self.revokedBy = revokedBy
+    }
+
+    public var status: Status { revokedAt == nil ? .active : .revoked }
+
+    /// The longest lifetime an envelope may allow: one day. Tokens are meant to be short-lived.
+    public static let longestTTLSeconds = 86_400
+}

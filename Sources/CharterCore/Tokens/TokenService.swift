@@ -1,0 +1,220 @@
+public import Foundation
+public import UCAN
+
+/// What `/v1/authorize` asks for.
+public struct AuthorizeRequest: Sendable {
+    public var audience: String
+    public var capabilities: JSONValue
+    public var ttlSeconds: Int?
+    public var envelopeID: String?
+    public var facts: JSONObject?
+
+    public init(
+        audience: String, capabilities: JSONValue, ttlSeconds: Int? = nil, envelopeID: String? = nil,
+        facts: JSONObject? = nil
+    ) {
+        self.audience = audience
+        self.capabilities = capabilities
+        self.ttlSeconds = ttlSeconds
+        self.envelopeID = envelopeID
+        self.facts = facts
+    }
+}
+
+/// A minted token and what the caller needs to use it.
+public struct Authorized: Sendable {
+    public let token: UCAN
+    public let envelope: Envelope
+    public let expiresAt: Date
+}
+
+/// Mints root UCANs inside envelopes, revokes them by CID, and serves the revocation feed.
+public final class TokenService: Sendable {
+    /// The lifetime of a token when the request names none (or less, if the envelope allows less).
+    public static let defaultTTLSeconds = 900
+    /// The fact names Charter writes into every token's `fct`; a request may not set them.
+    public static let reservedFacts: Set<String> = ["org", "env", "app", "envelope", "key"]
+    /// The largest `facts` object a request may add, serialized.
+    public static let maxFactsBytes = 4096
+    /// How long a feed entry is kept after its last covered token expired, for verifiers' clock leeway.
+    public static let feedGrace: TimeInterval = 300
+
+    private let store: any Store
+    private let clock: CharterClock
+    private let envelopes: EnvelopeService
+    private let signingKeys: SigningKeys
+    private let auditWriter: AuditWriter
+    private let mints: GroupCommit<Mint, Mint.Outcome>
+
+    public init(
+        store: any Store, clock: CharterClock, envelopes: EnvelopeService, signingKeys: SigningKeys,
+        auditWriter: AuditWriter
+    ) {
+        self.store = store
+        self.clock = clock
+        self.envelopes = envelopes
+        self.signingKeys = signingKeys
+        self.auditWriter = auditWriter
+        mints = GroupCommit { batch in try await store.recordMints(batch) }
+    }
+
+    /// Mints a root UCAN for `request.audience`, covered by an active envelope of the caller's app.
+    ///
+    /// Returns only once the mint's audit record is durable. Every refusal is audited too.
+    public func authorize(_ request: AuthorizeRequest, by caller: Identity, context: CallContext) async throws
+        -> Authorized
+    {
+        try caller.require(.tokenAuthorize)
+        do {
+            return try await mint(request, by: caller, context: context)
+        } catch let error as CharterError {
+            auditWriter.enqueue(
+                AuditEvent(
+                    "token.mint", by: caller, at: clock.now(), context: context,
+                    outcome: error.code == .unavailable ? .failure : .denied, reason: error.code.rawValue,
+                    details: ["message": .string(error.message)]))
+            throw error
+        }
+    }
+
+    private func mint(_ request: AuthorizeRequest, by caller: Identity, context: CallContext) async throws
+        -> Authorized
+    {
+        let audience: DID
+        do {
+            audience = try DID(request.audience, field: "audience")
+        } catch {
+            throw CharterError(.invalidAudience, "audience: \(error.message)", field: "audience")
+        }
+        let capabilities = try EnvelopeService.capabilities(request.capabilities)
+        let extraFacts = try Self.facts(request.facts)
+        if let ttl = request.ttlSeconds, ttl < 1 { throw CharterError.invalid("ttl_seconds", "must be at least 1") }
+        let envelope = try await envelope(request.envelopeID, for: capabilities, caller: caller)
+        let ttl = request.ttlSeconds ?? min(Self.defaultTTLSeconds, envelope.maxTTLSeconds)
+        guard ttl <= envelope.maxTTLSeconds else {
+            throw CharterError(
+                .ttlTooLong, "ttl_seconds: the envelope allows at most \(envelope.maxTTLSeconds) seconds",
+                field: "ttl_seconds")
+        }
+
+        let signer = try await signingKeys.active(caller.key.environment, for: caller, context: context)
+        let now = clock.now()
+        let expiration = Int64(now.timeIntervalSince1970.rounded(.down)) + Int64(ttl)
+        var facts = extraFacts
+        facts["org"] = .string(caller.organization.id)
+        facts["env"] = .string(caller.key.environment.rawValue)
+        facts["app"] = .string(caller.key.appID)
+        facts["envelope"] = .string(envelope.id)
+        facts["key"] = .string(caller.key.id)
+        let token = try UCAN(
+            signing: Payload(
+                issuer: signer.record.did, audience: audience, expiration: expiration,
+                nonce: Base64URL.encode(SecureBytes.random(count: 16)), facts: facts, capabilities: capabilities),
+            with: signer.key)
+        let expiresAt = Date(timeIntervalSince1970: TimeInterval(expiration))
+        let record = MintedToken(
+            cid: token.cid, orgID: caller.organization.id, appID: caller.key.appID,
+            environment: caller.key.environment, envelopeID: envelope.id, keyID: caller.key.id,
+            signingKeyID: signer.record.id, audience: audience, createdAt: now, expiresAt: expiresAt)
+        let audit = AuditEvent(
+            "token.mint", by: caller, at: now, context: context, target: record.cid.string,
+            details: [
+                "audience": .string(audience.string), "capabilities": capabilities.json,
+                "envelope_id": .string(envelope.id), "expires_at": .integer(expiration),
+                "issuer": .string(signer.record.did.string),
+            ])
+        switch try await mints.commit(Mint(token: record, audit: audit)) {
+        case .recorded:
+            return Authorized(token: token, envelope: envelope, expiresAt: expiresAt)
+        case .envelopeRevoked:
+            envelopes.forget(appID: envelope.appID)
+            throw CharterError(.envelopeRevoked, "envelope \(envelope.id) is revoked")
+        case .keyRevoked:
+            throw CharterError(.apiKeyRevoked, "the API key is revoked")
+        }
+    }
+
+    /// The envelope to mint under: the one named, or the newest active one of the caller's app that covers
+    /// the request.
+    private func envelope(_ id: String?, for capabilities: Capabilities, caller: Identity) async throws -> Envelope {
+        let appID = caller.key.appID
+        let orgID = caller.organization.id
+        if let id {
+            // Another app's envelope, even of the same organization, is as unknown as a missing one.
+            var found = try await envelopes.envelopes(appID: appID, orgID: orgID).first { $0.id == id }
+            if found == nil {
+                found = try await envelopes.envelopes(appID: appID, orgID: orgID, reload: true).first { $0.id == id }
+            }
+            guard let envelope = found else { throw CharterError.notFound("envelope") }
+            guard envelope.revokedAt == nil else {
+                throw CharterError(.envelopeRevoked, "envelope \(envelope.id) is revoked")
+            }
+            try Self.requireCovered(capabilities, by: envelope)
+            return envelope
+        }
+        let active = try await envelopes.envelopes(appID: appID, orgID: orgID).filter { $0.revokedAt == nil }
+        guard let newest = active.first else {
+            throw CharterError(.noActiveEnvelope, "the key's app has no active envelope")
+        }
+        if let covering = active.first(where: { $0.capabilities.firstUncovered(in: capabilities) == nil }) {
+            return covering
+        }
+        try Self.requireCovered(capabilities, by: newest)
+        return newest
+    }
+
+    private static func requireCovered(_ capabilities: Capabilities, by envelope: Envelope) throws(CharterError) {
+        if let uncovered = envelope.capabilities.firstUncovered(in: capabilities) {
+            throw CharterError(
+                .capabilityNotInEnvelope,
+                "\(uncovered.ability) on \(uncovered.resource) is not covered by envelope \(envelope.id)",
+                field: "capabilities")
+        }
+    }
+
+    private static func facts(_ facts: JSONObject?) throws(CharterError) -> JSONObject {
+        guard let facts else { return [:] }
+        if let reserved = facts.keys.filter(reservedFacts.contains).min() {
+            throw CharterError.invalid("facts.\(reserved)", "is set by Charter")
+        }
+        guard JSONValue.object(facts).serialized().count <= maxFactsBytes else {
+            throw CharterError.invalid("facts", "must be at most \(maxFactsBytes) bytes")
+        }
+        return facts
+    }
+
+    /// Revokes one token of the caller's organization by CID, with an entry signed by the key that signed it.
+    public func revoke(cid text: String, by caller: Identity, context: CallContext) async throws -> MintedToken {
+        try caller.require(.tokensRevoke)
+        guard let cid = try? CID(text), var token = try await store.mintedToken(cid: cid, orgID: caller.organization.id)
+        else { throw CharterError.notFound("token") }
+        guard token.revokedAt == nil else { throw CharterError(.conflict, "the token is already revoked") }
+        let now = clock.now()
+        guard token.expiresAt > now else { throw CharterError(.conflict, "the token has already expired") }
+        let signer = try await signingKeys.key(id: token.signingKeyID)
+        token.revokedAt = now
+        let entry = RevocationEntry.signed(
+            .token, subject: cid.string, orgID: token.orgID, environment: token.environment, by: signer, at: now,
+            coversUntil: token.expiresAt)
+        guard
+            try await store.revokeToken(
+                token, entry: entry,
+                audit: AuditEvent(
+                    "token.revoke", by: caller, at: now, context: context, target: cid.string,
+                    environment: token.environment,
+                    details: ["envelope_id": .string(token.envelopeID), "key_id": .string(token.keyID)]))
+        else { throw CharterError(.conflict, "the token is already revoked") }
+        return token
+    }
+
+    /// The feed after `seq`: entries still covering a token that could be valid, oldest first.
+    public func revocations(after seq: Int64, limit: Int) async throws -> [RevocationEntry] {
+        try await store.revocations(
+            after: seq, limit: limit, coveringAfter: clock.now().addingTimeInterval(-Self.feedGrace))
+    }
+
+    /// Drops feed entries and token records that can no longer matter.
+    public func prune() async throws {
+        try await store.prune(expiredBefore: clock.now().addingTimeInterval(-Self.feedGrace))
+    }
+}

@@ -1,0 +1,120 @@
+import CharterCore
+import Foundation
+import Hummingbird
+import UCAN
+
+/// `/v1/envelopes`, `/v1/authorize`, `/v1/tokens/{cid}/revoke` and `/v1/signing-keys/rotate`.
+enum TokenRoutes {
+    static func register(on routes: RouteRegistrar) {
+        let controlPlane = routes.controlPlane
+        let envelopes = controlPlane.envelopes
+        routes.register(.createEnvelope) { request, context, caller in
+            let body = try await JSONBody.read(
+                request, allowed: ["app_id", "name", "capabilities", "max_ttl_seconds"])
+            guard let maxTTL = try body.optionalInteger("max_ttl_seconds") else {
+                throw CharterError.invalid("max_ttl_seconds", "is required")
+            }
+            let envelope = try await envelopes.create(
+                appID: body.string("app_id"), name: body.string("name"), capabilities: body.value("capabilities"),
+                maxTTLSeconds: maxTTL, by: caller, context: context.call)
+            return JSONResponse.object(status: .created) { Representation.envelope(envelope, into: &$0) }
+        }
+        routes.register(.listEnvelopes) { request, _, caller in
+            let list = try await envelopes.list(appID: request.uri.queryParameters.get("app_id"), by: caller)
+            return JSONResponse.object { $0.objects("envelopes", list) { Representation.envelope($0, into: &$1) } }
+        }
+        routes.register(.getEnvelope) { _, context, caller in
+            let envelope = try await envelopes.get(id: context.parameters.require("id"), by: caller)
+            return JSONResponse.object { Representation.envelope(envelope, into: &$0) }
+        }
+        routes.register(.revokeEnvelope) { _, context, caller in
+            let envelope = try await envelopes.revoke(
+                id: context.parameters.require("id"), by: caller, context: context.call)
+            return JSONResponse.object { Representation.envelope(envelope, into: &$0) }
+        }
+
+        let tokens = controlPlane.tokens
+        routes.register(.authorize) { request, context, caller in
+            let body = try await JSONBody.read(
+                request, allowed: ["audience", "capabilities", "ttl_seconds", "envelope_id", "facts"])
+            let minted = try await tokens.authorize(
+                AuthorizeRequest(
+                    audience: body.string("audience"), capabilities: body.value("capabilities"),
+                    ttlSeconds: body.optionalInteger("ttl_seconds"), envelopeID: body.optionalString("envelope_id"),
+                    facts: body.optionalObject("facts")),
+                by: caller, context: context.call)
+            // The token is a bearer credential: no cache may keep it.
+            return JSONResponse.object(headers: [.cacheControl: "no-store"]) {
+                $0.string("cid", minted.token.cid.string)
+                $0.string("envelope_id", minted.envelope.id)
+                $0.time("expires_at", minted.expiresAt)
+                $0.string("issuer", minted.token.payload.issuer.string)
+                $0.string("token", minted.token.encoded)
+            }
+        }
+        routes.register(.revokeToken) { _, context, caller in
+            let token = try await tokens.revoke(
+                cid: context.parameters.require("cid"), by: caller, context: context.call)
+            return JSONResponse.object { Representation.token(token, into: &$0) }
+        }
+
+        let signingKeys = controlPlane.signingKeys
+        let clock = controlPlane.clock
+        routes.register(.rotateSigningKey) { request, context, caller in
+            let body = try await JSONBody.read(request, allowed: ["environment"])
+            guard let environment = Environment(rawValue: try body.string("environment")) else {
+                throw CharterError.invalid("environment", "must be live or test")
+            }
+            let rotated = try await signingKeys.rotate(environment, by: caller, context: context.call)
+            let now = clock.now()
+            return JSONResponse.object {
+                $0.object("active") { Representation.issuer(rotated.active, at: now, into: &$0) }
+                if let retired = rotated.retired {
+                    $0.object("retired") { Representation.issuer(retired, at: now, into: &$0) }
+                } else {
+                    $0.value("retired", .null)
+                }
+            }
+        }
+    }
+}
+
+/// `/v1/issuers` and `/v1/revocations`: public, so verifiers need no key to stay in sync.
+enum PublicationRoutes {
+    static let maxPage = 1000
+
+    static func register(on router: Router<CharterRequestContext>, controlPlane: ControlPlane) {
+        let signingKeys = controlPlane.signingKeys
+        let tokens = controlPlane.tokens
+        let clock = controlPlane.clock
+        router.on(RouterPath(Endpoint.issuers.path), method: Endpoint.issuers.method) { _, _ in
+            let issuers = try await signingKeys.issuers()
+            let now = clock.now()
+            return JSONResponse.object {
+                $0.objects("issuers", issuers) { Representation.issuer($0, at: now, into: &$1) }
+            }
+        }
+        router.on(RouterPath(Endpoint.revocations.path), method: Endpoint.revocations.method) { request, _ in
+            let query = request.uri.queryParameters
+            let since: Int64 =
+                try query.get("since").map { text in
+                    guard let value = Int64(text), value >= 0 else {
+                        throw CharterError.invalid("since", "must be a sequence number from this feed")
+                    }
+                    return value
+                } ?? 0
+            let limit =
+                try query.get("limit").map { text in
+                    guard let value = Int(text), (1...maxPage).contains(value) else {
+                        throw CharterError.invalid("limit", "must be 1...\(maxPage)")
+                    }
+                    return value
+                } ?? maxPage
+            let entries = try await tokens.revocations(after: since, limit: limit)
+            return JSONResponse.object {
+                $0.integer("next_since", entries.last?.seq ?? since)
+                $0.objects("revocations", entries) { Representation.revocation($0, into: &$1) }
+            }
+        }
+    }
+}

@@ -1,0 +1,163 @@
+import CharterCore
+import Foundation
+import Testing
+import UCAN
+
+/// Envelopes, signing keys, minted tokens and the revocation feed, against every store.
+@Suite struct TokenStoreTests {
+    static let capabilities = try! Capabilities([Capability(resource: "mailto:*", ability: "email/send")])
+
+    static func envelope(_ tenant: StoreFixture.Tenant, name: String = "mail", ttl: Int = 600) -> Envelope {
+        Envelope(
+            orgID: tenant.org.id, appID: tenant.app.id, environment: .live, name: name, capabilities: capabilities,
+            maxTTLSeconds: ttl, createdAt: StoreFixture.now, createdBy: tenant.owner.id)
+    }
+
+    static func mint(_ tenant: StoreFixture.Tenant, envelope: Envelope, key: APIKey? = nil, fixture: StoreFixture)
+        -> Mint
+    {
+        let key = key ?? tenant.owner
+        let random = SecureBytes.random(count: 32)
+        let token = MintedToken(
+            cid: random.withUnsafeBytes { CID(hashing: $0) }, orgID: tenant.org.id, appID: tenant.app.id,
+            environment: .live, envelopeID: envelope.id, keyID: key.id, signingKeyID: "sk_test",
+            audience: DID(publicKey: Ed25519.SigningKey().publicKey), createdAt: fixture.now,
+            expiresAt: fixture.now.addingTimeInterval(300))
+        return Mint(token: token, audit: fixture.event("token.mint", org: tenant.org.id, key: key.id))
+    }
+
+    static func entry(_ subject: String, _ tenant: StoreFixture.Tenant, coversUntil: Date) -> RevocationEntry {
+        RevocationEntry.signed(
+            .envelope, subject: subject, orgID: tenant.org.id, environment: .live, by: Ed25519.SigningKey(),
+            at: StoreFixture.now, coversUntil: coversUntil)
+    }
+
+    @Test(arguments: StoreFactory.all)
+    func envelopesRoundTripAndStayInTheirOrganization(factory: StoreFactory) async throws {
+        try await factory.withStore { store in
+            let fixture = StoreFixture(store: store)
+            let acme = try await fixture.organization()
+            let other = try await fixture.organization("Other")
+            let envelope = Self.envelope(acme)
+            try await store.createEnvelope(envelope, audit: fixture.event("envelope.create", org: acme.org.id))
+            #expect(try await store.envelope(id: envelope.id, orgID: acme.org.id) == envelope)
+            #expect(try await store.envelope(id: envelope.id, orgID: other.org.id) == nil)
+            #expect(try await store.envelopes(orgID: acme.org.id, appID: acme.app.id) == [envelope])
+            #expect(try await store.envelopes(orgID: other.org.id, appID: nil) == [])
+            await #expect(throws: CharterError.self) {
+                try await store.createEnvelope(
+                    Self.envelope(acme), audit: fixture.event("envelope.create", org: acme.org.id))
+            }
+            #expect(try await store.longestEnvelopeTTL(environment: .live) == 600)
+            #expect(try await store.longestEnvelopeTTL(environment: .test) == 0)
+        }
+    }
+
+    @Test(arguments: StoreFactory.all)
+    func aMintIsRefusedInsideItsTransactionOnceItsEnvelopeOrKeyIsRevoked(factory: StoreFactory) async throws {
+        try await factory.withStore { store in
+            let fixture = StoreFixture(store: store)
+            let acme = try await fixture.organization()
+            var envelope = Self.envelope(acme)
+            try await store.createEnvelope(envelope, audit: fixture.event("envelope.create", org: acme.org.id))
+            let agent = try fixture.key(in: acme.app, label: "agent")
+            try await store.createKey(agent, audit: fixture.event("key.create", org: acme.org.id))
+
+            let fine = Self.mint(acme, envelope: envelope, fixture: fixture)
+            var revokedAgent = agent
+            revokedAgent.revokedAt = fixture.now
+            revokedAgent.version += 1
+            #expect(
+                try await store.updateKey(
+                    revokedAgent, expectedVersion: agent.version, audit: fixture.event("key.revoke", org: acme.org.id)))
+            let byRevokedKey = Self.mint(acme, envelope: envelope, key: agent, fixture: fixture)
+            #expect(try await store.recordMints([fine, byRevokedKey]) == [.recorded, .keyRevoked])
+
+            envelope.revokedAt = fixture.now
+            envelope.revokedBy = acme.owner.id
+            let entry = Self.entry(envelope.id, acme, coversUntil: fixture.now.addingTimeInterval(600))
+            #expect(
+                try await store.revokeEnvelope(
+                    envelope, entry: entry, audit: fixture.event("envelope.revoke", org: acme.org.id)))
+            #expect(
+                try await !store.revokeEnvelope(
+                    envelope, entry: entry, audit: fixture.event("envelope.revoke", org: acme.org.id)))
+            let late = Self.mint(acme, envelope: envelope, fixture: fixture)
+            #expect(try await store.recordMints([late]) == [.envelopeRevoked])
+
+            #expect(try await store.mintedToken(cid: fine.token.cid, orgID: acme.org.id) == fine.token)
+            #expect(try await store.mintedToken(cid: late.token.cid, orgID: acme.org.id) == nil)
+            #expect(try await store.mintedToken(cid: byRevokedKey.token.cid, orgID: acme.org.id) == nil)
+            // Only the recorded mint has an audit record; the chain stays whole.
+            let actions = try await fixture.chain(acme.org.id).map(\.event.action)
+            #expect(actions.filter { $0 == "token.mint" }.count == 1)
+            #expect(try await fixture.chainBreak(acme.org.id) == nil)
+        }
+    }
+
+    @Test(arguments: StoreFactory.all)
+    func theFeedIsOrderedResumableAndPruned(factory: StoreFactory) async throws {
+        try await factory.withStore { store in
+            let fixture = StoreFixture(store: store)
+            let acme = try await fixture.organization()
+            let now = fixture.now
+            var envelopes: [Envelope] = []
+            for (index, covers) in [60.0, 600, 6000].enumerated() {
+                var envelope = Self.envelope(acme, name: "e\(index)")
+                try await store.createEnvelope(envelope, audit: fixture.event("envelope.create", org: acme.org.id))
+                envelope.revokedAt = now
+                let entry = Self.entry(envelope.id, acme, coversUntil: now.addingTimeInterval(covers))
+                #expect(
+                    try await store.revokeEnvelope(
+                        envelope, entry: entry, audit: fixture.event("envelope.revoke", org: acme.org.id)))
+                envelopes.append(envelope)
+            }
+            let all = try await store.revocations(after: 0, limit: 10, coveringAfter: now)
+            #expect(all.map(\.subject) == envelopes.map(\.id))
+            #expect(all.map(\.seq) == all.map(\.seq).sorted())
+            #expect(all.allSatisfy { $0.hasValidSignature })
+            let rest = try await store.revocations(after: all[0].seq, limit: 1, coveringAfter: now)
+            #expect(rest.map(\.subject) == [envelopes[1].id])
+            // An entry whose tokens have all expired is left out, then deleted.
+            let later = now.addingTimeInterval(120)
+            #expect(
+                try await store.revocations(after: 0, limit: 10, coveringAfter: later).map(\.subject)
+                    == [envelopes[1].id, envelopes[2].id])
+            try await store.prune(expiredBefore: now.addingTimeInterval(1000))
+            #expect(
+                try await store.revocations(after: 0, limit: 10, coveringAfter: now).map(\.subject)
+                    == [envelopes[2].id])
+        }
+    }
+
+    @Test(arguments: StoreFactory.all)
+    func oneSigningKeyIsActivePerEnvironment(factory: StoreFactory) async throws {
+        try await factory.withStore { store in
+            let fixture = StoreFixture(store: store)
+            let acme = try await fixture.organization()
+            func record(_ environment: Environment, at offset: TimeInterval) -> SigningKeyRecord {
+                let key = Ed25519.SigningKey()
+                return SigningKeyRecord(
+                    environment: environment, did: DID(publicKey: key.publicKey), sealedSeed: [1, 2, 3],
+                    createdAt: fixture.now.addingTimeInterval(offset))
+            }
+            let event = fixture.event("signing_key.create", org: acme.org.id)
+            let first = record(.live, at: 0)
+            let until = fixture.now.addingTimeInterval(900)
+            #expect(try await store.activateSigningKey(first, retiring: until, onlyIfNone: true, audit: event))
+            #expect(
+                try await !store.activateSigningKey(
+                    record(.live, at: 1), retiring: until, onlyIfNone: true, audit: event))
+            let second = record(.live, at: 2)
+            #expect(try await store.activateSigningKey(second, retiring: until, onlyIfNone: false, audit: event))
+            let test = record(.test, at: 3)
+            #expect(try await store.activateSigningKey(test, retiring: until, onlyIfNone: true, audit: event))
+            let stored = try await store.signingKeys()
+            #expect(stored.map(\.id) == [first.id, second.id, test.id])
+            #expect(stored[0].retiredAt == second.createdAt)
+            #expect(stored[0].verifyUntil == until)
+            #expect(stored[0].sealedSeed == [1, 2, 3])
+            #expect(stored[1].retiredAt == nil && stored[2].retiredAt == nil)
+        }
+    }
+}
