@@ -1,17 +1,25 @@
 """Interop check: an independent UCAN 0.10 implementation (PyNaCl, hashlib, blake3) against `charter ucan`.
 
 It verifies tokens Charter built, builds tokens Charter must verify, and checks that both sides encode
-the same claims to byte-identical tokens. Prints 'N passed, N failed' and exits non-zero on any failure.
+the same claims to byte-identical tokens. Then it starts a real `charter serve`, mints tokens over HTTP and
+checks them, the issuer list and the signed revocation feed with PyNaCl alone. Prints 'N passed, N failed'
+and exits non-zero on any failure.
 """
 
 import base64
 import hashlib
 import json
+import os
 import subprocess
 import sys
+import tempfile
+import threading
 import time
+import urllib.error
+import urllib.request
 
 import blake3
+import nacl.exceptions
 import nacl.signing
 
 CHARTER = sys.argv[1]
@@ -95,6 +103,59 @@ def verify_signature(token):
     return json.loads(unb64url(header)), claims
 
 
+def signed_by(did, message, signature):
+    """Whether `signature` (base64url) is did's Ed25519 signature over `message`."""
+    try:
+        key_of(did).verify(message, unb64url(signature))
+        return True
+    except (nacl.exceptions.BadSignatureError, ValueError, AssertionError):
+        return False
+
+
+class Server:
+    """`charter serve` on a temporary SQLite database and a free port, its output drained."""
+
+    def __init__(self, directory):
+        self.process = subprocess.Popen(
+            [CHARTER, "serve", "--database", "sqlite:" + os.path.join(directory, "charter.db"), "--port", "0"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.lines, self.url, self.key = [], None, None
+        started = threading.Event()
+
+        def drain():
+            for line in self.process.stdout:
+                self.lines.append(line)
+                if line.strip().startswith("chr_live_") and self.key is None:
+                    self.key = line.strip()
+                if line.startswith("charter listening on http://"):
+                    self.url = line.split(" on ", 1)[1].strip()
+                    started.set()
+            started.set()
+
+        threading.Thread(target=drain, daemon=True).start()
+        if not started.wait(30) or self.url is None:
+            self.stop()
+            raise SystemExit("charter serve did not start:\n" + "".join(self.lines))
+
+    def call(self, method, path, body=None, key=None):
+        """(status, JSON body) of one request; error statuses are answers, not exceptions."""
+        request = urllib.request.Request(self.url + path, method=method,
+                                         data=None if body is None else json.dumps(body).encode())
+        request.add_header("Content-Type", "application/json")
+        if key:
+            request.add_header("Authorization", "Bearer " + key)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"{}")
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+        return self.process.wait(timeout=30)
+
+
 now = int(time.time())
 seed = bytes(range(32))
 python_key = nacl.signing.SigningKey(seed)
@@ -164,6 +225,86 @@ check("Charter refuses a tampered payload", "invalid_signature" in refused.stder
 none_alg = b64url(encode_json({"alg": "none", "typ": "JWT"})) + "." + p + "."
 refused = charter("ucan", "verify", none_alg, expect=1)
 check("Charter refuses alg none", refused.returncode == 1 and refused.stderr.count("\n") == 1, refused.stderr)
+
+# 4. A live server mints over HTTP; Python checks the tokens, the issuers and the revocation feed.
+with tempfile.TemporaryDirectory(prefix="charter-interop-") as directory:
+    server = Server(directory)
+    try:
+        key = server.key
+        check("serve prints the owner key", key is not None and key.startswith("chr_live_"))
+        status, apps = server.call("GET", "/v1/apps", key=key)
+        app = apps["apps"][0]["id"]
+        mail = {"mailto:*": {"email/send": [{}]}}
+        status, envelope = server.call("POST", "/v1/envelopes", {"app_id": app, "name": "interop", "capabilities": mail,
+                                                                 "max_ttl_seconds": 600}, key=key)
+        check("envelope created", status == 201 and envelope.get("status") == "active", envelope)
+        envelope_id = envelope["id"]
+
+        def mint():
+            status, minted = server.call("POST", "/v1/authorize", {"audience": python_did, "capabilities": mail,
+                                                                   "ttl_seconds": 300}, key=key)
+            if status != 200:
+                raise SystemExit(f"/v1/authorize answered {status}: {minted}")
+            return minted
+
+        before = int(time.time())
+        first, second = mint(), mint()
+        token = first["token"]
+        header_part, payload_part, _ = token.split(".")
+        check("minted header is exactly EdDSA/JWT", unb64url(header_part) == b'{"alg":"EdDSA","typ":"JWT"}')
+        try:
+            _, minted_claims = verify_signature(token)
+            check("minted token verifies under PyNaCl and its iss did:key", True)
+        except Exception as error:  # noqa: BLE001 - any failure is the finding
+            minted_claims = json.loads(unb64url(payload_part))
+            check("minted token verifies under PyNaCl and its iss did:key", False, repr(error))
+        check("minted payload bytes are canonical JSON", unb64url(payload_part) == encode_json(minted_claims))
+        status, issuers = server.call("GET", "/v1/issuers")
+        listed = {entry["did"]: entry for entry in issuers.get("issuers", [])}
+        check("iss is a published live issuer", minted_claims.get("iss") in listed
+              and listed[minted_claims["iss"]]["environment"] == "live" and first["issuer"] == minted_claims["iss"])
+        check("server's cid is our sha2-256 CIDv1 raw",
+              first["cid"] == cid(token) and second["cid"] == cid(second["token"]))
+        check("minted claims are as requested", minted_claims.get("aud") == python_did
+              and minted_claims.get("cap") == mail and minted_claims.get("ucv") == "0.10.0"
+              and before + 300 <= minted_claims.get("exp", 0) <= int(time.time()) + 300 and "prf" not in minted_claims)
+        facts = minted_claims.get("fct", {})
+        check("fct names org, env, app, envelope and key", {"org", "env", "app", "envelope", "key"} <= facts.keys()
+              and facts["app"] == app and facts["env"] == "live" and facts["envelope"] == envelope_id
+              and first["envelope_id"] == envelope_id, facts)
+        second_claims = json.loads(unb64url(second["token"].split(".")[1]))
+        check("nnc is present and differs between mints",
+              bool(minted_claims.get("nnc")) and bool(second_claims.get("nnc"))
+              and minted_claims["nnc"] != second_claims["nnc"])
+
+        status, record = server.call("POST", f"/v1/tokens/{second['cid']}/revoke", key=key)
+        check("token revoked by CID", status == 200 and record.get("cid") == second["cid"] and record.get("revoked_at"))
+        status, record = server.call("POST", f"/v1/envelopes/{envelope_id}/revoke", key=key)
+        check("envelope revoked", status == 200 and record.get("status") == "revoked")
+        status, refused = server.call("POST", "/v1/authorize", {"audience": python_did, "capabilities": mail}, key=key)
+        check("no mint after the envelope is revoked", status == 403 and refused.get("error", {}).get("code")
+              in ("no_active_envelope", "envelope_revoked"), refused)
+
+        status, feed = server.call("GET", "/v1/revocations?since=0")
+        entries = {(entry["kind"], entry["revoke"]): entry for entry in feed.get("revocations", [])}
+        for kind, revoked in (("token", second["cid"]), ("envelope", envelope_id)):
+            entry = entries.get((kind, revoked))
+            check(f"{kind} revocation is on the feed",
+                  entry is not None and entry["iss"] == minted_claims.get("iss"), feed)
+            check(f"{kind} revocation challenge verifies under PyNaCl", entry is not None
+                  and signed_by(entry["iss"], b"REVOKE:" + revoked.encode(), entry["challenge"]))
+        envelope_entry = entries.get(("envelope", envelope_id), {"iss": minted_claims.get("iss"), "challenge": ""})
+        check("a challenge does not verify for another id", not signed_by(
+            envelope_entry["iss"], b"REVOKE:" + second["cid"].encode(), envelope_entry["challenge"]))
+        seqs = [entry["seq"] for entry in feed.get("revocations", [])]
+        check("feed is ordered and next_since is its last seq", bool(seqs) and seqs == sorted(seqs)
+              and feed.get("next_since") == seqs[-1])
+        status, rest = server.call("GET", f"/v1/revocations?since={feed.get('next_since')}")
+        check("feed resumes empty after next_since", status == 200 and rest.get("revocations") == [])
+    finally:
+        code = server.stop()
+    check("serve stops cleanly on SIGTERM", code == 0, code)
+    check("serve never logs the owner key again", "".join(server.lines).count(key or "chr_live_") == 1)
 
 print(f"interop: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

@@ -6,6 +6,9 @@ struct Charter: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "charter",
         abstract: "Charter: API keys in, short-lived UCAN capability tokens out.",
-        subcommands: [Serve.self, Init.self, Orgs.self, Audit.self, UCANCommand.self]
+        subcommands: [
+            Serve.self, Init.self, Orgs.self, Audit.self, Authorize.self, Envelopes.self, Tokens.self,
+            UCANCommand.self,
+        ]
     )
 }

@@ -18,10 +18,21 @@ enum CLI {
 
     static func run(_ arguments: String...) throws -> Result { try run(arguments) }
 
-    static func run(_ arguments: [String]) throws -> Result {
+    /// Runs `charter` with `environment` added to this process's own, minus any `CHARTER_API_KEY`
+    /// inherited from the developer's shell, so a test sees only the key it passes.
+    static func run(_ arguments: String..., environment: [String: String]) throws -> Result {
+        try run(arguments, environment: environment)
+    }
+
+    static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if let environment {
+            var inherited = ProcessInfo.processInfo.environment
+            inherited["CHARTER_API_KEY"] = nil
+            process.environment = inherited.merging(environment) { $1 }
+        }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

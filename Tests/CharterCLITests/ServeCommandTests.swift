@@ -94,9 +94,15 @@ final class ServerProcess: @unchecked Sendable {
         }
     }
 
-    init(database: String) throws {
+    /// Starts `charter serve`, with `environment` added to this process's own (minus any inherited
+    /// `CHARTER_MASTER_KEY`, so only a test that means to use one does).
+    /// - Throws: ``ServerDidNotStart`` when it exits or stays silent instead of listening.
+    init(database: String, environment: [String: String] = [:]) throws {
         process.executableURL = CLI.executable
         process.arguments = ["serve", "--database", database, "--port", "0"]
+        var inherited = ProcessInfo.processInfo.environment
+        inherited["CHARTER_MASTER_KEY"] = nil
+        process.environment = inherited.merging(environment) { $1 }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
@@ -113,6 +119,11 @@ final class ServerProcess: @unchecked Sendable {
             {
                 self.port = port
                 return
+            }
+            if !process.isRunning {
+                process.waitUntilExit()
+                Thread.sleep(forTimeInterval: 0.1)  // let the reader take the last output
+                break
             }
             Thread.sleep(forTimeInterval: 0.05)
         }
@@ -131,6 +142,17 @@ final class ServerProcess: @unchecked Sendable {
     func get(_ path: String, key: String?) async throws -> (status: Int, body: String) {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         if let key { request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+
+    /// POSTs a JSON object, authenticated by `key`.
+    func post(_ path: String, key: String, json: [String: Any]) async throws -> (status: Int, body: String) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = "POST"
+        request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = try JSONSerialization.data(withJSONObject: json)
         let (data, response) = try await URLSession.shared.data(for: request)
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
     }
