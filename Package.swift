@@ -12,6 +12,8 @@ let package = Package(
     products: [
         .library(name: "UCAN", targets: ["UCAN"]),
         .library(name: "CharterCore", targets: ["CharterCore"]),
+        .library(name: "CharterClient", targets: ["CharterClient"]),
+        .library(name: "CharterVerifier", targets: ["CharterVerifier"]),
         .executable(name: "charter", targets: ["charter"]),
     ],
     dependencies: [
@@ -67,6 +69,37 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "CharterClient",
+            dependencies: ["UCAN"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CharterVerifier",
+            dependencies: [
+                "UCAN",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "example-agent",
+            dependencies: ["CharterClient", "UCAN"],
+            path: "Examples/Agent",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "example-service",
+            dependencies: [
+                "CharterVerifier", "UCAN",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Examples/Service",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "charter",
             dependencies: [
@@ -74,6 +107,7 @@ let package = Package(
                 "CharterCore",
                 "CharterSQLite",
                 "CharterServer",
+                "CharterVerifier",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
@@ -110,6 +144,24 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CharterVerifierTests",
+            dependencies: [
+                "CharterVerifier", "CharterCore", "CharterSQLite", "CharterServer", "UCAN",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CharterClientTests",
+            dependencies: [
+                "CharterClient", "CharterVerifier", "CharterCore", "CharterSQLite", "CharterServer", "UCAN",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -8,6 +8,9 @@ import GRDB
 /// can never fork however many tasks write at once.
 public struct SQLiteStore: Store {
     let pool: DatabasePool
+    /// A connection of its own for WAL checkpoints, so copying the log into the database (and its fsync)
+    /// happens beside the writer instead of inside some request's commit.
+    private let checkpointer: DatabaseQueue
 
     /// Opens the database file at `path`, creating it if needed.
     ///
@@ -22,7 +25,24 @@ public struct SQLiteStore: Store {
         configuration.label = "charter"
         // The default synchronous mode, FULL, makes each commit durable before it returns, as DESIGN.md
         // requires of audit records; group commit, not a weaker mode, is how writes are made cheap.
+        configuration.prepareDatabase { db in
+            // Checkpoints run from `checkpoint()`; the writer only steps in if they fall far behind.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.fallbackCheckpointPages)")
+        }
         pool = try DatabasePool(path: path, configuration: configuration)
+        var checkpointing = Configuration()
+        checkpointing.busyMode = .timeout(10)
+        checkpointing.label = "charter-checkpoint"
+        checkpointer = try DatabaseQueue(path: path, configuration: checkpointing)
+    }
+
+    /// WAL pages after which a commit checkpoints by itself (SQLite's default is 1000): about 40 MB.
+    static let fallbackCheckpointPages = 10_000
+
+    /// Copies committed pages from the WAL into the database file (a passive checkpoint, which never
+    /// waits for readers or the writer), keeping the log short without stalling a commit.
+    public func checkpoint() async throws {
+        try await checkpointer.writeWithoutTransaction { db in _ = try db.checkpoint(.passive) }
     }
 
     /// Creates or upgrades the schema; migrations already applied are skipped, so calling it again is harmless.

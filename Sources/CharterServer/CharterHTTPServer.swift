@@ -30,7 +30,8 @@ public enum CharterHTTPServer {
         controlPlane: ControlPlane, configuration: ServerConfiguration, metrics: (@Sendable () -> String)? = nil,
         logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        let flusher = BackgroundFlusher(controlPlane: controlPlane, logger: logger)
+        let flusher = BackgroundFlusher(
+            controlPlane: controlPlane, interval: configuration.flushInterval, logger: logger)
         return Application(
             router: router(controlPlane: controlPlane, configuration: configuration, metrics: metrics),
             configuration: ApplicationConfiguration(

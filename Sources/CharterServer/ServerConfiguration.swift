@@ -6,10 +6,16 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     /// Proxies whose `X-Forwarded-For` is believed; from anyone else the header is ignored.
     public var trustedProxies: [CIDR]
+    /// How often usage counts and queued audit records are written and the store is checkpointed.
+    public var flushInterval: Duration
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, trustedProxies: [CIDR] = []) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, trustedProxies: [CIDR] = [],
+        flushInterval: Duration = .seconds(1)
+    ) {
         self.host = host
         self.port = port
         self.trustedProxies = trustedProxies
+        self.flushInterval = flushInterval
     }
 }

@@ -40,7 +40,10 @@ struct TestServer {
         logger.logLevel = .trace
         let app = CharterHTTPServer.application(
             controlPlane: controlPlane,
-            configuration: ServerConfiguration(host: "127.0.0.1", port: 0, trustedProxies: trustedProxies),
+            // No timed flush mid-test: what a test sees written is exactly what its own calls wrote; the
+            // flush after the run stands in for the timer.
+            configuration: ServerConfiguration(
+                host: "127.0.0.1", port: 0, trustedProxies: trustedProxies, flushInterval: .seconds(3600)),
             logger: logger)
         let result = try await app.test(.live) { client in
             try await body(Client(client: client))
@@ -202,6 +205,7 @@ final class CountingStore: Store {
     }
 
     func migrate() async throws { try await base.migrate() }
+    func checkpoint() async throws { try await base.checkpoint() }
     func organizationCount() async throws -> Int { try await base.organizationCount() }
     func createOrganization(
         _ organization: Organization, app: App, ownerKey: APIKey, audit: [AuditEvent], onlyIfEmpty: Bool

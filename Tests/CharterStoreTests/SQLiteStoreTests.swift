@@ -29,6 +29,24 @@ import Testing
         }
     }
 
+    @Test func commitsLeaveCheckpointingToTheBackgroundCheckpoint() async throws {
+        let setup = try await Setup()
+        defer { setup.database.remove() }
+        func mainFileSize() throws -> Int {
+            try FileManager.default.attributesOfItem(atPath: setup.database.path)[.size] as? Int ?? 0
+        }
+        try await setup.store.checkpoint()
+        let before = try mainFileSize()
+        // About 6 MB: far more than SQLite's default threshold of 1000 pages would let pile up in the log.
+        var event = setup.fixture.event("padding", org: setup.tenant.org.id)
+        event.details = ["pad": .string(String(repeating: "x", count: 2000))]
+        for _ in 0..<20 { try await setup.store.appendAudit(Array(repeating: event, count: 150)) }
+        #expect(try mainFileSize() == before, "a commit checkpointed by itself")
+        try await setup.store.checkpoint()
+        #expect(try mainFileSize() > before)
+        #expect(try await setup.fixture.chainBreak(setup.tenant.org.id) == nil)
+    }
+
     @Test func anEditedRecordIsReportedAtItsSeq() async throws {
         let setup = try await Setup()
         defer { setup.database.remove() }

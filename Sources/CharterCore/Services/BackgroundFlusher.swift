@@ -37,7 +37,7 @@ public struct BackgroundFlusher: Service {
         }
     }
 
-    /// Flushes both queues once, logging (not throwing) failures so the next tick retries.
+    /// Flushes both queues and checkpoints the store once, logging (not throwing) failures so the next tick retries.
     public func flushOnce() async {
         do {
             let written = try await controlPlane.usage.flush(to: controlPlane.store)
@@ -49,6 +49,11 @@ public struct BackgroundFlusher: Service {
             try await controlPlane.auditWriter.flush(to: controlPlane.store)
         } catch {
             logger.warning("audit flush failed; will retry", metadata: ["error": "\(type(of: error))"])
+        }
+        do {
+            try await controlPlane.store.checkpoint()
+        } catch {
+            logger.warning("store checkpoint failed; will retry", metadata: ["error": "\(type(of: error))"])
         }
     }
 }

@@ -10,6 +10,8 @@ public protocol Store: Sendable {
     /// Creates or upgrades the schema with named, forward-only migrations.
     func migrate() async throws
 
+    /// Background upkeep run about once a second, off the request path (SQLite: a WAL checkpoint).
+    func checkpoint() async throws
     /// The number of organizations; zero means `charter init` has not run.
     func organizationCount() async throws -> Int
 

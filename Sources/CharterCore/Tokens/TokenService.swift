@@ -24,6 +24,8 @@ public struct AuthorizeRequest: Sendable {
 /// A minted token and what the caller needs to use it.
 public struct Authorized: Sendable {
     public let token: UCAN
+    /// The token's sha2-256 CID, the name to revoke it by.
+    public let cid: CID
     public let envelope: Envelope
     public let expiresAt: Date
 }
@@ -112,12 +114,13 @@ public final class TokenService: Sendable {
                 nonce: Base64URL.encode(SecureBytes.random(count: 16)), facts: facts, capabilities: capabilities),
             with: signer.key)
         let expiresAt = Date(timeIntervalSince1970: TimeInterval(expiration))
+        let cid = token.cid
         let record = MintedToken(
-            cid: token.cid, orgID: caller.organization.id, appID: caller.key.appID,
+            cid: cid, orgID: caller.organization.id, appID: caller.key.appID,
             environment: caller.key.environment, envelopeID: envelope.id, keyID: caller.key.id,
             signingKeyID: signer.record.id, audience: audience, createdAt: now, expiresAt: expiresAt)
         let audit = AuditEvent(
-            "token.mint", by: caller, at: now, context: context, target: record.cid.string,
+            "token.mint", by: caller, at: now, context: context, target: cid.string,
             details: [
                 "audience": .string(audience.string), "capabilities": capabilities.json,
                 "envelope_id": .string(envelope.id), "expires_at": .integer(expiration),
@@ -125,7 +128,7 @@ public final class TokenService: Sendable {
             ])
         switch try await mints.commit(Mint(token: record, audit: audit)) {
         case .recorded:
-            return Authorized(token: token, envelope: envelope, expiresAt: expiresAt)
+            return Authorized(token: token, cid: cid, envelope: envelope, expiresAt: expiresAt)
         case .envelopeRevoked:
             envelopes.forget(appID: envelope.appID)
             throw CharterError(.envelopeRevoked, "envelope \(envelope.id) is revoked")

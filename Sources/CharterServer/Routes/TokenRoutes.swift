@@ -45,7 +45,7 @@ enum TokenRoutes {
                 by: caller, context: context.call)
             // The token is a bearer credential: no cache may keep it.
             return JSONResponse.object(headers: [.cacheControl: "no-store"]) {
-                $0.string("cid", minted.token.cid.string)
+                $0.string("cid", minted.cid.string)
                 $0.string("envelope_id", minted.envelope.id)
                 $0.time("expires_at", minted.expiresAt)
                 $0.string("issuer", minted.token.payload.issuer.string)
