@@ -18,7 +18,7 @@ test: deps lint
 	./scripts/interop.sh
 
 lint:
-	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests
+	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests Examples
 
 interop: deps
 	./scripts/interop.sh
