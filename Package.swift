@@ -116,7 +116,7 @@ let package = Package(
         .executableTarget(
             name: "charter-bench",
             dependencies: [
-                "UCAN", "CSodium", "CharterCore", "CharterSQLite", "CharterServer",
+                "UCAN", "CSodium", "CharterCore", "CharterSQLite", "CharterServer", "CharterClient", "CharterVerifier",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

@@ -11,7 +11,9 @@ case "ucan":
     UCANBenchmark(roundSeconds: seconds ?? 0.5).run()
 case "http":
     try await HTTPBenchmark(seconds: Int(seconds ?? 10)).run()
+case "client":
+    try await ClientBenchmark(seconds: seconds ?? 3).run()
 default:
-    print("usage: charter-bench ucan|http [--seconds S]")
+    print("usage: charter-bench ucan|http|client [--seconds S]")
     exit(2)
 }
