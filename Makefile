@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DATABASE ?= ./charter.db
 
-.PHONY: deps run test lint interop bench bench-http
+.PHONY: deps run test lint interop bench bench-http bench-client bench-verifier
 
 deps:
 	@./scripts/install-deps.sh
@@ -29,3 +29,9 @@ bench: deps
 bench-http: deps
 	@command -v wrk >/dev/null || ./scripts/install-deps.sh wrk
 	$(SWIFT) run -c release charter-bench http
+
+bench-client: deps
+	$(SWIFT) run -c release charter-bench client
+
+bench-verifier: deps
+	$(SWIFT) run -c release charter-bench verifier

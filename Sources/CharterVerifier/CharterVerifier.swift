@@ -1,2 +1,139 @@
-/// Offline verification of Charter-minted UCANs for upstream services (being built).
-public enum CharterVerifierModule {}
+public import Foundation
+public import Logging
+public import ServiceLifecycle
+import Synchronization
+public import UCAN
+
+/// Verifies Charter-minted UCANs offline, keeping Charter's issuer DIDs and revocation feed in sync.
+///
+/// ``verify(_:proofs:requiring:)`` makes no network call: it reads an immutable snapshot of the synced
+/// state, which ``sync()`` replaces in one swap. Run the verifier as a `Service` (or call ``sync()``
+/// yourself) so the snapshot stays fresh; when it is older than ``VerifierConfiguration/maxFeedAge``,
+/// verification fails closed with `feed_stale`.
+public final class CharterVerifier: Service, Sendable {
+    /// The configuration it was created with.
+    public let configuration: VerifierConfiguration
+    let now: @Sendable () -> Date
+    let logger: Logger
+    let feed: FeedClient?
+    /// The synced state; held only for as long as it takes to copy the reference.
+    let state: Mutex<VerifierSnapshot>
+    let caches = Caches()
+    /// Set when a root from an unknown issuer shows up, so ``run()`` syncs early: a new or rotated issuer is
+    /// trusted within about a second instead of a whole ``VerifierConfiguration/syncInterval``.
+    let syncWanted = Atomic<Bool>(false)
+
+    /// Creates a verifier; nothing is fetched until ``sync()`` or ``run()``.
+    /// - Parameters:
+    ///   - configuration: the server, trusted issuers, audiences, leeway and freshness bounds.
+    ///   - logger: where sync failures are reported.
+    ///   - now: the clock, injectable for tests.
+    public init(
+        _ configuration: VerifierConfiguration, logger: Logger = Logger(label: "charter.verifier"),
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.configuration = configuration
+        self.now = now
+        self.logger = logger
+        feed = configuration.server.map { FeedClient(server: $0, timeout: max(1, min(configuration.syncInterval, 30))) }
+        state = Mutex(VerifierSnapshot(configuration: configuration))
+    }
+
+    deinit {
+        feed?.session.finishTasksAndInvalidate()
+    }
+
+    /// When the last sync round completed, by the injected clock; nil before the first.
+    public var lastSuccessfulSync: Date? { snapshot.lastSuccessfulSync }
+
+    var snapshot: VerifierSnapshot { state.withLock { $0 } }
+
+    /// Runs one sync round: the issuer list (when issuers are published), then every revocation after the last
+    /// sequence number seen, page by page until an empty page.
+    ///
+    /// Nothing is applied unless the whole round succeeds, so a failed round leaves the previous state intact.
+    /// - Throws: when there is no server to sync from, or the server cannot be reached or answers badly.
+    public func sync() async throws {
+        guard let feed else { throw FeedError("no server is configured, so there is nothing to sync") }
+        let started = now()
+        let current = snapshot
+        let issuers: [PublishedIssuer]?
+        switch configuration.issuers {
+        case .published: issuers = try await feed.issuers(of: configuration.environments)
+        case .pinned: issuers = nil
+        }
+        let trusted = issuers.map { Set($0.map(\.did)) } ?? current.trusted
+        var since = current.since
+        var accepted: [FeedEntry] = []
+        var rejected = 0
+        while true {
+            let page = try await feed.revocations(since: since)
+            guard page.count > 0 else { break }
+            guard page.nextSince > since else { throw FeedError("/v1/revocations: next_since did not advance") }
+            for entry in page.entries {
+                if entry.isAuthentic(trusting: trusted) { accepted.append(entry) } else { rejected += 1 }
+            }
+            if page.skipped > 0 {
+                logger.warning("skipped revocation entries of an unknown kind", metadata: ["count": "\(page.skipped)"])
+            }
+            since = page.nextSince
+        }
+        if rejected > 0 {
+            logger.warning(
+                "ignored revocation entries not signed by a trusted issuer", metadata: ["count": "\(rejected)"])
+        }
+        // The round's start bounds how fresh its data is, so that is the time it counts as synced.
+        state.withLock { snapshot in
+            snapshot = snapshot.merging(issuers: issuers, entries: accepted, since: since, syncedAt: started)
+        }
+    }
+
+    /// Syncs at once, then every ``VerifierConfiguration/syncInterval`` until cancelled or shut down gracefully.
+    ///
+    /// A failed round is logged and retried on the next tick; it never ends the service. Verification fails
+    /// closed on its own once the data is older than ``VerifierConfiguration/maxFeedAge``. A root signed by an
+    /// issuer not yet known brings the next round forward, at most once a second.
+    public func run() async throws {
+        let clock = ContinuousClock()
+        let interval = Duration.milliseconds(Int64(max(0.05, configuration.syncInterval) * 1000))
+        let tick = min(.milliseconds(250), interval)
+        try? await cancelWhenGracefulShutdown {
+            var due = clock.now
+            var last = clock.now - .seconds(1)
+            while !Task.isCancelled {
+                let now = clock.now
+                if now >= due || (now - last >= .seconds(1) && self.syncWanted.load(ordering: .relaxed)) {
+                    self.syncWanted.store(false, ordering: .relaxed)
+                    last = now
+                    do {
+                        try await self.sync()
+                    } catch {
+                        self.logger.error("charter sync failed", metadata: ["error": "\(error)"])
+                    }
+                    due = clock.now + interval
+                }
+                try await Task.sleep(for: tick)
+            }
+        }
+    }
+
+    /// Verifies a token and its proofs offline against the synced issuers and revocations.
+    /// - Parameters:
+    ///   - token: the outermost token, such as the `Authorization: Bearer` value.
+    ///   - proofs: the tokens its chain cites, in any order.
+    ///   - capability: what the caller must be allowed to do, if anything.
+    /// - Returns: the token, its chain and the Charter facts of its root.
+    /// - Throws: ``VerificationError`` with the first reason the token is refused.
+    public func verify(
+        _ token: String, proofs: [String] = [], requiring capability: Capability? = nil
+    ) throws(VerificationError) -> VerifiedToken {
+        do {
+            return try snapshot.verify(token, proofs: proofs, requiring: capability, at: now(), caches: caches)
+        } catch {
+            if error.code == .untrustedIssuer, case .published = configuration.issuers {
+                syncWanted.store(true, ordering: .relaxed)
+            }
+            throw error
+        }
+    }
+}

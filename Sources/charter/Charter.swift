@@ -8,7 +8,7 @@ struct Charter: AsyncParsableCommand {
         abstract: "Charter: API keys in, short-lived UCAN capability tokens out.",
         subcommands: [
             Serve.self, Init.self, Orgs.self, Audit.self, Authorize.self, Envelopes.self, Tokens.self,
-            UCANCommand.self,
+            UCANCommand.self, VerifyCommand.self,
         ]
     )
 }

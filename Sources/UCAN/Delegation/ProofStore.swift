@@ -4,6 +4,8 @@
 /// builds a fresh one per call.
 public struct ProofStore: Sendable {
     private var bySHA256: [CID: UCAN] = [:]
+    /// sha2-256 CIDs of proofs whose signatures the caller has already verified, such as a verifier's cache.
+    private var verifiedSignatures: Set<CID> = []
 
     /// An empty store.
     public init() {}
@@ -35,6 +37,19 @@ public struct ProofStore: Sendable {
         let cid = token.cid
         bySHA256[cid] = token
         return cid
+    }
+
+    /// Stores a token whose sha2-256 CID the caller already knows, and whether its signature is already known to
+    /// verify; ``Validator`` then skips checking that signature again. For caches inside this package only.
+    package mutating func add(_ token: UCAN, cid: CID, signatureVerified: Bool) {
+        assert(cid.hasher == .sha256 && cid == token.cid, "the CID must be the token's sha2-256 CID")
+        bySHA256[cid] = token
+        if signatureVerified { verifiedSignatures.insert(cid) }
+    }
+
+    /// Whether the proof with this CID was stored with a signature already verified.
+    func hasVerifiedSignature(_ cid: CID) -> Bool {
+        !verifiedSignatures.isEmpty && verifiedSignatures.contains(cid)
     }
 
     /// Every stored token.

@@ -59,13 +59,16 @@ private struct ChainWalk {
     }
 
     /// Checks `token` at `depth` (1 for the outermost) and returns the height of its chain.
-    mutating func check(_ token: UCAN, depth: Int, path: inout [CID]) throws(UCANError) -> Int {
+    /// - Parameter signatureVerified: the store vouches for this proof's signature, so it is not checked again.
+    mutating func check(
+        _ token: UCAN, depth: Int, path: inout [CID], signatureVerified: Bool = false
+    ) throws(UCANError) -> Int {
         let limits = policy.limits
         guard depth <= limits.maxDepth else {
             throw UCANError(.depthExceeded, "the chain is deeper than \(limits.maxDepth) tokens")
         }
         let payload = token.payload
-        guard token.hasValidSignature else {
+        guard signatureVerified || token.hasValidSignature else {
             throw UCANError(.invalidSignature, field: "signature", "does not verify under \(payload.issuer)")
         }
         try checkTime(payload)
@@ -104,7 +107,8 @@ private struct ChainWalk {
             path.append(cid)
             let below: Int
             do {
-                below = try check(proof, depth: depth + 1, path: &path)
+                below = try check(
+                    proof, depth: depth + 1, path: &path, signatureVerified: store.hasVerifiedSignature(cid))
             } catch {
                 throw error.inProof(index)
             }

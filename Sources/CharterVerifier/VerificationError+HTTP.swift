@@ -1,0 +1,24 @@
+import HTTPTypes
+import Hummingbird
+import UCAN
+
+extension VerificationError {
+    /// 503 while revocation data is missing or stale, 403 when the token is valid but not enough, else 401.
+    var status: HTTPResponse.Status {
+        switch code {
+        case .notCovered: .forbidden
+        case .feedStale, .notSynced: .serviceUnavailable
+        default: .unauthorized
+        }
+    }
+
+    /// `{"error":{"code","message"}}` with the status above; a 401 also carries `WWW-Authenticate: Bearer`.
+    var response: Response {
+        let body = JSONValue.object([
+            "error": .object(["code": .string(code.rawValue), "message": .string(message)])
+        ]).serialized()
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}

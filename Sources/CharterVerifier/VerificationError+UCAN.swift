@@ -1,0 +1,19 @@
+import UCAN
+
+extension VerificationError {
+    /// Maps a chain validation failure to the verifier's coarser codes, keeping the field path in the message.
+    init(_ error: UCANError) {
+        let code: Code
+        switch error.code {
+        case .invalidSignature: code = .badSignature
+        case .expired: code = .expired
+        case .notYetValid: code = .notYetValid
+        case .untrustedIssuer: code = .untrustedIssuer
+        case .audienceNotAccepted: code = .wrongAudience
+        case .revoked: code = .revoked
+        case .malformed, .missingField, .invalidField, .unsupportedAlgorithm: code = .malformed
+        default: code = .invalidChain
+        }
+        self.init(code, error.description)
+    }
+}

@@ -1,0 +1,51 @@
+/// Why a token was refused: a stable code and a message that is safe to log and to return.
+///
+/// Messages name DIDs, CIDs, envelope ids and fields, never a token's text.
+public struct VerificationError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// A stable, machine-readable failure class (snake_case).
+    public struct Code: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+        /// The snake_case code, as the middleware's JSON and `charter verify` print it.
+        public let rawValue: String
+        /// Wraps a code.
+        public init(rawValue: String) { self.rawValue = rawValue }
+        /// The raw value.
+        public var description: String { rawValue }
+
+        /// The token or a proof is not a well-formed UCAN, or no token was presented.
+        public static let malformed = Code(rawValue: "malformed")
+        /// A signature on the chain does not verify.
+        public static let badSignature = Code(rawValue: "bad_signature")
+        /// The chain's root is not signed by a trusted Charter issuer, or that issuer's window has closed.
+        public static let untrustedIssuer = Code(rawValue: "untrusted_issuer")
+        /// The outermost token is addressed to someone else.
+        public static let wrongAudience = Code(rawValue: "wrong_audience")
+        /// A token on the chain has expired.
+        public static let expired = Code(rawValue: "expired")
+        /// A token on the chain is not valid yet.
+        public static let notYetValid = Code(rawValue: "not_yet_valid")
+        /// A token on the chain, or the envelope its root was minted under, is revoked.
+        public static let revoked = Code(rawValue: "revoked")
+        /// The token does not grant the capability the caller requires.
+        public static let notCovered = Code(rawValue: "not_covered")
+        /// The delegation chain is broken: a missing proof, a widening, a window outside its proof's, a cycle.
+        public static let invalidChain = Code(rawValue: "invalid_chain")
+        /// The last successful sync is older than the configured maximum: failing closed.
+        public static let feedStale = Code(rawValue: "feed_stale")
+        /// The verifier has not synced successfully yet: failing closed.
+        public static let notSynced = Code(rawValue: "not_synced")
+    }
+
+    /// The failure class.
+    public let code: Code
+    /// A human-readable explanation that contains no secret.
+    public let message: String
+
+    /// Creates an error.
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// One line: the code, then the message, such as `revoked: envelope env_… is revoked`.
+    public var description: String { "\(code.rawValue): \(message)" }
+}

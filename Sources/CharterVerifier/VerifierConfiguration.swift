@@ -1,0 +1,57 @@
+public import Foundation
+public import UCAN
+
+/// How a ``CharterVerifier`` decides whom to trust and how fresh its revocation data must be.
+public struct VerifierConfiguration: Sendable {
+    /// Where the trusted issuer DIDs come from.
+    public enum Issuers: Sendable {
+        /// Trust what `GET /v1/issuers` on ``VerifierConfiguration/server`` lists, within each issuer's window.
+        case published
+        /// Trust exactly these DIDs; nothing is fetched for them.
+        case pinned(Set<DID>)
+    }
+
+    /// Charter's base URL; issuers (unless pinned) and the revocation feed are synced from it.
+    ///
+    /// nil only with pinned issuers, for an air-gapped service: there is then no feed, so revocation is **not**
+    /// checked and nothing goes stale; tokens stay valid until they expire. With published issuers and no server,
+    /// every verification fails with `not_synced`.
+    public var server: URL?
+    /// Where trusted issuers come from; `.published` by default.
+    public var issuers: Issuers
+    /// The Charter environments whose published issuers are trusted: `live` only by default, so a token
+    /// minted with a `test` key never passes a production service. Pinned issuers are trusted as given.
+    public var environments: Set<String>
+    /// The service's own DIDs: the outermost token's `aud` must be one of them (an empty set accepts none).
+    public var audiences: Set<DID>
+    /// Seconds of clock skew tolerated on `exp` and `nbf`.
+    public var leeway: Int64
+    /// Seconds after the last successful sync from which verification fails closed (`feed_stale`).
+    public var maxFeedAge: TimeInterval
+    /// Seconds between two sync rounds while the verifier runs as a service.
+    public var syncInterval: TimeInterval
+
+    /// Creates a configuration.
+    /// - Parameters:
+    ///   - server: Charter's base URL, such as `https://charter.example.com`; nil for air-gapped use with pinned issuers.
+    ///   - issuers: `.published` to trust what the server lists, or `.pinned` DIDs.
+    ///   - environments: which environments' published issuers to trust (`["live"]`, or `["test"]` for a
+    ///     staging service).
+    ///   - audiences: the DIDs this service answers to.
+    ///   - leeway: clock skew tolerated, in seconds.
+    ///   - maxFeedAge: how old the last successful sync may be before verification fails closed.
+    ///   - syncInterval: how often ``CharterVerifier/run()`` syncs.
+    public init(
+        server: URL?, issuers: Issuers = .published, environments: Set<String> = ["live"], audiences: Set<DID>,
+        leeway: Int64 = 30,
+        maxFeedAge: TimeInterval = 60, syncInterval: TimeInterval = 10
+    ) {
+        self.server = server
+        self.issuers = issuers
+        self.environments = environments
+        self.audiences = audiences
+        self.leeway = leeway
+        self.maxFeedAge = maxFeedAge
+        self.syncInterval = syncInterval
+    }
+}

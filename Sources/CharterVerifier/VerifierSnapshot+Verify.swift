@@ -1,0 +1,111 @@
+import Foundation
+import UCAN
+
+/// The verifier's parse caches: presented tokens (parsed once, signature checked every call) and proofs (parsed
+/// and signature-checked once).
+struct Caches: Sendable {
+    let presented = TokenCache(checksSignatures: false)
+    let proofs = TokenCache(checksSignatures: true)
+}
+
+extension VerifierSnapshot {
+    /// The hot path: freshness, chain validation, issuer windows, revocation, then the required capability.
+    func verify(
+        _ text: String, proofs: [String], requiring capability: Capability?, at now: Date, caches: Caches
+    ) throws(VerificationError) -> VerifiedToken {
+        try checkFreshness(at: now)
+        let limits = validator.policy.limits
+        let presented: TokenCache.Entry
+        do {
+            presented = try caches.presented.entry(parsing: text, limits: limits)
+        } catch {
+            throw VerificationError(.malformed, error.description)
+        }
+        let token = presented.token
+        guard proofs.count <= limits.maxProofs else {
+            throw VerificationError(.malformed, "more than \(limits.maxProofs) proofs supplied")
+        }
+        var store = ProofStore()
+        for (index, proof) in proofs.enumerated() {
+            do {
+                let entry = try caches.proofs.entry(parsing: proof, limits: limits)
+                store.add(entry.token, cid: entry.cid, signatureVerified: entry.signatureVerified)
+            } catch {
+                throw VerificationError(.malformed, "proofs[\(index)]: \(error.description)")
+            }
+        }
+        let seconds = Int64(now.timeIntervalSince1970.rounded(.down))
+        let chain: ValidatedChain
+        do {
+            chain = try validator.validate(token, proofs: store, now: seconds)
+        } catch {
+            throw VerificationError(error)
+        }
+        for issuer in chain.rootIssuers {
+            if let notAfter = windows[issuer], now >= notAfter {
+                throw VerificationError(.untrustedIssuer, "\(issuer) was retired and verifies nothing after its window")
+            }
+        }
+        let root = Self.root(of: token, in: chain)
+        try checkRevocation(presented, chain)
+        if let capability, !token.payload.capabilities.all.contains(where: { $0.covers(capability) }) {
+            throw VerificationError(.notCovered, "the token does not grant \(capability)")
+        }
+        return VerifiedToken(token: token, chain: chain, root: root)
+    }
+
+    /// Fails closed when revocation data is missing or too old; an air-gapped verifier has none to check.
+    private func checkFreshness(at now: Date) throws(VerificationError) {
+        guard configuration.server != nil else {
+            if case .pinned = configuration.issuers { return }
+            throw VerificationError(.notSynced, "published issuers need a server to sync from")
+        }
+        guard let synced = lastSuccessfulSync else {
+            throw VerificationError(.notSynced, "issuers and revocations have not been synced yet")
+        }
+        let age = now.timeIntervalSince(synced)
+        guard age <= configuration.maxFeedAge else {
+            throw VerificationError(
+                .feedStale, "revocation data is \(Int(age))s old, over the limit of \(Int(configuration.maxFeedAge))s")
+        }
+    }
+
+    /// A token on the chain revoked by CID (by an issuer on the chain), or a root minted under a revoked envelope.
+    private func checkRevocation(_ presented: TokenCache.Entry, _ chain: ValidatedChain) throws(VerificationError) {
+        let token = presented.token
+        if !revokedTokens.isEmpty {
+            for hasher in revokedHashers {
+                let cid = hasher == .sha256 ? presented.cid : CID(of: token, hasher: hasher)
+                if let entry = revokedTokens[cid], chain.issuers.contains(entry.issuer) {
+                    throw VerificationError(.revoked, "token \(entry.subject) is revoked")
+                }
+                for (cited, proof) in chain.proofs {
+                    let cid = cited.hasher == hasher ? cited : CID(of: proof, hasher: hasher)
+                    if let entry = revokedTokens[cid], chain.issuers.contains(entry.issuer) {
+                        throw VerificationError(.revoked, "proof \(entry.subject) is revoked")
+                    }
+                }
+            }
+        }
+        if !revokedEnvelopes.isEmpty {
+            let roots =
+                token.payload.proofs.isEmpty ? [token] : chain.proofs.values.filter { $0.payload.proofs.isEmpty }
+            for root in roots {
+                if case .string(let envelope)? = root.payload.facts?["envelope"],
+                    let entry = revokedEnvelopes[envelope]
+                {
+                    throw VerificationError(.revoked, "envelope \(entry.subject) is revoked")
+                }
+            }
+        }
+    }
+
+    /// The root reached by always following the first proof: the token whose facts describe the grant.
+    static func root(of token: UCAN, in chain: ValidatedChain) -> UCAN {
+        var current = token
+        while let first = current.payload.proofs.first, let proof = chain.proofs[first] {
+            current = proof
+        }
+        return current
+    }
+}

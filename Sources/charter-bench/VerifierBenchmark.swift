@@ -1,0 +1,163 @@
+import CSodium
+import CharterCore
+import CharterSQLite
+import CharterServer
+import CharterVerifier
+import Foundation
+import Logging
+import UCAN
+
+/// `charter-bench verifier`: CharterVerifier's offline verification rate on one core, for a Charter-minted root
+/// and for a depth-3 chain (root → agent → sub-agent, proofs passed as strings), each beside raw libsodium
+/// verification of a token-sized message in the same run.
+///
+/// The verifier is synced from a real server on loopback that has revocations on its feed, so the hot path
+/// looks revocations up as it does in production; caches are warm.
+struct VerifierBenchmark {
+    let roundSeconds: Double
+    let rounds = 5
+
+    func run() async throws {
+        _ = sodium_init()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "charter-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try SQLiteStore(path: directory.appendingPathComponent("bench.db").path)
+        let owner = try await Setup(store: store, clock: .system).initialize()!
+        let controlPlane = ControlPlane(store: store, masterKey: SecretBox.Key())
+        var logger = Logger(label: "bench")
+        logger.logLevel = .critical
+        let (ports, sink) = AsyncStream.makeStream(of: Int.self)
+        let app = CharterHTTPServer.application(
+            controlPlane: controlPlane, configuration: ServerConfiguration(port: 0, flushInterval: .seconds(3600)),
+            logger: logger, onServerRunning: { sink.yield($0) })
+        let server = Task { try await app.run() }
+        defer { server.cancel() }
+        var iterator = ports.makeAsyncIterator()
+        let port = await iterator.next() ?? 0
+
+        let fixture = try await Fixture(controlPlane: controlPlane, owner: owner)
+        let verifier = CharterVerifier(
+            VerifierConfiguration(
+                server: URL(string: "http://127.0.0.1:\(port)")!, audiences: [fixture.service], maxFeedAge: 3600),
+            logger: logger)
+        try await verifier.sync()
+        server.cancel()
+        _ = try verifier.verify(fixture.root.encoded, requiring: fixture.required)
+        _ = try verifier.verify(fixture.leaf.encoded, proofs: fixture.proofs, requiring: fixture.required)
+        _ = try verifier.verify(fixture.distinctRoots[0], requiring: fixture.required)
+
+        let token = Array(fixture.root.encoded.utf8)
+        let message = Array(token[..<token.lastIndex(of: UInt8(ascii: "."))!])
+        let signature = fixture.root.signature
+        let publicKey = fixture.root.payload.issuer.publicKey.bytes
+        print("charter-bench verifier: \(rounds) interleaved rounds of \(roundSeconds)s, medians, one thread")
+        print(
+            "root \(fixture.root.encoded.utf8.count) bytes (signed part \(message.count)), chain of 3 with 2 proofs, "
+                + "\(fixture.revocations) revocations on the feed")
+        var results = Rounds()
+        for _ in 0..<rounds {
+            results.record(
+                "raw",
+                opsPerSecond(seconds: roundSeconds) {
+                    precondition(
+                        crypto_sign_verify_detached(signature, message, UInt64(message.count), publicKey) == 0)
+                })
+            results.record(
+                "root",
+                try opsPerSecond(seconds: roundSeconds) {
+                    _ = try verifier.verify(fixture.root.encoded, requiring: fixture.required)
+                })
+            results.record(
+                "chain3",
+                try opsPerSecond(seconds: roundSeconds) {
+                    _ = try verifier.verify(fixture.leaf.encoded, proofs: fixture.proofs, requiring: fixture.required)
+                })
+            var next = 0
+            results.record(
+                "root cold",
+                try opsPerSecond(seconds: roundSeconds) {
+                    _ = try verifier.verify(fixture.distinctRoots[next], requiring: fixture.required)
+                    next = (next + 1) % fixture.distinctRoots.count
+                })
+        }
+        let raw = results.median("raw"), root = results.median("root"), chain = results.median("chain3")
+        func row(_ name: String, _ rate: Double, _ baseline: String, _ ratio: Double?) {
+            let ratioText = ratio.map { "  \(format($0))x \(baseline)" } ?? ""
+            print("\(name.rightPad(36)) \(format(rate, digits: 0).leftPad(9)) /s\(ratioText)")
+        }
+        row("libsodium verify (raw)", raw, "", nil)
+        row("CharterVerifier.verify, root", root, "raw verify", root / raw)
+        row("CharterVerifier.verify, depth-3 chain", chain, "raw verify / 3", chain / (raw / 3))
+        let cold = results.median("root cold")
+        row("  root, a new token every call", cold, "raw verify", cold / raw)
+        print("ratios: root=\(format(root / raw)) chain3=\(format(chain / (raw / 3))) (chain goal is against raw/3)")
+    }
+}
+
+/// A root minted by Charter for the service, and a root for an agent delegated twice down to the service.
+private struct Fixture {
+    let service: DID
+    let root: UCAN
+    let leaf: UCAN
+    let proofs: [String]
+    let required = Capability(resource: "mailto:ops@example.com", ability: "email/send")
+    let revocations: Int
+    /// Roots like ``root`` but each with its own nonce, more than the parse cache holds, so every call parses.
+    let distinctRoots: [String]
+
+    init(controlPlane: ControlPlane, owner: Setup.Created) async throws {
+        let caller = try await controlPlane.authenticator.authenticate(
+            authorization: "Bearer \(owner.ownerKey)", ip: nil, path: "/v1/authorize")
+        let context = CallContext(ip: nil, requestID: "bench")
+        let mail: JSONValue = ["mailto:*": ["email/send": [[:]]]]
+        func envelope() async throws -> String {
+            try await controlPlane.envelopes.create(
+                appID: owner.app.id, name: "bench-\(UUID().uuidString.prefix(8))", capabilities: mail,
+                maxTTLSeconds: 3600, by: caller, context: context
+            ).id
+        }
+        func mint(_ audience: DID, under envelope: String) async throws -> UCAN {
+            try await controlPlane.tokens.authorize(
+                AuthorizeRequest(audience: audience.string, capabilities: mail, ttlSeconds: 3600, envelopeID: envelope),
+                by: caller, context: context
+            ).token
+        }
+        // Revoked neighbours, so verification looks up a non-empty feed.
+        var revoked = 0
+        for _ in 0..<8 {
+            let other = try await envelope()
+            let token = try await mint(DID(publicKey: Ed25519.SigningKey().publicKey), under: other)
+            _ = try await controlPlane.tokens.revoke(cid: token.cid.string, by: caller, context: context)
+            _ = try await controlPlane.envelopes.revoke(id: other, by: caller, context: context)
+            revoked += 2
+        }
+        revocations = revoked
+
+        let active = try await envelope()
+        let serviceKey = Ed25519.SigningKey()
+        let agentKey = Ed25519.SigningKey()
+        let subKey = Ed25519.SigningKey()
+        service = DID(publicKey: serviceKey.publicKey)
+        root = try await mint(service, under: active)
+        let agentRoot = try await mint(DID(publicKey: agentKey.publicKey), under: active)
+        let middle = try UCAN(
+            signing: Payload(
+                issuer: DID(publicKey: agentKey.publicKey), audience: DID(publicKey: subKey.publicKey),
+                expiration: agentRoot.payload.expiration, capabilities: agentRoot.payload.capabilities,
+                proofs: [agentRoot.cid]), with: agentKey)
+        leaf = try UCAN(
+            signing: Payload(
+                issuer: DID(publicKey: subKey.publicKey), audience: service, expiration: middle.payload.expiration,
+                capabilities: try Capabilities([Capability(resource: "mailto:ops@example.com", ability: "email/send")]),
+                proofs: [middle.cid]), with: subKey)
+        proofs = [agentRoot.encoded, middle.encoded]
+        let issuer = try await controlPlane.signingKeys.active(.live, for: caller, context: context).key
+        var payload = root.payload
+        distinctRoots = (0..<(2 * 4096 + 1)).map { index in
+            payload.nonce = "bench-\(index)"
+            return try! UCAN(signing: payload, with: issuer).encoded
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import ArgumentParser
+import CharterVerifier
+import Foundation
+import Logging
+import UCAN
+
+/// `charter verify`: sync issuers and revocations from a server once, then verify a token offline.
+struct VerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Verify a Charter-minted UCAN as an upstream service would: exit 0 and 'valid', or exit 1.",
+        discussion: """
+            Fetches GET /v1/issuers and the revocation feed (GET /v1/revocations) from --server once, without an \
+            API key, then verifies the token and its proofs offline with CharterVerifier: signatures, the whole \
+            delegation chain, a trusted Charter issuer within its window, time, revocation of any token on the \
+            chain or of the root's envelope, and --resource/--ability if given. On failure one line on stderr names \
+            the reason, such as 'revoked: envelope env_… is revoked'.
+            """)
+
+    @Argument(help: "The token (the outermost one, for a delegation).")
+    var token: String
+
+    @Option(help: ArgumentHelp("The Charter server's base URL.", valueName: "url"))
+    var server: String
+
+    @Option(name: .customLong("proof"), help: "A proof the token's chain cites; repeat for several.")
+    var proofs: [String] = []
+
+    @Option(
+        help: ArgumentHelp(
+            "The DID the token must be addressed to (your service's). Without it the token's own aud is accepted.",
+            valueName: "did"))
+    var audience: String?
+
+    @Option(help: ArgumentHelp("Require a capability on this resource URI (with --ability).", valueName: "uri"))
+    var resource: String?
+
+    @Option(help: ArgumentHelp("Require this ability on --resource, such as email/send.", valueName: "ability"))
+    var ability: String?
+
+    @Option(help: ArgumentHelp("The environment whose issuers are trusted: live or test.", valueName: "env"))
+    var environment = "live"
+
+    func validate() throws {
+        guard ["live", "test"].contains(environment) else {
+            throw ValidationError("--environment must be live or test")
+        }
+        guard let url = URL(string: server), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
+            url.host?.isEmpty == false
+        else {
+            throw ValidationError("--server must be an http or https URL, such as https://charter.example.com")
+        }
+        guard (resource == nil) == (ability == nil) else {
+            throw ValidationError("--resource and --ability go together")
+        }
+        if let audience, (try? DID(audience)) == nil {
+            throw ValidationError("--audience must be an Ed25519 did:key")
+        }
+    }
+
+    func run() async throws {
+        let audiences: Set<DID>
+        if let audience {
+            audiences = [try DID(audience)]
+        } else {
+            // Accepting the token's own audience: the caller asks "is this token valid", not "is it for me".
+            do {
+                audiences = [try UCAN(parsing: token).payload.audience]
+            } catch {
+                try fail("\(VerificationError.Code.malformed): \(error)")
+            }
+        }
+        let verifier = verifier(audiences)
+        do {
+            try await verifier.sync()
+        } catch {
+            try fail("sync_failed: could not sync from \(server): \(error)")
+        }
+        let required = resource.flatMap { resource in ability.map { Capability(resource: resource, ability: $0) } }
+        do {
+            _ = try verifier.verify(token, proofs: proofs, requiring: required)
+            print("valid")
+        } catch {
+            try fail(error.description)
+        }
+    }
+
+    private func verifier(_ audiences: Set<DID>) -> CharterVerifier {
+        // The one line on stderr is the verdict; the verifier's own warnings stay out of it.
+        let quiet = Logger(label: "charter.verify") { _ in SwiftLogNoOpLogHandler() }
+        return CharterVerifier(
+            VerifierConfiguration(server: URL(string: server), environments: [environment], audiences: audiences),
+            logger: quiet)
+    }
+
+    private func fail(_ line: String) throws -> Never {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+        throw ExitCode.failure
+    }
+}

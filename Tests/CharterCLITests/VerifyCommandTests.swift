@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+import UCAN
+
+/// `charter verify` against a real `charter serve`: sync once, verify offline, one line on failure.
+@Suite(.serialized) struct VerifyCommandTests {
+    typealias Fixture = TokenCommandTests.Fixture
+
+    /// stderr is exactly one line starting with `<code>: `, and stdout is empty.
+    static func expectRefusal(
+        _ result: CLI.Result, _ code: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)", sourceLocation: sourceLocation)
+        #expect(result.stdout.isEmpty, sourceLocation: sourceLocation)
+        #expect(result.stderr.hasPrefix("\(code): "), "\(result.stderr)", sourceLocation: sourceLocation)
+        #expect(result.stderr.filter { $0 == "\n" }.count == 1, "one line", sourceLocation: sourceLocation)
+    }
+
+    static func expectValid(_ result: CLI.Result, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(result.status == 0, "\(result.stderr)", sourceLocation: sourceLocation)
+        #expect(result.stdout == "valid\n", sourceLocation: sourceLocation)
+        #expect(result.stderr.isEmpty, sourceLocation: sourceLocation)
+    }
+
+    @Test func aMintedTokenIsValidAndRevokingItsEnvelopeRevokesIt() async throws {
+        let fixture = try await Fixture()
+        let token = try fixture.authorize().line
+        Self.expectValid(try CLI.run("verify", token, "--server", fixture.url))
+        Self.expectValid(
+            try CLI.run("verify", token, "--server", fixture.url, "--audience", TokenCommandTests.audience))
+        let stranger = DID(publicKey: Ed25519.SigningKey().publicKey).string
+        Self.expectRefusal(
+            try CLI.run("verify", token, "--server", fixture.url, "--audience", stranger), "wrong_audience")
+
+        #expect(try fixture.run("envelopes", "revoke", fixture.envelope, "--server", fixture.url).status == 0)
+        let revoked = try CLI.run("verify", token, "--server", fixture.url)
+        Self.expectRefusal(revoked, "revoked")
+        #expect(revoked.stderr == "revoked: envelope \(fixture.envelope) is revoked\n")
+    }
+
+    @Test func aTokenRevokedByCIDIsRevoked() async throws {
+        let fixture = try await Fixture()
+        let token = try fixture.authorize().line
+        let cid = try CLI.run("ucan", "cid", token).line
+        #expect(try fixture.run("tokens", "revoke", cid, "--server", fixture.url).status == 0)
+        Self.expectRefusal(try CLI.run("verify", token, "--server", fixture.url), "revoked")
+    }
+
+    @Test func aDelegationVerifiesWithItsProof() async throws {
+        let fixture = try await Fixture()
+        let agent = Ed25519.SigningKey()
+        let agentDID = DID(publicKey: agent.publicKey)
+        let service = DID(publicKey: Ed25519.SigningKey().publicKey)
+        let minted = try fixture.run(
+            "authorize", "--server", fixture.url, "--audience", agentDID.string, "--capabilities",
+            TokenCommandTests.mail)
+        #expect(minted.status == 0, "\(minted.stderr)")
+        let root = try UCAN(parsing: minted.line)
+        let delegated = try UCAN(
+            signing: Payload(
+                issuer: agentDID, audience: service, expiration: root.payload.expiration,
+                capabilities: try Capabilities([Capability(resource: "mailto:a@example.com", ability: "email/send")]),
+                proofs: [root.cid]),
+            with: agent)
+
+        Self.expectValid(
+            try CLI.run(
+                "verify", delegated.encoded, "--server", fixture.url, "--proof", root.encoded, "--audience",
+                service.string))
+        Self.expectRefusal(
+            try CLI.run("verify", delegated.encoded, "--server", fixture.url, "--audience", service.string),
+            "invalid_chain")
+    }
+
+    @Test func aRequiredCapabilityMustBeCovered() async throws {
+        let fixture = try await Fixture()
+        let token = try fixture.authorize().line
+        Self.expectValid(
+            try CLI.run(
+                "verify", token, "--server", fixture.url, "--resource", "mailto:a@example.com", "--ability",
+                "email/send"))
+        let uncovered = try CLI.run(
+            "verify", token, "--server", fixture.url, "--resource", "mailto:a@example.com", "--ability", "email/read")
+        Self.expectRefusal(uncovered, "not_covered")
+        #expect(uncovered.stderr.contains("email/read on mailto:a@example.com"))
+        #expect(try CLI.run("verify", token, "--server", fixture.url, "--ability", "email/send").status == 64)
+    }
+
+    @Test func garbageAndAnUnreachableServerFailInOneLine() throws {
+        Self.expectRefusal(try CLI.run("verify", "not-a-token", "--server", "http://127.0.0.1:1"), "malformed")
+        let agent = Ed25519.SigningKey()
+        let did = DID(publicKey: agent.publicKey)
+        let token = try UCAN(
+            signing: Payload(issuer: did, audience: did, expiration: nil), with: agent)
+        Self.expectRefusal(try CLI.run("verify", token.encoded, "--server", "http://127.0.0.1:1"), "sync_failed")
+        let help = try CLI.run("verify", "--help")
+        #expect(help.stdout.contains("token's own aud"))
+    }
+}
