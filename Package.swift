@@ -147,10 +147,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "CharterTestSupport",
+            dependencies: [
+                "CharterCore", "CharterSQLite", "CharterServer", "UCAN",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/CharterTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "CharterVerifierTests",
             dependencies: [
-                "CharterVerifier", "CharterCore", "CharterSQLite", "CharterServer", "UCAN",
+                "CharterVerifier", "CharterTestSupport", "CharterCore", "CharterSQLite", "CharterServer", "UCAN",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
@@ -159,7 +169,8 @@ let package = Package(
         .testTarget(
             name: "CharterClientTests",
             dependencies: [
-                "CharterClient", "CharterVerifier", "CharterCore", "CharterSQLite", "CharterServer", "UCAN",
+                "CharterClient", "CharterTestSupport", "CharterVerifier", "CharterCore", "CharterSQLite",
+                "CharterServer", "UCAN",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

@@ -1,4 +1,5 @@
 import CharterCore
+import CharterTestSupport
 import Foundation
 import Hummingbird
 import Synchronization
@@ -22,8 +23,8 @@ import UCAN
     }
 
     @Test func aTokenComesFromTheServerOnceAndThenFromTheCache() async throws {
-        let charter = try await LiveCharter()
-        try await charter.envelope()
+        let charter = try await LiveCharter.start()
+        try await charter.createEnvelope()
         let (key, keyID) = try await charter.key()
         let client = try Self.client(charter, key: key)
         let token = try await client.token(for: Self.mail)
@@ -38,12 +39,12 @@ import UCAN
         let other = try Capabilities([Capability(resource: "mailto:dev@example.com", ability: "email/send")])
         #expect(try await client.token(for: other).encoded != token.encoded)
         #expect(try await charter.audited("token.mint").count == 2)
-        await charter.stop()
+        await charter.remove()
     }
 
     @Test func aThousandConcurrentRequestsCauseOneMint() async throws {
-        let charter = try await LiveCharter()
-        try await charter.envelope()
+        let charter = try await LiveCharter.start()
+        try await charter.createEnvelope()
         let client = try Self.client(charter, key: try await charter.key().plaintext)
         let tokens = try await withThrowingTaskGroup(of: String.self) { group in
             for _ in 0..<1000 { group.addTask { try await client.token(for: Self.mail).encoded } }
@@ -51,12 +52,12 @@ import UCAN
         }
         #expect(tokens.count == 1)
         #expect(try await charter.audited("token.mint").count == 1)
-        await charter.stop()
+        await charter.remove()
     }
 
     @Test func aRefusalSurfacesAtOnceWithTheServersCode() async throws {
-        let charter = try await LiveCharter()
-        try await charter.envelope()
+        let charter = try await LiveCharter.start()
+        try await charter.createEnvelope()
         let (key, keyID) = try await charter.key()
         let client = try Self.client(charter, key: key)
         let wide = try Capabilities([Capability(resource: "https://bank.example.com", ability: "money/move")])
@@ -72,12 +73,12 @@ import UCAN
         #expect(revoked?.status == 401)
         #expect(revoked?.isTransient == false)
         #expect(try await charter.audited("request.denied", .denied).count == 1)
-        await charter.stop()
+        await charter.remove()
     }
 
     @Test func transientFailuresAreRetriedWithBackoff() async throws {
-        let charter = try await LiveCharter()
-        try await charter.envelope()
+        let charter = try await LiveCharter.start()
+        try await charter.createEnvelope()
         let key = try await charter.key().plaintext
         // A hop in front of Charter that fails the first two calls the way an overloaded proxy would.
         let failures = Atomic<Int>(2)
@@ -117,12 +118,12 @@ import UCAN
         _ = try? await running.value
         let unreachable = await #expect(throws: CharterClientError.self) { try await nowhere.token(for: Self.mail) }
         #expect(unreachable?.code == "server_unreachable")
-        await charter.stop()
+        await charter.remove()
     }
 
     @Test func aTokenIsRefreshedInTheBackgroundBeforeItExpires() async throws {
-        let charter = try await LiveCharter()
-        try await charter.envelope(maxTTL: 3)
+        let charter = try await LiveCharter.start()
+        try await charter.createEnvelope(maxTTL: 3)
         let client = try Self.client(charter, key: try await charter.key().plaintext, ttl: 3)
         let first = try await client.token(for: Self.mail)
         // No call is made meanwhile: the refresh runs on its own once 80% of the lifetime has passed.
@@ -135,7 +136,7 @@ import UCAN
         let second = try await client.token(for: Self.mail)
         #expect(second.encoded != first.encoded)
         #expect(try #require(second.payload.expiration) >= first.payload.expiration!)
-        await charter.stop()
+        await charter.remove()
     }
 
     @Test func theIdentityIsGeneratedOnceAndKeptPrivate() throws {
@@ -156,8 +157,8 @@ import UCAN
     }
 
     @Test func aDelegationNarrowsAndNeverWidens() async throws {
-        let charter = try await LiveCharter()
-        try await charter.envelope(["mailto:*": ["email/send": [[:]]]])
+        let charter = try await LiveCharter.start()
+        try await charter.createEnvelope(capabilities: ["mailto:*": ["email/send": [[:]]]])
         let client = try Self.client(charter, key: try await charter.key().plaintext)
         let team = try Capabilities([Capability(resource: "mailto:*", ability: "email/send")])
         let root = try await client.token(for: team)
@@ -184,6 +185,6 @@ import UCAN
             try await client.delegate(Self.mail, to: subAgent, ttl: .seconds(60), from: notOurs)
         }
         #expect(foreign?.code == "would_widen")
-        await charter.stop()
+        await charter.remove()
     }
 }

@@ -1,5 +1,6 @@
 import CharterClient
 import CharterCore
+import CharterTestSupport
 import CharterVerifier
 import Foundation
 import HTTPTypes
@@ -12,7 +13,7 @@ import UCAN
 /// a Hummingbird service guarded by RequireCapability checks the sub-agent's request offline.
 @Suite struct EndToEndTests {
     @Test func aSubAgentsRequestIsCheckedOfflineAndDiesWithItsEnvelope() async throws {
-        let charter = try await LiveCharter()
+        let charter = try await LiveCharter.start()
         let owner = try await charter.ownerIdentity()
         let app = try await charter.controlPlane.apps.create(
             name: "mailer", environment: "live", by: owner, context: LiveCharter.context)
@@ -79,14 +80,14 @@ import UCAN
         let fresh = try CharterClient(server: charter.url, apiKey: agentKey, identity: .key(Ed25519.SigningKey()))
         let refusal = await #expect(throws: CharterClientError.self) { try await fresh.token(for: team) }
         #expect(refusal?.code == "no_active_envelope")
-        await charter.stop()
+        await charter.remove()
     }
 }
 
 /// Tokens never cross an environment: a service trusts live issuers unless told otherwise.
 @Suite struct EnvironmentTests {
     @Test func aTestTokenDoesNotPassALiveService() async throws {
-        let charter = try await LiveCharter()
+        let charter = try await LiveCharter.start()
         let owner = try await charter.ownerIdentity()
         let sandbox = try await charter.controlPlane.apps.create(
             name: "sandbox", environment: "test", by: owner, context: LiveCharter.context)
@@ -110,6 +111,6 @@ import UCAN
             VerifierConfiguration(server: charter.url, environments: ["test"], audiences: [agent.did]))
         try await staging.sync()
         #expect(try staging.verify(token.encoded).env == "test")
-        await charter.stop()
+        await charter.remove()
     }
 }

@@ -1,3 +1,4 @@
+import CharterTestSupport
 import Foundation
 import Testing
 import UCAN

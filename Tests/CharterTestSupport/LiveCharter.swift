@@ -1,23 +1,23 @@
-import CharterCore
-import CharterSQLite
+public import CharterCore
+public import CharterSQLite
 import CharterServer
-import Foundation
+public import Foundation
 import Hummingbird
 import Logging
-import Synchronization
-import UCAN
+public import UCAN
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
 #endif
 
-/// A real Charter server on loopback over SQLite in a fresh directory, which a test can stop mid-way.
-final class LiveCharter: Sendable {
-    let directory: URL
-    let store: SQLiteStore
-    let controlPlane: ControlPlane
-    let owner: Setup.Created
-    let url: URL
+/// A real Charter server on loopback over SQLite in a fresh directory, for the SDKs' tests: they speak HTTP
+/// to it as an app would, and set it up in-process through the services. A test can stop it mid-way.
+public final class LiveCharter: Sendable {
+    public let directory: URL
+    public let store: SQLiteStore
+    public let controlPlane: ControlPlane
+    public let owner: Setup.Created
+    public let url: URL
     private let server: Task<Void, any Error>
 
     private init(
@@ -33,14 +33,14 @@ final class LiveCharter: Sendable {
     }
 
     /// Creates the organization, starts the server on a free port and waits until it listens.
-    static func start() async throws -> LiveCharter {
+    public static func start() async throws -> LiveCharter {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "charter-verifier-\(UUID().uuidString)")
+            "charter-sdk-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let store = try SQLiteStore(path: directory.appendingPathComponent("charter.db").path)
         let owner = try await Setup(store: store, clock: .system).initialize()!
         let controlPlane = ControlPlane(store: store, masterKey: SecretBox.Key())
-        var logger = Logger(label: "charter-verifier-test")
+        var logger = Logger(label: "live-charter")
         logger.logLevel = .critical
         let (ports, sink) = AsyncStream.makeStream(of: Int.self)
         let app = CharterHTTPServer.application(
@@ -56,55 +56,56 @@ final class LiveCharter: Sendable {
     }
 
     /// Stops the server; the database stays for inspection until ``remove()``.
-    func stop() async {
+    public func stop() async {
         server.cancel()
         _ = await server.result
     }
 
     /// Stops the server and deletes its files.
-    func remove() async {
+    public func remove() async {
         await stop()
         try? FileManager.default.removeItem(at: directory)
     }
 
     /// The owner key's identity, for calling services in-process.
-    func ownerIdentity() async throws -> Identity {
+    public func ownerIdentity() async throws -> Identity {
         try await controlPlane.authenticator.authenticate(
             authorization: "Bearer \(owner.ownerKey)", ip: nil, path: "/v1/authorize")
     }
 
     /// Creates an envelope for the owner's app.
-    func createEnvelope(
+    @discardableResult
+    public func createEnvelope(
         capabilities: JSONValue = ["mailto:*": ["email/send": [[:]]]], maxTTL: Int = 600
     ) async throws -> String {
         try await controlPlane.envelopes.create(
             appID: owner.app.id, name: "e-\(UUID().uuidString.prefix(8))", capabilities: capabilities,
-            maxTTLSeconds: maxTTL, by: try await ownerIdentity(), context: CallContext(ip: nil, requestID: "test")
+            maxTTLSeconds: maxTTL, by: try await ownerIdentity(), context: Self.context
         ).id
     }
 
     /// Mints a root token for `audience` through `POST /v1/authorize`'s service.
-    func mint(
+    public func mint(
         for audience: DID, capabilities: JSONValue = ["mailto:*": ["email/send": [[:]]]], ttl: Int = 300,
         envelope: String? = nil
     ) async throws -> UCAN {
         try await controlPlane.tokens.authorize(
             AuthorizeRequest(
                 audience: audience.string, capabilities: capabilities, ttlSeconds: ttl, envelopeID: envelope),
-            by: try await ownerIdentity(), context: CallContext(ip: nil, requestID: "test")
+            by: try await ownerIdentity(), context: Self.context
         ).token
     }
 
     /// The environment's current issuer key, to sign tokens Charter itself would not mint.
-    func issuerKey() async throws -> Ed25519.SigningKey {
+    public func issuerKey() async throws -> Ed25519.SigningKey {
         try await controlPlane.signingKeys.active(
-            .live, for: try await ownerIdentity(), context: CallContext(ip: nil, requestID: "test")
+            .live, for: try await ownerIdentity(), context: Self.context
         ).key
     }
 
     /// `POST path` with the owner key over real HTTP; returns the status and the JSON body.
     @discardableResult
-    func post(_ path: String, json: JSONValue = [:]) async throws -> (status: Int, body: JSONValue) {
+    public func post(_ path: String, json: JSONValue = [:]) async throws -> (status: Int, body: JSONValue) {
         var request = URLRequest(url: url.appending(path: path))
         request.httpMethod = "POST"
         request.setValue("Bearer \(owner.ownerKey)", forHTTPHeaderField: "Authorization")
@@ -114,48 +115,30 @@ final class LiveCharter: Sendable {
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         return (status, (try? JSONParser.parse([UInt8](data))) ?? .null)
     }
-}
 
-/// A clock that tests move by hand, on top of the real time tokens are minted at.
-final class TestClock: Sendable {
-    private let offset = Mutex<TimeInterval>(0)
+    /// The call context in-process service calls are made with.
+    public static let context = CallContext(ip: nil, requestID: "test")
 
-    /// Moves the clock by `seconds`, forward or back.
-    func advance(_ seconds: TimeInterval) { offset.withLock { $0 += seconds } }
-
-    /// Sets the clock to `seconds` away from the real time.
-    func set(_ seconds: TimeInterval) { offset.withLock { $0 = seconds } }
-
-    var now: @Sendable () -> Date { { [self] in Date().addingTimeInterval(offset.withLock { $0 }) } }
-}
-
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// Helpers every verifier test uses: an agent key and its delegations.
-struct Agent {
-    let key = Ed25519.SigningKey()
-    var did: DID { DID(publicKey: key.publicKey) }
-
-    /// A delegation from this agent to `audience`, citing `root`.
-    func delegate(
-        _ root: UCAN, to audience: DID, capabilities: [Capability], expiration: Int64? = nil,
-        notBefore: Int64? = nil
-    ) throws -> UCAN {
-        try UCAN(
-            signing: Payload(
-                issuer: did, audience: audience, notBefore: notBefore,
-                expiration: expiration ?? root.payload.expiration, capabilities: try Capabilities(capabilities),
-                proofs: [root.cid]),
-            with: key)
+    /// A new key for the owner's app, with its plaintext and id.
+    public func key(role: Role = .agent) async throws -> (plaintext: String, id: String) {
+        let issued = try await controlPlane.keys.create(
+            NewKeyRequest(appID: owner.app.id, label: "k-\(UUID().uuidString.prefix(8))", role: role.rawValue),
+            by: try await ownerIdentity(), context: Self.context)
+        return (issued.plaintext, issued.key.id)
     }
+
+    /// Audit records of `action` with `outcome`, after writing queued denials.
+    public func audited(_ action: String, _ outcome: AuditEvent.Outcome = .success) async throws -> [AuditRecord] {
+        try await controlPlane.auditWriter.flush(to: store)
+        return try await store.auditRecords(
+            orgID: owner.organization.id, query: AuditQuery(action: action, outcome: outcome, limit: 10_000))
+    }
+
+    /// The issuer DIDs an offline verifier would trust.
+    public func issuers() async throws -> Set<DID> { Set(try await controlPlane.signingKeys.issuers().map(\.did)) }
 }
 
-extension Result {
-    var failure: Failure? {
-        if case .failure(let error) = self { return error }
-        return nil
-    }
+public struct TestFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
