@@ -14,18 +14,14 @@ struct ClientBenchmark {
     let seconds: Double
 
     func run() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "charter-bench-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = try SQLiteStore(path: directory.appendingPathComponent("bench.db").path)
-        let owner = try await Setup(store: store, clock: .system).initialize()!
-        let controlPlane = ControlPlane(store: store, masterKey: SecretBox.Key())
-        var logger = Logger(label: "bench")
-        logger.logLevel = .critical
-        let caller = try await controlPlane.authenticator.authenticate(
-            authorization: "Bearer \(owner.ownerKey)", ip: nil, path: "/v1/keys")
-        let context = CallContext(ip: nil, requestID: "bench")
+        let charter = try await BenchCharter()
+        defer { charter.remove() }
+        let store = charter.store
+        let owner = charter.owner
+        let controlPlane = charter.controlPlane
+        let logger = BenchCharter.logger(.critical)
+        let caller = try await charter.ownerIdentity()
+        let context = BenchCharter.context
         _ = try await controlPlane.envelopes.create(
             appID: owner.app.id, name: "bench", capabilities: ["mailto:*": ["email/send": [[:]]]],
             maxTTLSeconds: 900, by: caller, context: context)

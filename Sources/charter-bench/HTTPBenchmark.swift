@@ -1,5 +1,4 @@
 import CharterCore
-import CharterSQLite
 import CharterServer
 import Foundation
 import Hummingbird
@@ -14,15 +13,12 @@ struct HTTPBenchmark {
     let connections = 64
 
     func run() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "charter-bench-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = try SQLiteStore(path: directory.appendingPathComponent("bench.db").path)
-        let owner = try await Setup(store: store, clock: .system).initialize()!
-        let controlPlane = ControlPlane(store: store, masterKey: SecretBox.Key())
-        var logger = Logger(label: "bench")
-        logger.logLevel = .error
+        let charter = try await BenchCharter()
+        defer { charter.remove() }
+        let owner = charter.owner
+        let controlPlane = charter.controlPlane
+        let directory = charter.directory
+        let logger = BenchCharter.logger(.error)
 
         let authCost = try await authenticationCost(controlPlane, key: owner.ownerKey)
         let authorizeScript = try await prepareAuthorize(controlPlane, owner: owner, in: directory)

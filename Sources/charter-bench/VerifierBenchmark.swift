@@ -1,6 +1,5 @@
 import CSodium
 import CharterCore
-import CharterSQLite
 import CharterServer
 import CharterVerifier
 import Foundation
@@ -19,15 +18,11 @@ struct VerifierBenchmark {
 
     func run() async throws {
         _ = sodium_init()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "charter-bench-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = try SQLiteStore(path: directory.appendingPathComponent("bench.db").path)
-        let owner = try await Setup(store: store, clock: .system).initialize()!
-        let controlPlane = ControlPlane(store: store, masterKey: SecretBox.Key())
-        var logger = Logger(label: "bench")
-        logger.logLevel = .critical
+        let charter = try await BenchCharter()
+        defer { charter.remove() }
+        let owner = charter.owner
+        let controlPlane = charter.controlPlane
+        let logger = BenchCharter.logger(.critical)
         let (ports, sink) = AsyncStream.makeStream(of: Int.self)
         let app = CharterHTTPServer.application(
             controlPlane: controlPlane, configuration: ServerConfiguration(port: 0, flushInterval: .seconds(3600)),

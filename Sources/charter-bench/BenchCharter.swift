@@ -1,0 +1,40 @@
+import CharterCore
+import CharterSQLite
+import Foundation
+import Logging
+import UCAN
+
+/// What every benchmark that needs the control plane starts from: a fresh SQLite file in a temporary
+/// directory, initialized with its organization and owner key.
+struct BenchCharter {
+    let directory: URL
+    let store: SQLiteStore
+    let controlPlane: ControlPlane
+    let owner: Setup.Created
+
+    init() async throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("charter-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        store = try SQLiteStore(path: directory.appendingPathComponent("bench.db").path)
+        owner = try await Setup(store: store, clock: .system).initialize()!
+        controlPlane = ControlPlane(store: store, masterKey: SecretBox.Key())
+    }
+
+    /// Deletes the database and everything else in the directory.
+    func remove() { try? FileManager.default.removeItem(at: directory) }
+
+    /// The owner key's identity, for calling services in-process.
+    func ownerIdentity() async throws -> Identity {
+        try await controlPlane.authenticator.authenticate(
+            authorization: "Bearer \(owner.ownerKey)", ip: nil, path: "/v1/authorize")
+    }
+
+    static let context = CallContext(ip: nil, requestID: "bench")
+
+    /// A logger that stays quiet below `level`.
+    static func logger(_ level: Logger.Level) -> Logger {
+        var logger = Logger(label: "bench")
+        logger.logLevel = level
+        return logger
+    }
+}
