@@ -41,9 +41,11 @@ public final class Authenticator: Sendable {
     ///   - ip: the client address (after trusted-proxy handling).
     ///   - path: the request path, for the key's allowed endpoints.
     /// - Throws: ``AuthenticationFailure`` carrying the 401/403/429 error and the key when known.
-    public func authenticate(authorization: String?, ip: IPAddress?, path: String) async throws(AuthenticationFailure)
-        -> Identity
-    {
+    ///
+    /// `ip` and `path` are only worked out for a key that has an allowlist or allowed endpoints.
+    public func authenticate(
+        authorization: String?, ip: @autoclosure () -> IPAddress?, path: @autoclosure () -> String
+    ) async throws(AuthenticationFailure) -> Identity {
         // The scheme is case-insensitive; OR-ing 0x20 lower-cases ASCII letters and leaves the space alone.
         guard let utf8 = authorization?.utf8, utf8.count > 7,
             utf8.prefix(7).elementsEqual("bearer ".utf8, by: { $0 | 0x20 == $1 })
@@ -59,7 +61,7 @@ public final class Authenticator: Sendable {
         let entry = try await lookup(hash: APIKeySecret.hash(of: presented))
         let key = entry.key
         if !key.ipAllowlist.isEmpty {
-            guard let ip, key.ipAllowlist.contains(where: { $0.contains(ip) }) else {
+            guard let ip = ip(), key.ipAllowlist.contains(where: { $0.contains(ip) }) else {
                 throw AuthenticationFailure(
                     CharterError(.ipNotAllowed, "this key may not be used from this address"), key: key)
             }
@@ -71,7 +73,7 @@ public final class Authenticator: Sendable {
             throw AuthenticationFailure(CharterError(.apiKeyRevoked, "the API key has been revoked"), key: key)
         case .expired: throw AuthenticationFailure(CharterError(.apiKeyExpired, "the API key has expired"), key: key)
         }
-        guard key.allows(endpoint: path) else {
+        guard key.allowedEndpoints.isEmpty || key.allows(endpoint: path()) else {
             throw AuthenticationFailure(
                 CharterError(.permissionDenied, "this key may not call this endpoint (allowed_endpoints)"), key: key)
         }
