@@ -14,7 +14,7 @@ run: deps
 test: deps lint
 	./scripts/check-openapi.sh
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	./scripts/postgres.sh run $(SWIFT) test --skip-build
 	./scripts/interop.sh
 
 lint:

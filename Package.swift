@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
@@ -53,6 +55,17 @@ let package = Package(
                 "CharterCore",
                 "UCAN",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CharterPostgres",
+            dependencies: [
+                "CharterCore",
+                "UCAN",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -106,6 +119,7 @@ let package = Package(
                 "UCAN",
                 "CharterCore",
                 "CharterSQLite",
+                "CharterPostgres",
                 "CharterServer",
                 "CharterVerifier",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -133,7 +147,10 @@ let package = Package(
         ),
         .testTarget(
             name: "CharterStoreTests",
-            dependencies: ["CharterCore", "CharterSQLite"],
+            dependencies: [
+                "CharterCore", "CharterSQLite", "CharterPostgres", "CharterTestSupport", "UCAN",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -150,7 +167,8 @@ let package = Package(
         .target(
             name: "CharterTestSupport",
             dependencies: [
-                "CharterCore", "CharterSQLite", "CharterServer", "UCAN",
+                "CharterCore", "CharterSQLite", "CharterPostgres", "CharterServer", "UCAN",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -178,7 +196,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CharterCLITests",
-            dependencies: ["UCAN"],
+            dependencies: ["UCAN", "CharterTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

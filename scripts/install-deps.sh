@@ -6,6 +6,9 @@ packages=()
 pkg-config --exists libsodium 2>/dev/null || packages+=(libsodium-dev)
 pkg-config --exists sqlite3 2>/dev/null || packages+=(libsqlite3-dev)
 command -v python3 >/dev/null || packages+=(python3)
+# The test suite runs the store contract and the replica tests against a throwaway PostgreSQL server.
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || packages+=(postgresql)
+command -v openssl >/dev/null || packages+=(openssl)
 python3 -c 'import venv, ensurepip' 2>/dev/null || packages+=(python3-venv)
 # Extra tools by name, for the targets that need them (e.g. `install-deps.sh wrk` for benchmarks).
 for tool in "$@"; do

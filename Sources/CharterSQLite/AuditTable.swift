@@ -23,9 +23,10 @@ enum AuditTable {
             let hash = AuditChain.hash(seq: seq, event: event, previous: previous)
             try insert.execute(
                 arguments: [
-                    seq, event.orgID, Rows.time(event.time), event.environment?.rawValue, event.keyID, event.action,
+                    seq, event.orgID, StoredValue.time(event.time), event.environment?.rawValue, event.keyID,
+                    event.action,
                     event.target, event.outcome.rawValue, event.reason, event.ip, event.requestID,
-                    String(decoding: JSONValue.object(event.details).serialized(), as: UTF8.self), Data(previous),
+                    StoredValue.details(event), Data(previous),
                     Data(hash),
                 ])
             heads[event.orgID] = hash
@@ -50,24 +51,5 @@ enum AuditTable {
         let hash = try Data.fetchOne(
             db, sql: "SELECT hash FROM audit_records WHERE org_id IS ? ORDER BY seq DESC LIMIT 1", arguments: [orgID])
         return hash.map(Array.init) ?? AuditChain.genesis
-    }
-
-    /// Decodes a row of `audit_records`.
-    static func record(_ row: Row) throws -> AuditRecord {
-        guard let outcome = AuditEvent.Outcome(rawValue: try row.decoded("outcome")) else {
-            throw CorruptRow("outcome")
-        }
-        // Charter wrote this JSON itself, so it may nest deeper than untrusted input is allowed to.
-        guard case .object(let details) = try? JSONParser.parse(try row.decoded("details") as String, maxDepth: 128)
-        else { throw CorruptRow("details") }
-        let event = AuditEvent(
-            time: try Rows.date(row, "time_ms"), orgID: try row.decoded("org_id"),
-            environment: try (row.decoded("environment") as String?).map(Rows.environment),
-            keyID: try row.decoded("key_id"), action: try row.decoded("action"), target: try row.decoded("target"),
-            outcome: outcome, reason: try row.decoded("reason"), ip: try row.decoded("ip"),
-            requestID: try row.decoded("request_id"), details: details)
-        return AuditRecord(
-            seq: try row.decoded("seq"), event: event, previousHash: Array(try row.decoded("previous_hash") as Data),
-            hash: Array(try row.decoded("hash") as Data))
     }
 }

@@ -20,8 +20,8 @@ extension SQLiteStore {
         require("key_id = ?", query.keyID)
         require("action = ?", query.action)
         require("outcome = ?", query.outcome?.rawValue)
-        require("time_ms >= ?", query.since.map(Rows.time))
-        require("time_ms <= ?", query.until.map(Rows.time))
+        require("time_ms >= ?", query.since.map(StoredValue.time))
+        require("time_ms <= ?", query.until.map(StoredValue.time))
         require("seq < ?", query.before)
         arguments += [max(query.limit, 0)]
         let sql = """
@@ -30,7 +30,7 @@ extension SQLiteStore {
             """
         let bound = arguments
         return try await pool.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: bound).map(AuditTable.record)
+            try Row.fetchAll(db, sql: sql, arguments: bound).map { try AuditRecord(row: SQLiteRow($0)) }
         }
     }
 
@@ -47,7 +47,7 @@ extension SQLiteStore {
             try Row.fetchAll(
                 db, sql: "SELECT * FROM audit_records WHERE org_id IS ? AND seq > ? ORDER BY seq LIMIT ?",
                 arguments: [orgID, seq, max(limit, 0)]
-            ).map(AuditTable.record)
+            ).map { try AuditRecord(row: SQLiteRow($0)) }
         }
     }
 }

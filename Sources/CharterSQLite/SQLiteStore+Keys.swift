@@ -16,7 +16,7 @@ extension SQLiteStore {
     public func key(id: String, orgID: String) async throws -> APIKey? {
         try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ? AND org_id = ?", arguments: [id, orgID])
-                .map(Rows.key)
+                .map { try APIKey(row: SQLiteRow($0)) }
         }
     }
 
@@ -24,7 +24,7 @@ extension SQLiteStore {
     public func key(secretHash: [UInt8]) async throws -> APIKey? {
         try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE secret_hash = ?", arguments: [Data(secretHash)])
-                .map(Rows.key)
+                .map { try APIKey(row: SQLiteRow($0)) }
         }
     }
 
@@ -41,7 +41,7 @@ extension SQLiteStore {
                     ORDER BY created_at, id
                     """,
                 arguments: [orgID, filter.appID, filter.appID]
-            ).map(Rows.key).filter(filter.matches)
+            ).map { try APIKey(row: SQLiteRow($0)) }.filter(filter.matches)
         }
     }
 
@@ -59,8 +59,9 @@ extension SQLiteStore {
                     WHERE id = ? AND org_id = ? AND version = ?
                     """,
                 arguments: [
-                    key.label, key.role?.rawValue, Rows.permissions(key), Rows.time(key.expiresAt),
-                    Rows.time(key.revokedAt), key.revokedBy, Rows.ipAllowlist(key), Rows.list(key.allowedEndpoints),
+                    key.label, key.role?.rawValue, StoredValue.permissions(key), StoredValue.time(key.expiresAt),
+                    StoredValue.time(key.revokedAt), key.revokedBy, StoredValue.ipAllowlist(key),
+                    StoredValue.list(key.allowedEndpoints),
                     key.rateLimitPerMinute, key.version, key.id, key.orgID, expectedVersion,
                 ])
             guard db.changesCount == 1 else { return false }
@@ -82,7 +83,7 @@ extension SQLiteStore {
                     WHERE id = ?
                     """)
             for (keyID, entry) in usage {
-                let lastUsed = Rows.time(entry.lastUsedAt)
+                let lastUsed = StoredValue.time(entry.lastUsedAt)
                 try statement.execute(arguments: [entry.count, lastUsed, lastUsed, keyID])
             }
         }

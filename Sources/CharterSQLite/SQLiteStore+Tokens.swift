@@ -14,8 +14,8 @@ extension SQLiteStore {
                     """,
                 arguments: [
                     envelope.id, envelope.orgID, envelope.appID, envelope.environment.rawValue, envelope.name,
-                    String(decoding: envelope.capabilities.json.serialized(), as: UTF8.self), envelope.maxTTLSeconds,
-                    Rows.time(envelope.createdAt), envelope.createdBy, Rows.time(envelope.revokedAt),
+                    StoredValue.capabilities(envelope), envelope.maxTTLSeconds,
+                    StoredValue.time(envelope.createdAt), envelope.createdBy, StoredValue.time(envelope.revokedAt),
                     envelope.revokedBy,
                 ])
             try AuditTable.append([audit], db)
@@ -25,7 +25,7 @@ extension SQLiteStore {
     public func envelope(id: String, orgID: String) async throws -> Envelope? {
         try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM envelopes WHERE id = ? AND org_id = ?", arguments: [id, orgID])
-                .map(Rows.envelope)
+                .map { try Envelope(row: SQLiteRow($0)) }
         }
     }
 
@@ -37,7 +37,7 @@ extension SQLiteStore {
                     SELECT * FROM envelopes WHERE org_id = ? AND (? IS NULL OR app_id = ?) ORDER BY created_at, id
                     """,
                 arguments: [orgID, appID, appID]
-            ).map(Rows.envelope)
+            ).map { try Envelope(row: SQLiteRow($0)) }
         }
     }
 
@@ -48,7 +48,7 @@ extension SQLiteStore {
                     UPDATE envelopes SET revoked_at = ?, revoked_by = ?
                     WHERE id = ? AND org_id = ? AND revoked_at IS NULL
                     """,
-                arguments: [Rows.time(envelope.revokedAt), envelope.revokedBy, envelope.id, envelope.orgID])
+                arguments: [StoredValue.time(envelope.revokedAt), envelope.revokedBy, envelope.id, envelope.orgID])
             guard db.changesCount == 1 else { return false }
             try Rows.insert(entry, db)
             try AuditTable.append([audit], db)
@@ -66,7 +66,9 @@ extension SQLiteStore {
 
     public func signingKeys() async throws -> [SigningKeyRecord] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM signing_keys ORDER BY created_at, id").map(Rows.signingKey)
+            try Row.fetchAll(db, sql: "SELECT * FROM signing_keys ORDER BY created_at, id").map {
+                try SigningKeyRecord(row: SQLiteRow($0))
+            }
         }
     }
 
@@ -83,14 +85,15 @@ extension SQLiteStore {
                 sql: """
                     UPDATE signing_keys SET retired_at = ?, verify_until = ? WHERE environment = ? AND retired_at IS NULL
                     """,
-                arguments: [Rows.time(key.createdAt), Rows.time(verifyUntil), key.environment.rawValue])
+                arguments: [StoredValue.time(key.createdAt), StoredValue.time(verifyUntil), key.environment.rawValue])
             try db.execute(
                 sql: """
                     INSERT INTO signing_keys (id, environment, did, sealed_seed, created_at, retired_at, verify_until)
                     VALUES (?, ?, ?, ?, ?, NULL, NULL)
                     """,
                 arguments: [
-                    key.id, key.environment.rawValue, key.did.string, Data(key.sealedSeed), Rows.time(key.createdAt),
+                    key.id, key.environment.rawValue, key.did.string, Data(key.sealedSeed),
+                    StoredValue.time(key.createdAt),
                 ])
             try AuditTable.append([audit], db)
             return true
@@ -132,8 +135,8 @@ extension SQLiteStore {
                 }
                 try insert.execute(arguments: [
                     token.cid.string, token.orgID, token.appID, token.environment.rawValue, token.envelopeID,
-                    token.keyID, token.signingKeyID, token.audience.string, Rows.time(token.createdAt),
-                    Rows.time(token.expiresAt),
+                    token.keyID, token.signingKeyID, token.audience.string, StoredValue.time(token.createdAt),
+                    StoredValue.time(token.expiresAt),
                 ])
                 events.append(mint.audit)
                 outcomes.append(.recorded)
@@ -147,7 +150,7 @@ extension SQLiteStore {
         try await pool.read { db in
             try Row.fetchOne(
                 db, sql: "SELECT * FROM minted_tokens WHERE cid = ? AND org_id = ?", arguments: [cid.string, orgID]
-            ).map(Rows.mintedToken)
+            ).map { try MintedToken(row: SQLiteRow($0)) }
         }
     }
 
@@ -155,7 +158,7 @@ extension SQLiteStore {
         try await write { db in
             try db.execute(
                 sql: "UPDATE minted_tokens SET revoked_at = ? WHERE cid = ? AND org_id = ? AND revoked_at IS NULL",
-                arguments: [Rows.time(token.revokedAt), token.cid.string, token.orgID])
+                arguments: [StoredValue.time(token.revokedAt), token.cid.string, token.orgID])
             guard db.changesCount == 1 else { return false }
             try Rows.insert(entry, db)
             try AuditTable.append([audit], db)
@@ -167,14 +170,14 @@ extension SQLiteStore {
         try await pool.read { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM revocations WHERE seq > ? AND covers_until > ? ORDER BY seq LIMIT ?",
-                arguments: [seq, Rows.time(now), limit]
-            ).map(Rows.revocation)
+                arguments: [seq, StoredValue.time(now), limit]
+            ).map { try RevocationEntry(row: SQLiteRow($0)) }
         }
     }
 
     public func prune(expiredBefore date: Date) async throws {
         try await write { db in
-            let cutoff = Rows.time(date)
+            let cutoff = StoredValue.time(date)
             try db.execute(sql: "DELETE FROM revocations WHERE covers_until < ?", arguments: [cutoff])
             try db.execute(sql: "DELETE FROM minted_tokens WHERE expires_at < ?", arguments: [cutoff])
         }

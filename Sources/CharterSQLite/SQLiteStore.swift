@@ -45,6 +45,12 @@ public struct SQLiteStore: Store {
         try await checkpointer.writeWithoutTransaction { db in _ = try db.checkpoint(.passive) }
     }
 
+    /// One process owns the file, and its services drop their own caches: there is nothing to observe.
+    public func observeChanges(_ handler: @escaping @Sendable (StoreChange) -> Void) {}
+
+    /// GRDB closes the file when the last reference to the pool goes away.
+    public func close() async {}
+
     /// Creates or upgrades the schema; migrations already applied are skipped, so calling it again is harmless.
     public func migrate() async throws {
         let migrator = SQLiteMigrations.migrator
@@ -81,7 +87,7 @@ public struct SQLiteStore: Store {
     public func organization(id: String) async throws -> Organization? {
         try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM organizations WHERE id = ?", arguments: [id])
-                .map(Rows.organization)
+                .map { try Organization(row: SQLiteRow($0)) }
         }
     }
 
@@ -98,7 +104,7 @@ public struct SQLiteStore: Store {
     public func app(id: String, orgID: String) async throws -> App? {
         try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM apps WHERE id = ? AND org_id = ?", arguments: [id, orgID])
-                .map(Rows.app)
+                .map { try App(row: SQLiteRow($0)) }
         }
     }
 
@@ -106,7 +112,7 @@ public struct SQLiteStore: Store {
     public func apps(orgID: String) async throws -> [App] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM apps WHERE org_id = ? ORDER BY created_at, id", arguments: [orgID])
-                .map(Rows.app)
+                .map { try App(row: SQLiteRow($0)) }
         }
     }
 

@@ -97,9 +97,9 @@ final class ServerProcess: @unchecked Sendable {
     /// Starts `charter serve`, with `environment` added to this process's own (minus any inherited
     /// `CHARTER_MASTER_KEY`, so only a test that means to use one does).
     /// - Throws: ``ServerDidNotStart`` when it exits or stays silent instead of listening.
-    init(database: String, environment: [String: String] = [:]) throws {
+    init(database: String, environment: [String: String] = [:], arguments: [String] = []) throws {
         process.executableURL = CLI.executable
-        process.arguments = ["serve", "--database", database, "--port", "0"]
+        process.arguments = ["serve", "--database", database, "--port", "0"] + arguments
         var inherited = ProcessInfo.processInfo.environment
         inherited["CHARTER_MASTER_KEY"] = nil
         process.environment = inherited.merging(environment) { $1 }

@@ -206,6 +206,8 @@ final class CountingStore: Store {
 
     func migrate() async throws { try await base.migrate() }
     func checkpoint() async throws { try await base.checkpoint() }
+    func observeChanges(_ handler: @escaping @Sendable (StoreChange) -> Void) { base.observeChanges(handler) }
+    func close() async { await base.close() }
     func organizationCount() async throws -> Int { try await base.organizationCount() }
     func createOrganization(
         _ organization: Organization, app: App, ownerKey: APIKey, audit: [AuditEvent], onlyIfEmpty: Bool

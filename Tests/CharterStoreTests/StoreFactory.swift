@@ -1,8 +1,11 @@
 import CharterCore
+import CharterPostgres
 import CharterSQLite
+import CharterTestSupport
 import Foundation
+import Logging
 
-/// One store implementation under test; the PostgreSQL store joins ``all`` when it exists.
+/// One store implementation under test: SQLite always, PostgreSQL when the test command started a server.
 struct StoreFactory: Sendable, CustomStringConvertible {
     /// A fresh, migrated, empty store, and what to do when the test is done with it.
     typealias Instance = (store: any Store, dispose: @Sendable () async throws -> Void)
@@ -29,7 +32,14 @@ struct StoreFactory: Sendable, CustomStringConvertible {
         return (store, { database.remove() })
     }
 
-    static let all: [StoreFactory] = [.sqlite]
+    static let postgres = StoreFactory(description: "PostgreSQL") {
+        let store = try await PostgresStore.connect(
+            url: PostgresURL(try await TestPostgres.freshDatabase()), logger: Logger(label: "test"))
+        try await store.migrate()
+        return (store, { await store.close() })
+    }
+
+    static let all: [StoreFactory] = TestPostgres.isAvailable ? [.sqlite, .postgres] : [.sqlite]
 }
 
 /// A database file in a directory of its own under the system's temporary directory.

@@ -96,6 +96,22 @@ public final class Authenticator: Sendable {
         }
     }
 
+    /// Forgets a cached key another replica changed; the next request reads it from the store.
+    public func forget(keyID: String) {
+        cache.withLock { cache in
+            cache.entries = cache.entries.filter { $0.value.key.id != keyID }
+            cache.epoch &+= 1
+        }
+    }
+
+    /// Forgets every cached key.
+    public func forgetAll() {
+        cache.withLock { cache in
+            cache.entries.removeAll()
+            cache.epoch &+= 1
+        }
+    }
+
     /// Adds usage that was just written to the store into the cached keys, so what callers see of
     /// themselves (`/v1/me`) stays exact without evicting hot keys (which would send every in-flight
     /// request to the store at once).

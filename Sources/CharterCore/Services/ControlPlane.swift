@@ -30,5 +30,16 @@ public struct ControlPlane: Sendable {
         envelopes = EnvelopeService(store: store, clock: clock, signingKeys: signingKeys)
         tokens = TokenService(
             store: store, clock: clock, envelopes: envelopes, signingKeys: signingKeys, auditWriter: auditWriter)
+        store.observeChanges { [authenticator, envelopes, signingKeys] change in
+            switch change {
+            case .key(let id): authenticator.forget(keyID: id)
+            case .envelopes(let appID): envelopes.forget(appID: appID)
+            case .signingKeys: signingKeys.forgetActive()
+            case .all:
+                authenticator.forgetAll()
+                envelopes.forgetAll()
+                signingKeys.forgetActive()
+            }
+        }
     }
 }

@@ -12,6 +12,15 @@ public protocol Store: Sendable {
 
     /// Background upkeep run about once a second, off the request path (SQLite: a WAL checkpoint).
     func checkpoint() async throws
+
+    /// Calls `handler` after every committed change that cached copies depend on, whichever process sharing
+    /// the database made it. A store only one process can open (SQLite) has no one else to hear from and
+    /// never calls it; the process's own services drop their caches directly.
+    func observeChanges(_ handler: @escaping @Sendable (StoreChange) -> Void)
+
+    /// Releases connections; the store must not be used afterwards.
+    func close() async
+
     /// The number of organizations; zero means `charter init` has not run.
     func organizationCount() async throws -> Int
 
@@ -105,6 +114,18 @@ public protocol Store: Sendable {
 
     /// A chain's records in order, after `seq`, at most `limit` of them.
     func auditChain(orgID: String?, after seq: Int64, limit: Int) async throws -> [AuditRecord]
+}
+
+/// A committed change that makes cached copies stale, as one replica tells the others.
+public enum StoreChange: Sendable, Hashable {
+    /// A key was revoked or edited.
+    case key(id: String)
+    /// An app's envelopes changed (one was created or revoked).
+    case envelopes(appID: String)
+    /// A signing key was created or rotated.
+    case signingKeys
+    /// Changes may have gone unheard (the connection that listens for them was lost): drop every cached copy.
+    case all
 }
 
 /// Which keys to list.

@@ -100,9 +100,14 @@ public final class EnvelopeService: Sendable {
         return envelopes
     }
 
-    /// Drops an app's cached envelopes after a local change.
+    /// Drops an app's cached envelopes after a change.
     func forget(appID: String) {
         _ = cache.withLock { $0.removeValue(forKey: appID) }
+    }
+
+    /// Drops every cached envelope.
+    func forgetAll() {
+        cache.withLock { $0.removeAll() }
     }
 
     private func find(_ id: String, caller: Identity) async throws -> Envelope {

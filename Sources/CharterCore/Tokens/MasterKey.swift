@@ -20,11 +20,19 @@ public enum MasterKey {
 
     /// Reads `CHARTER_MASTER_KEY` when it is set, else `file`, which is created (mode 0600) when missing and
     /// `create` is true.
-    public static func load(environment: [String: String], file: String, create: Bool) throws(Failure)
+    /// - Parameter file: nil when the key may only come from the environment (replicas sharing a database).
+    public static func load(environment: [String: String], file: String?, create: Bool) throws(Failure)
         -> SecretBox.Key
     {
         if let text = environment[environmentVariable] {
             return try decode(text, source: environmentVariable)
+        }
+        guard let file else {
+            throw Failure(
+                description: """
+                    replicas sharing a database need the same master key: set \(environmentVariable) or pass \
+                    --master-key-file (make one with: openssl rand -base64 32)
+                    """)
         }
         var status = stat()
         if stat(file, &status) != 0 {

@@ -83,6 +83,11 @@ public final class SigningKeys: Sendable {
         for record in try await store.signingKeys() { _ = try open(record) }
     }
 
+    /// Forgets which keys are active, after another replica created or rotated one; the next mint reads the store.
+    func forgetActive() {
+        active.withLock { $0.removeAll() }
+    }
+
     private func loadActive(_ environment: Environment) async throws -> Active? {
         guard
             let record = try await store.signingKeys().first(where: {

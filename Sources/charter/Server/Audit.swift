@@ -14,7 +14,7 @@ struct Audit: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let store = try database.openStore()
+            let store = try await database.openStore()
             let (checked, breaks) = try await AuditService(store: store).verifyAll()
             guard breaks.isEmpty else {
                 for (orgID, broken) in breaks {

@@ -1,30 +1,63 @@
 import ArgumentParser
 import CharterCore
+import CharterPostgres
 import CharterSQLite
 import Foundation
+import Logging
 
 /// `--database`, shared by every command that opens the store.
 struct DatabaseOptions: ParsableArguments {
-    @Option(help: "Database URL: a path or sqlite:PATH (default ./charter.db).")
+    @Option(
+        help: ArgumentHelp(
+            "Database URL: a path or sqlite:PATH (default ./charter.db), or postgres://USER:PASSWORD@HOST:PORT/DB.",
+            discussion: """
+                PostgreSQL options: sslmode (disable, prefer, require, verify-ca, verify-full), sslrootcert, \
+                pool_max_connections, pool_min_connections, connect_timeout, pool_idle_timeout. \
+                The password may come from PGPASSWORD instead.
+                """))
     var database = "./charter.db"
 
-    /// Opens the store the URL names. PostgreSQL arrives with the replicas issue.
-    func openStore() throws -> any Store {
-        let path = try sqlitePath()
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        guard FileManager.default.fileExists(atPath: directory) else {
-            throw ValidationError("the directory \(directory) does not exist")
-        }
-        return try SQLiteStore(path: path)
+    /// Where the URL points.
+    enum Location {
+        case sqlite(path: String)
+        case postgres(PostgresURL)
     }
 
-    /// The SQLite file the URL names.
-    func sqlitePath() throws -> String {
-        if database.hasPrefix("postgres://") || database.hasPrefix("postgresql://") {
-            throw ValidationError("PostgreSQL is not supported yet; use a path or sqlite:PATH")
+    func validate() throws { _ = try location() }
+
+    func location() throws -> Location {
+        if PostgresURL.isPostgres(database) {
+            do {
+                return .postgres(try PostgresURL(database))
+            } catch let error as PostgresURLError {
+                throw ValidationError(error.description)
+            }
         }
         let path = database.hasPrefix("sqlite:") ? String(database.dropFirst("sqlite:".count)) : database
         guard !path.isEmpty else { throw ValidationError("--database names no file") }
-        return path
+        return .sqlite(path: path)
+    }
+
+    /// Opens the store the URL names.
+    func openStore() async throws -> any Store {
+        switch try location() {
+        case .sqlite(let path):
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            guard FileManager.default.fileExists(atPath: directory) else {
+                throw ValidationError("the directory \(directory) does not exist")
+            }
+            return try SQLiteStore(path: path)
+        case .postgres(let url):
+            return try await PostgresStore.connect(url: url, logger: Logger(label: "charter.postgres"))
+        }
+    }
+
+    /// The master key file used when none is named: beside a SQLite database. PostgreSQL has none, since
+    /// every replica must be given the same key.
+    func defaultMasterKeyFile() throws -> String? {
+        switch try location() {
+        case .sqlite(let path): MasterKey.defaultFile(forDatabase: path)
+        case .postgres: nil
+        }
     }
 }

@@ -17,7 +17,7 @@ struct Init: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let store = try database.openStore()
+        let store = try await database.openStore()
         guard let created = try await Setup(store: store, clock: .system).initialize(organizationName: organization)
         else {
             if json {

@@ -19,7 +19,7 @@ struct Orgs: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
-            let store = try database.openStore()
+            let store = try await database.openStore()
             Created(try await Setup(store: store, clock: .system).createOrganization(name: name)).print(json: json)
         }
     }

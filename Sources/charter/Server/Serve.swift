@@ -27,8 +27,11 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "File holding the master key that seals signing keys (default: the database path + .master-key).",
-            discussion: "Created with mode 0600 on first start. CHARTER_MASTER_KEY, if set, is used instead."))
+            "File holding the master key that seals signing keys (SQLite default: the database path + .master-key).",
+            discussion: """
+                For SQLite, created with mode 0600 on first start. PostgreSQL replicas must all be given the same \
+                key, here or in CHARTER_MASTER_KEY (which, if set, is used instead of any file).
+                """))
     var masterKeyFile: String?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
@@ -51,14 +54,16 @@ struct Serve: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: "charter")
 
-        let store = try database.openStore()
+        let store = try await database.openStore()
         if let created = try await Setup(store: store, clock: .system).initialize() {
             Created(created).print(json: false)
         }
+        let defaultMasterKeyFile = try database.defaultMasterKeyFile()
+        // Only a SQLite database gets a key file made for it: replicas must never each invent their own.
+        let sealedKeysExist = try await !store.signingKeys().isEmpty
         let masterKey = try MasterKey.load(
-            environment: ProcessInfo.processInfo.environment,
-            file: masterKeyFile ?? MasterKey.defaultFile(forDatabase: try database.sqlitePath()),
-            create: try await store.signingKeys().isEmpty)
+            environment: ProcessInfo.processInfo.environment, file: masterKeyFile ?? defaultMasterKeyFile,
+            create: defaultMasterKeyFile != nil && !sealedKeysExist)
         let controlPlane = ControlPlane(store: store, masterKey: masterKey)
         try await controlPlane.signingKeys.checkMasterKey()
         let app = CharterHTTPServer.application(
@@ -75,6 +80,7 @@ struct Serve: AsyncParsableCommand {
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+        await store.close()
         logger.notice("stopped")
     }
 }

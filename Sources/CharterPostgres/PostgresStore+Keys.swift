@@ -1,0 +1,71 @@
+public import CharterCore
+import NIOCore
+import PostgresNIO
+
+extension PostgresStore {
+    public func createKey(_ key: APIKey, audit: AuditEvent) async throws {
+        try await write { connection in
+            try await self.insert(key, connection)
+            try await AuditAppend.append([audit], connection, logger: self.logger)
+        }
+    }
+
+    public func key(id: String, orgID: String) async throws -> APIKey? {
+        try await rows("SELECT * FROM api_keys WHERE id = \(id) AND org_id = \(orgID)").first.map(APIKey.init(row:))
+    }
+
+    public func key(secretHash: [UInt8]) async throws -> APIKey? {
+        try await rows("SELECT * FROM api_keys WHERE secret_hash = \(ByteBuffer(bytes: secretHash))").first
+            .map(APIKey.init(row:))
+    }
+
+    /// SQL narrows by organization and app; status and expiry are judged by `KeyFilter.matches` itself, so
+    /// this store cannot disagree with it.
+    public func keys(orgID: String, filter: KeyFilter) async throws -> [APIKey] {
+        let query: PostgresQuery =
+            if let appID = filter.appID {
+                "SELECT * FROM api_keys WHERE org_id = \(orgID) AND app_id = \(appID) ORDER BY created_at, id"
+            } else {
+                "SELECT * FROM api_keys WHERE org_id = \(orgID) ORDER BY created_at, id"
+            }
+        return try await rows(query).map(APIKey.init(row:)).filter(filter.matches)
+    }
+
+    /// Other replicas drop their cached copy of the key before this returns.
+    public func updateKey(_ key: APIKey, expectedVersion: Int, audit: AuditEvent) async throws -> Bool {
+        try await write(announcing: [.key(id: key.id)]) { connection in
+            let updated = try await rows(
+                """
+                UPDATE api_keys SET label = \(key.label), role = \(key.role?.rawValue),
+                    permissions = \(StoredValue.permissions(key)), expires_at = \(StoredValue.time(key.expiresAt)),
+                    revoked_at = \(StoredValue.time(key.revokedAt)), revoked_by = \(key.revokedBy),
+                    ip_allowlist = \(StoredValue.ipAllowlist(key)),
+                    allowed_endpoints = \(StoredValue.list(key.allowedEndpoints)),
+                    rate_limit_per_minute = \(key.rateLimitPerMinute.map(Int64.init)), version = \(Int64(key.version))
+                WHERE id = \(key.id) AND org_id = \(key.orgID) AND version = \(Int64(expectedVersion))
+                RETURNING id
+                """, connection)
+            guard !updated.isEmpty else { return false }
+            try await AuditAppend.append([audit], connection, logger: self.logger)
+            return true
+        }
+    }
+
+    /// Adds a batch of usage in one statement; counts from every replica add up, and a last-used time only
+    /// ever moves forward.
+    public func recordUsage(_ usage: [String: KeyUsage]) async throws {
+        guard !usage.isEmpty else { return }
+        let ids = Array(usage.keys)
+        let counts = ids.map { usage[$0]!.count }
+        let times = ids.map { StoredValue.time(usage[$0]!.lastUsedAt) }
+        try await write { connection in
+            _ = try await connection.query(
+                """
+                UPDATE api_keys SET usage_count = api_keys.usage_count + batch.count,
+                    last_used_at = GREATEST(COALESCE(api_keys.last_used_at, batch.used), batch.used)
+                FROM UNNEST(\(ids)::text[], \(counts)::bigint[], \(times)::bigint[]) AS batch (id, count, used)
+                WHERE api_keys.id = batch.id
+                """, logger: self.logger)
+        }
+    }
+}

@@ -1,0 +1,192 @@
+public import CharterCore
+public import Foundation
+import NIOCore
+import PostgresNIO
+public import UCAN
+
+extension PostgresStore {
+    /// Other replicas drop their cached copy of the app's envelopes before this returns.
+    public func createEnvelope(_ envelope: Envelope, audit: AuditEvent) async throws {
+        try await write(announcing: [.envelopes(appID: envelope.appID)]) { connection in
+            try await connection.query(
+                """
+                INSERT INTO envelopes (id, org_id, app_id, environment, name, capabilities, max_ttl_seconds,
+                    created_at, created_by, revoked_at, revoked_by)
+                VALUES (\(envelope.id), \(envelope.orgID), \(envelope.appID), \(envelope.environment.rawValue),
+                    \(envelope.name), \(StoredValue.capabilities(envelope)), \(Int64(envelope.maxTTLSeconds)),
+                    \(StoredValue.time(envelope.createdAt)), \(envelope.createdBy),
+                    \(StoredValue.time(envelope.revokedAt)), \(envelope.revokedBy))
+                """, logger: self.logger)
+            try await AuditAppend.append([audit], connection, logger: self.logger)
+        }
+    }
+
+    public func envelope(id: String, orgID: String) async throws -> Envelope? {
+        try await rows("SELECT * FROM envelopes WHERE id = \(id) AND org_id = \(orgID)").first
+            .map(Envelope.init(row:))
+    }
+
+    public func envelopes(orgID: String, appID: String?) async throws -> [Envelope] {
+        let query: PostgresQuery =
+            if let appID {
+                "SELECT * FROM envelopes WHERE org_id = \(orgID) AND app_id = \(appID) ORDER BY created_at, id"
+            } else {
+                "SELECT * FROM envelopes WHERE org_id = \(orgID) ORDER BY created_at, id"
+            }
+        return try await rows(query).map(Envelope.init(row:))
+    }
+
+    public func revokeEnvelope(_ envelope: Envelope, entry: RevocationEntry, audit: AuditEvent) async throws -> Bool {
+        try await write(announcing: [.envelopes(appID: envelope.appID)]) { connection in
+            let updated = try await rows(
+                """
+                UPDATE envelopes SET revoked_at = \(StoredValue.time(envelope.revokedAt)),
+                    revoked_by = \(envelope.revokedBy)
+                WHERE id = \(envelope.id) AND org_id = \(envelope.orgID) AND revoked_at IS NULL
+                RETURNING id
+                """, connection)
+            guard !updated.isEmpty else { return false }
+            try await insert(entry, connection)
+            try await AuditAppend.append([audit], connection, logger: self.logger)
+            return true
+        }
+    }
+
+    public func longestEnvelopeTTL(environment: Environment) async throws -> Int {
+        let longest = try await one(
+            Int64.self,
+            """
+            SELECT COALESCE(MAX(max_ttl_seconds), 0)::bigint FROM envelopes
+            WHERE environment = \(environment.rawValue)
+            """)
+        return Int(longest ?? 0)
+    }
+
+    public func signingKeys() async throws -> [SigningKeyRecord] {
+        try await rows("SELECT * FROM signing_keys ORDER BY created_at, id").map(SigningKeyRecord.init(row:))
+    }
+
+    /// Other replicas forget which key is active before this returns.
+    public func activateSigningKey(
+        _ key: SigningKeyRecord, retiring verifyUntil: Date, onlyIfNone: Bool, audit: AuditEvent
+    ) async throws -> Bool {
+        try await write(announcing: [.signingKeys]) { connection in
+            let active = try await rows(
+                """
+                SELECT id FROM signing_keys WHERE environment = \(key.environment.rawValue) AND retired_at IS NULL
+                """, connection)
+            if onlyIfNone, !active.isEmpty { return false }
+            try await connection.query(
+                """
+                UPDATE signing_keys SET retired_at = \(StoredValue.time(key.createdAt)),
+                    verify_until = \(StoredValue.time(verifyUntil))
+                WHERE environment = \(key.environment.rawValue) AND retired_at IS NULL
+                """, logger: self.logger)
+            try await connection.query(
+                """
+                INSERT INTO signing_keys (id, environment, did, sealed_seed, created_at, retired_at, verify_until)
+                VALUES (\(key.id), \(key.environment.rawValue), \(key.did.string),
+                    \(ByteBuffer(bytes: key.sealedSeed)), \(StoredValue.time(key.createdAt)), NULL, NULL)
+                """, logger: self.logger)
+            try await AuditAppend.append([audit], connection, logger: self.logger)
+            return true
+        }
+    }
+
+    /// Each envelope and key is checked once per batch, inside the write transaction: a revocation that
+    /// committed first is seen, and one that commits later is ordered after these mints.
+    public func recordMints(_ mints: [Mint]) async throws -> [Mint.Outcome] {
+        try await write { connection in
+            let envelopeIDs = Array(Set(mints.map(\.token.envelopeID)))
+            let keyIDs = Array(Set(mints.map(\.token.keyID)))
+            var activeEnvelopes = Set<String>()
+            for try await id in try await connection.query(
+                "SELECT id FROM envelopes WHERE id = ANY(\(envelopeIDs)) AND revoked_at IS NULL", logger: self.logger
+            ).decode(String.self) {
+                activeEnvelopes.insert(id)
+            }
+            var activeKeys = Set<String>()
+            for try await id in try await connection.query(
+                "SELECT id FROM api_keys WHERE id = ANY(\(keyIDs)) AND revoked_at IS NULL", logger: self.logger
+            ).decode(String.self) {
+                activeKeys.insert(id)
+            }
+            var outcomes: [Mint.Outcome] = []
+            var recorded: [Mint] = []
+            outcomes.reserveCapacity(mints.count)
+            for mint in mints {
+                if !activeEnvelopes.contains(mint.token.envelopeID) {
+                    outcomes.append(.envelopeRevoked)
+                } else if !activeKeys.contains(mint.token.keyID) {
+                    outcomes.append(.keyRevoked)
+                } else {
+                    outcomes.append(.recorded)
+                    recorded.append(mint)
+                }
+            }
+            guard !recorded.isEmpty else { return outcomes }
+            let tokens = recorded.map(\.token)
+            try await connection.query(
+                """
+                INSERT INTO minted_tokens (cid, org_id, app_id, environment, envelope_id, key_id, signing_key_id,
+                    audience, created_at, expires_at)
+                SELECT * FROM UNNEST(\(tokens.map(\.cid.string))::text[], \(tokens.map(\.orgID))::text[],
+                    \(tokens.map(\.appID))::text[], \(tokens.map(\.environment.rawValue))::text[],
+                    \(tokens.map(\.envelopeID))::text[], \(tokens.map(\.keyID))::text[],
+                    \(tokens.map(\.signingKeyID))::text[], \(tokens.map(\.audience.string))::text[],
+                    \(tokens.map { StoredValue.time($0.createdAt) })::bigint[],
+                    \(tokens.map { StoredValue.time($0.expiresAt) })::bigint[])
+                """, logger: self.logger)
+            try await AuditAppend.append(recorded.map(\.audit), connection, logger: self.logger)
+            return outcomes
+        }
+    }
+
+    public func mintedToken(cid: CID, orgID: String) async throws -> MintedToken? {
+        try await rows("SELECT * FROM minted_tokens WHERE cid = \(cid.string) AND org_id = \(orgID)").first
+            .map(MintedToken.init(row:))
+    }
+
+    public func revokeToken(_ token: MintedToken, entry: RevocationEntry, audit: AuditEvent) async throws -> Bool {
+        try await write { connection in
+            let updated = try await rows(
+                """
+                UPDATE minted_tokens SET revoked_at = \(StoredValue.time(token.revokedAt))
+                WHERE cid = \(token.cid.string) AND org_id = \(token.orgID) AND revoked_at IS NULL
+                RETURNING cid
+                """, connection)
+            guard !updated.isEmpty else { return false }
+            try await insert(entry, connection)
+            try await AuditAppend.append([audit], connection, logger: self.logger)
+            return true
+        }
+    }
+
+    public func revocations(after seq: Int64, limit: Int, coveringAfter now: Date) async throws -> [RevocationEntry] {
+        try await rows(
+            """
+            SELECT * FROM revocations WHERE seq > \(seq) AND covers_until > \(StoredValue.time(now))
+            ORDER BY seq LIMIT \(Int64(max(limit, 0)))
+            """
+        ).map(RevocationEntry.init(row:))
+    }
+
+    public func prune(expiredBefore date: Date) async throws {
+        let cutoff = StoredValue.time(date)
+        try await write { connection in
+            try await connection.query("DELETE FROM revocations WHERE covers_until < \(cutoff)", logger: self.logger)
+            try await connection.query("DELETE FROM minted_tokens WHERE expires_at < \(cutoff)", logger: self.logger)
+        }
+    }
+
+    /// Appends a feed entry; its seq is drawn under the write lock, so entries commit in seq order.
+    private func insert(_ entry: RevocationEntry, _ connection: PostgresConnection) async throws {
+        try await connection.query(
+            """
+            INSERT INTO revocations (org_id, environment, kind, subject, issuer, challenge, revoked_at, covers_until)
+            VALUES (\(entry.orgID), \(entry.environment.rawValue), \(entry.kind.rawValue), \(entry.subject),
+                \(entry.issuer.string), \(ByteBuffer(bytes: entry.challenge)), \(StoredValue.time(entry.revokedAt)),
+                \(StoredValue.time(entry.coversUntil)))
+            """, logger: logger)
+    }
+}

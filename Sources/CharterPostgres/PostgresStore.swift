@@ -1,0 +1,280 @@
+public import CharterCore
+import Foundation
+public import Logging
+import NIOCore
+import PostgresNIO
+import Synchronization
+
+/// The store for several replicas: PostgreSQL through a postgres-nio connection pool.
+///
+/// Every transaction that writes takes one lock first, the single row of `audit_counter`, so writes commit
+/// one after another, as SQLite's do: each organization's audit chain is extended from the head the previous
+/// write committed, feed entries commit in `seq` order, and a mint re-checking its envelope sees every
+/// revocation that committed before it. Changes that other replicas cache (keys, envelopes, signing keys)
+/// are announced with `NOTIFY` in the same transaction (see ``ChangeListener``).
+public final class PostgresStore: Store {
+    let client: PostgresClient
+    let logger: Logger
+    let listener: ChangeListener
+    private let tasks: Mutex<[Task<Void, Never>]>
+
+    /// Connects to the database `url` names, once, to fail fast with a clear reason (unreachable, login refused,
+    /// certificate not trusted) instead of leaving the pool to retry; then starts the pool and the listener.
+    ///
+    /// Call ``migrate()`` before anything else.
+    /// - Throws: ``PostgresURLError`` when the TLS settings cannot be used, ``PostgresConnectionError`` when
+    ///   the server cannot be reached or refuses the connection.
+    public static func connect(url: PostgresURL, logger: Logger) async throws -> PostgresStore {
+        do {
+            let connection = try await PostgresConnection.connect(
+                configuration: try url.connectionConfiguration(), id: 0, logger: logger)
+            try? await connection.close()
+        } catch let error as PostgresURLError {
+            throw error
+        } catch {
+            throw PostgresConnectionError(url: url, error)
+        }
+        return try PostgresStore(url: url, logger: logger)
+    }
+
+    /// Starts the pool and the change listener for the database `url` names; nothing connects until the first
+    /// query. ``connect(url:logger:)`` also checks that the server can be reached.
+    /// - Throws: ``PostgresURLError`` when the TLS settings cannot be used.
+    public init(url: PostgresURL, logger: Logger) throws {
+        self.logger = logger
+        client = PostgresClient(configuration: try url.clientConfiguration(), backgroundLogger: logger)
+        listener = ChangeListener(logger: logger)
+        let listenerConfiguration = try url.connectionConfiguration()
+        tasks = Mutex([])
+        let client = client
+        let listener = listener
+        tasks.withLock {
+            $0 = [
+                Task { await client.run() },
+                Task { await listener.run(configuration: listenerConfiguration) },
+            ]
+        }
+    }
+
+    /// Stops the listener and closes every connection.
+    public func close() async {
+        let running = tasks.withLock { tasks in
+            defer { tasks = [] }
+            return tasks
+        }
+        for task in running {
+            task.cancel()
+            await task.value
+        }
+    }
+
+    public func observeChanges(_ handler: @escaping @Sendable (StoreChange) -> Void) {
+        listener.observe(handler)
+    }
+
+    /// Nothing to do: PostgreSQL checkpoints by itself.
+    public func checkpoint() async throws {}
+
+    /// Applies the migrations not applied yet, in order, in one transaction under an advisory lock, so
+    /// replicas starting together apply each migration once; the others wait, then find nothing to do.
+    public func migrate() async throws {
+        try await client.withConnection { connection in
+            try await connection.query("BEGIN", logger: logger)
+            do {
+                try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: logger)
+                try await connection.query(
+                    """
+                    CREATE TABLE IF NOT EXISTS charter_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)
+                    """, logger: logger)
+                var applied = Set<String>()
+                for try await name in try await connection.query(
+                    "SELECT name FROM charter_migrations", logger: logger
+                ).decode(String.self) {
+                    applied.insert(name)
+                }
+                for migration in PostgresMigrations.all where !applied.contains(migration.name) {
+                    logger.info("applying migration", metadata: ["migration": "\(migration.name)"])
+                    // The extended protocol runs one statement at a time; a migration's end each with ";\n".
+                    for statement in migration.sql.components(separatedBy: ";\n")
+                    where !statement.allSatisfy(\.isWhitespace) {
+                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    }
+                    let now = StoredValue.time(Date())
+                    try await connection.query(
+                        "INSERT INTO charter_migrations (name, applied_at) VALUES (\(migration.name), \(now))",
+                        logger: logger)
+                }
+                try await connection.query("COMMIT", logger: logger)
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    /// Advisory lock keys: arbitrary constants, the same in every replica.
+    static let migrationLock: Int64 = 0x6368_6172_7465_7201
+    static let initializationLock: Int64 = 0x6368_6172_7465_7202
+
+    public func organizationCount() async throws -> Int {
+        try await one(Int64.self, "SELECT COUNT(*) FROM organizations").map { Int($0) } ?? 0
+    }
+
+    public func createOrganization(
+        _ organization: Organization, app: App, ownerKey: APIKey, audit: [AuditEvent], onlyIfEmpty: Bool
+    ) async throws -> Bool {
+        try await write { connection in
+            if onlyIfEmpty {
+                // Two replicas initializing an empty database at once create one organization between them.
+                try await connection.query(
+                    "SELECT pg_advisory_xact_lock(\(Self.initializationLock))", logger: self.logger)
+                let exists = try await connection.query(
+                    "SELECT EXISTS (SELECT 1 FROM organizations)", logger: self.logger
+                ).decode(Bool.self).first { _ in true }
+                if exists == true { return false }
+            }
+            try await connection.query(
+                """
+                INSERT INTO organizations (id, name, created_at)
+                VALUES (\(organization.id), \(organization.name), \(StoredValue.time(organization.createdAt)))
+                """, logger: self.logger)
+            try await self.insert(app, connection)
+            try await self.insert(ownerKey, connection)
+            try await AuditAppend.append(audit, connection, logger: self.logger)
+            return true
+        }
+    }
+
+    public func organization(id: String) async throws -> Organization? {
+        try await rows("SELECT * FROM organizations WHERE id = \(id)").first.map(Organization.init(row:))
+    }
+
+    public func createApp(_ app: App, audit: AuditEvent) async throws {
+        try await write { connection in
+            try await self.insert(app, connection)
+            try await AuditAppend.append([audit], connection, logger: self.logger)
+        }
+    }
+
+    public func app(id: String, orgID: String) async throws -> App? {
+        try await rows("SELECT * FROM apps WHERE id = \(id) AND org_id = \(orgID)").first.map(App.init(row:))
+    }
+
+    public func apps(orgID: String) async throws -> [App] {
+        try await rows("SELECT * FROM apps WHERE org_id = \(orgID) ORDER BY created_at, id").map(App.init(row:))
+    }
+
+    private func insert(_ app: App, _ connection: PostgresConnection) async throws {
+        try await connection.query(
+            """
+            INSERT INTO apps (id, org_id, name, environment, created_at, created_by)
+            VALUES (\(app.id), \(app.orgID), \(app.name), \(app.environment.rawValue),
+                \(StoredValue.time(app.createdAt)), \(app.createdBy))
+            """, logger: logger)
+    }
+
+    func insert(_ key: APIKey, _ connection: PostgresConnection) async throws {
+        try await connection.query(
+            """
+            INSERT INTO api_keys (id, org_id, app_id, environment, label, prefix, role, permissions, secret_hash,
+                created_at, created_by, expires_at, revoked_at, revoked_by, last_used_at, usage_count,
+                ip_allowlist, allowed_endpoints, rate_limit_per_minute, version)
+            VALUES (\(key.id), \(key.orgID), \(key.appID), \(key.environment.rawValue), \(key.label), \(key.prefix),
+                \(key.role?.rawValue), \(StoredValue.permissions(key)), \(ByteBuffer(bytes: key.secretHash)),
+                \(StoredValue.time(key.createdAt)), \(key.createdBy), \(StoredValue.time(key.expiresAt)),
+                \(StoredValue.time(key.revokedAt)), \(key.revokedBy), \(StoredValue.time(key.lastUsedAt)),
+                \(key.usageCount), \(StoredValue.ipAllowlist(key)), \(StoredValue.list(key.allowedEndpoints)),
+                \(key.rateLimitPerMinute.map(Int64.init)), \(Int64(key.version)))
+            """, logger: logger)
+    }
+
+    // MARK: Running queries
+
+    /// Runs `body` in a write transaction that first takes the write lock (see the type's documentation).
+    ///
+    /// Changes `body` announces are sent on commit; the call returns once this replica has heard them back.
+    /// - Throws: ``CharterError`` `conflict` for a uniqueness violation; the transaction is rolled back on
+    ///   any error.
+    func write<T: Sendable>(
+        announcing changes: [StoreChange] = [], _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let announcements = changes.map(listener.announce)
+        do {
+            let value = try await client.withConnection { connection in
+                try await connection.query("BEGIN", logger: logger)
+                do {
+                    try await connection.query("SELECT 1 FROM audit_counter FOR UPDATE", logger: logger)
+                    let value = try await body(connection)
+                    for announcement in announcements {
+                        try await connection.query(
+                            "SELECT pg_notify(\(ChangeListener.channel), \(announcement.payload))", logger: logger)
+                    }
+                    try await connection.query("COMMIT", logger: logger)
+                    return value
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    throw error
+                }
+            }
+            for announcement in announcements { await listener.waitForEcho(announcement.tag) }
+            return value
+        } catch {
+            for announcement in announcements { listener.withdraw(announcement.tag) }
+            if let error = error as? PSQLError, let conflict = CharterError(uniqueViolation: error) { throw conflict }
+            throw error
+        }
+    }
+
+    /// Every row `query` returns.
+    func rows(_ query: PostgresQuery) async throws -> [PostgresStoredRow] {
+        try await collect(client.query(query, logger: logger))
+    }
+
+    /// Every row `query` returns, on a connection already leased (inside a transaction).
+    func rows(_ query: PostgresQuery, _ connection: PostgresConnection) async throws -> [PostgresStoredRow] {
+        try await collect(connection.query(query, logger: logger))
+    }
+
+    /// The first column of the first row, if any.
+    func one<Value: PostgresDecodable & Sendable>(_ type: Value.Type, _ query: PostgresQuery) async throws -> Value? {
+        for try await value in try await client.query(query, logger: logger).decode(Value.self) { return value }
+        return nil
+    }
+
+    private func collect(_ sequence: PostgresRowSequence) async throws -> [PostgresStoredRow] {
+        var rows: [PostgresStoredRow] = []
+        for try await row in sequence { rows.append(PostgresStoredRow(row.makeRandomAccess())) }
+        return rows
+    }
+}
+
+/// The database could not be connected to: why, in the server's words when it gave any. Never the password.
+public struct PostgresConnectionError: Error, CustomStringConvertible {
+    public let description: String
+
+    init(url: PostgresURL, _ error: any Error) {
+        let reason =
+            if let error = error as? PSQLError {
+                error.serverInfo?[.message] ?? error.underlying.map { "\($0)" } ?? "\(error.code)"
+            } else {
+                "\(error)"
+            }
+        description = "cannot connect to \(url): \(reason)"
+    }
+}
+
+extension CharterError {
+    /// The conflict a uniqueness violation (SQLSTATE 23505) stands for; nil for any other error.
+    ///
+    /// Only the constraint's name is read; the client sees a fixed sentence, never a stored value.
+    init?(uniqueViolation error: PSQLError) {
+        guard let info = error.serverInfo, info[.sqlState] == "23505" else { return nil }
+        switch info[.constraintName] {
+        case "api_keys_unique_label": self.init(.conflict, "the app already has a key with this label")
+        case "apps_unique_name":
+            self.init(.conflict, "the organization already has an app with this name in this environment")
+        case "envelopes_unique_name": self.init(.conflict, "the app already has an envelope with this name")
+        default: self.init(.conflict, "this would duplicate an existing record")
+        }
+    }
+}
