@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DATABASE ?= ./charter.db
 
-.PHONY: deps run test lint interop bench bench-http bench-client bench-verifier
+.PHONY: deps run test lint interop bench bench-http bench-client bench-verifier bench-replicas
 
 deps:
 	@./scripts/install-deps.sh
@@ -35,3 +35,8 @@ bench-client: deps
 
 bench-verifier: deps
 	$(SWIFT) run -c release charter-bench verifier
+
+bench-replicas: deps
+	@command -v wrk >/dev/null || ./scripts/install-deps.sh wrk
+	$(SWIFT) build -c release --product charter-bench
+	./scripts/postgres.sh run .build/release/charter-bench replicas

@@ -130,7 +130,8 @@ let package = Package(
         .executableTarget(
             name: "charter-bench",
             dependencies: [
-                "UCAN", "CSodium", "CharterCore", "CharterSQLite", "CharterServer", "CharterClient", "CharterVerifier",
+                "UCAN", "CSodium", "CharterCore", "CharterSQLite", "CharterPostgres", "CharterServer", "CharterClient",
+                "CharterVerifier",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

@@ -29,6 +29,30 @@ struct BenchCharter {
             authorization: "Bearer \(owner.ownerKey)", ip: nil, path: "/v1/authorize")
     }
 
+    /// An envelope for the owner's app and a wrk script that posts one authorize request, again and again.
+    static func authorizeScript(
+        _ controlPlane: ControlPlane, owner: Setup.Created, in directory: URL, name: String = "authorize"
+    ) async throws -> String {
+        let caller = try await controlPlane.authenticator.authenticate(
+            authorization: "Bearer \(owner.ownerKey)", ip: nil, path: "/v1/envelopes")
+        let context = CallContext(ip: nil, requestID: "bench")
+        _ = try await controlPlane.envelopes.create(
+            appID: owner.app.id, name: "bench", capabilities: ["mailto:*": ["email/send": [[:]]]],
+            maxTTLSeconds: 900, by: caller, context: context)
+        let audience = DID(publicKey: Ed25519.SigningKey().publicKey)
+        let body =
+            #"{"audience":"\#(audience)","capabilities":{"mailto:a@example.com":{"email/send":[{}]}},"ttl_seconds":300}"#
+        let script = """
+            wrk.method = "POST"
+            wrk.body = '\(body)'
+            wrk.headers["Content-Type"] = "application/json"
+            wrk.headers["Authorization"] = "Bearer \(owner.ownerKey)"
+            """
+        let path = directory.appendingPathComponent("\(name).lua").path
+        try script.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
     static let context = CallContext(ip: nil, requestID: "bench")
 
     /// A logger that stays quiet below `level`.

@@ -21,7 +21,7 @@ struct HTTPBenchmark {
         let logger = BenchCharter.logger(.error)
 
         let authCost = try await authenticationCost(controlPlane, key: owner.ownerKey)
-        let authorizeScript = try await prepareAuthorize(controlPlane, owner: owner, in: directory)
+        let authorizeScript = try await BenchCharter.authorizeScript(controlPlane, owner: owner, in: directory)
         let signsPerSecond = rawSigningRate()
 
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
@@ -53,12 +53,19 @@ struct HTTPBenchmark {
             let barePort = try isBare(first) ? first : second
             let charterPort = barePort == first ? second : first
             for _ in 0..<2 {
-                bareRuns.append(try wrk("http://127.0.0.1:\(barePort)/bare", header: nil))
+                bareRuns.append(
+                    try Wrk.run("http://127.0.0.1:\(barePort)/bare", seconds: seconds, connections: connections))
                 meRuns.append(
-                    try wrk("http://127.0.0.1:\(charterPort)/v1/me", header: "Authorization: Bearer \(owner.ownerKey)"))
-                healthRuns.append(try wrk("http://127.0.0.1:\(charterPort)/healthz", header: nil))
+                    try Wrk.run(
+                        "http://127.0.0.1:\(charterPort)/v1/me", header: "Authorization: Bearer \(owner.ownerKey)",
+                        seconds: seconds,
+                        connections: connections))
+                healthRuns.append(
+                    try Wrk.run("http://127.0.0.1:\(charterPort)/healthz", seconds: seconds, connections: connections))
                 authorizeRuns.append(
-                    try wrk("http://127.0.0.1:\(charterPort)/v1/authorize", header: nil, script: authorizeScript))
+                    try Wrk.run(
+                        "http://127.0.0.1:\(charterPort)/v1/authorize", script: authorizeScript, seconds: seconds,
+                        connections: connections))
             }
             group.cancelAll()
         }
@@ -84,30 +91,6 @@ struct HTTPBenchmark {
                 meBest.requestsPerSecond / bareBest.requestsPerSecond,
                 authorizeBest.requestsPerSecond / bareBest.requestsPerSecond,
                 authorizeBest.requestsPerSecond / signsPerSecond, authorizeBest.p99Milliseconds, authCost))
-    }
-
-    /// An envelope for the owner's app and a wrk script that posts one authorize request, again and again.
-    private func prepareAuthorize(_ controlPlane: ControlPlane, owner: Setup.Created, in directory: URL) async throws
-        -> String
-    {
-        let caller = try await controlPlane.authenticator.authenticate(
-            authorization: "Bearer \(owner.ownerKey)", ip: nil, path: "/v1/envelopes")
-        let context = CallContext(ip: nil, requestID: "bench")
-        _ = try await controlPlane.envelopes.create(
-            appID: owner.app.id, name: "bench", capabilities: ["mailto:*": ["email/send": [[:]]]],
-            maxTTLSeconds: 900, by: caller, context: context)
-        let audience = DID(publicKey: Ed25519.SigningKey().publicKey)
-        let body =
-            #"{"audience":"\#(audience)","capabilities":{"mailto:a@example.com":{"email/send":[{}]}},"ttl_seconds":300}"#
-        let script = """
-            wrk.method = "POST"
-            wrk.body = '\(body)'
-            wrk.headers["Content-Type"] = "application/json"
-            wrk.headers["Authorization"] = "Bearer \(owner.ownerKey)"
-            """
-        let path = directory.appendingPathComponent("authorize.lua").path
-        try script.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
     }
 
     /// Ed25519 signatures per second on one core over a message the size of a minted token's signed part.
@@ -146,27 +129,7 @@ struct HTTPBenchmark {
     }
 
     private func isBare(_ port: Int) throws -> Bool {
-        let result = try wrk("http://127.0.0.1:\(port)/bare", header: nil, duration: "1s", connections: 1)
+        let result = try Wrk.run("http://127.0.0.1:\(port)/bare", seconds: 1, connections: 1)
         return result.non2xx == 0
-    }
-
-    private func wrk(
-        _ url: String, header: String?, script: String? = nil, duration: String? = nil, connections: Int? = nil
-    ) throws -> WrkResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/wrk")
-        let connections = connections ?? self.connections
-        var arguments = [
-            "-t", String(min(2, connections)), "-c", String(connections), "-d", duration ?? "\(seconds)s", "--latency",
-        ]
-        if let header { arguments += ["-H", header] }
-        if let script { arguments += ["-s", script] }
-        process.arguments = arguments + [url]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return try WrkResult(parsing: output)
     }
 }

@@ -33,6 +33,16 @@ struct WrkResult: CustomStringConvertible {
             .flatMap { $0.split(separator: " ").first }.flatMap { Int($0) } ?? 0
     }
 
+    /// Several runs at once against several servers, as one: throughput and counts add up; the latencies
+    /// are the worst run's, so the figure never flatters.
+    init(combining runs: [WrkResult]) {
+        requestsPerSecond = runs.reduce(0) { $0 + $1.requestsPerSecond }
+        p50Milliseconds = runs.map(\.p50Milliseconds).max() ?? 0
+        p99Milliseconds = runs.map(\.p99Milliseconds).max() ?? 0
+        non2xx = runs.reduce(0) { $0 + $1.non2xx }
+        requests = runs.reduce(0) { $0 + $1.requests }
+    }
+
     /// wrk prints `812.00us`, `1.23ms` or `2.01s`.
     private static func milliseconds(_ text: String) -> Double? {
         for (suffix, scale) in [("us", 0.001), ("ms", 1.0), ("s", 1000.0)] where text.hasSuffix(suffix) {
@@ -51,4 +61,40 @@ struct WrkResult: CustomStringConvertible {
 struct WrkError: Error, CustomStringConvertible {
     let output: String
     var description: String { "could not read wrk's output:\n\(output)" }
+}
+
+/// Runs wrk (from Debian's package) against one URL on loopback.
+enum Wrk {
+    /// - Parameters:
+    ///   - header: one extra request header, `Name: value`.
+    ///   - script: a Lua file setting the method, body and headers.
+    static func run(
+        _ url: String, header: String? = nil, script: String? = nil, seconds: Int, connections: Int
+    ) throws -> WrkResult {
+        try wait(start(url, header: header, script: script, seconds: seconds, connections: connections))
+    }
+
+    /// Starts wrk without waiting, so several can load several servers at once.
+    static func start(
+        _ url: String, header: String? = nil, script: String? = nil, seconds: Int, connections: Int
+    ) throws -> (Process, Pipe) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/wrk")
+        var arguments = [
+            "-t", String(min(2, connections)), "-c", String(connections), "-d", "\(seconds)s", "--latency",
+        ]
+        if let header { arguments += ["-H", header] }
+        if let script { arguments += ["-s", script] }
+        process.arguments = arguments + [url]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        return (process, pipe)
+    }
+
+    static func wait(_ started: (Process, Pipe)) throws -> WrkResult {
+        let output = String(decoding: started.1.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        started.0.waitUntilExit()
+        return try WrkResult(parsing: output)
+    }
 }

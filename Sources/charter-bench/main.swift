@@ -13,9 +13,11 @@ case "http":
     try await HTTPBenchmark(seconds: Int(seconds ?? 10)).run()
 case "client":
     try await ClientBenchmark(seconds: seconds ?? 3).run()
+case "replicas":
+    try await ReplicaBenchmark(seconds: Int(seconds ?? 10)).run()
 case "verifier":
     try await VerifierBenchmark(roundSeconds: seconds ?? 0.5).run()
 default:
-    print("usage: charter-bench ucan|http|client|verifier [--seconds S]")
+    print("usage: charter-bench ucan|http|client|verifier|replicas [--seconds S]")
     exit(2)
 }

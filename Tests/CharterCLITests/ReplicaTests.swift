@@ -206,6 +206,19 @@ struct ReplicaTests {
         #expect(!(refused.stdout + refused.stderr).contains(wrong), "an error quoted the password")
     }
 
+    @Test func aReplicaWithoutTheSharedMasterKeyRefusesToStart() async throws {
+        let database = try await TestPostgres.freshDatabase()
+        do {
+            try ServerProcess(database: database).stop()
+            Issue.record("a replica started without a master key")
+        } catch let error as ServerDidNotStart {
+            #expect(error.output.contains("need the same master key"), "\(error.output)")
+        }
+        #expect(
+            try await TestPostgres.scalar(database, "SELECT COUNT(*)::text FROM signing_keys") == "0",
+            "no key file was invented and nothing was sealed")
+    }
+
     @Test func tlsModesConnectOrRefuseAsAsked() async throws {
         let database = try await TestPostgres.freshDatabase()
         let authority = try #require(TestPostgres.certificateAuthority)
