@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DATABASE ?= ./charter.db
 
-.PHONY: deps run test lint interop bench bench-http bench-client bench-verifier bench-replicas
+.PHONY: deps run test lint interop dashboard bench bench-http bench-client bench-verifier bench-replicas
 
 deps:
 	@./scripts/install-deps.sh
@@ -16,12 +16,16 @@ test: deps lint
 	$(SWIFT) build --build-tests
 	./scripts/postgres.sh run $(SWIFT) test --skip-build
 	./scripts/interop.sh
+	./scripts/dashboard.sh
 
 lint:
 	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests Examples
 
 interop: deps
 	./scripts/interop.sh
+
+dashboard: deps
+	./scripts/dashboard.sh
 
 bench: deps
 	$(SWIFT) run -c release charter-bench ucan

@@ -9,6 +9,9 @@ command -v python3 >/dev/null || packages+=(python3)
 # The test suite runs the store contract and the replica tests against a throwaway PostgreSQL server.
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || packages+=(postgresql)
 command -v openssl >/dev/null || packages+=(openssl)
+# The dashboard is tested in a real headless browser.
+command -v chromium >/dev/null || packages+=(chromium)
+command -v chromedriver >/dev/null || packages+=(chromium-driver)
 python3 -c 'import venv, ensurepip' 2>/dev/null || packages+=(python3-venv)
 # Extra tools by name, for the targets that need them (e.g. `install-deps.sh wrk` for benchmarks).
 for tool in "$@"; do

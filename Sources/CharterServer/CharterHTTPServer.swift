@@ -3,7 +3,7 @@ public import Hummingbird
 public import Logging
 public import ServiceLifecycle
 
-/// Builds Charter's HTTP application: middleware, the API under `/v1`, and health endpoints.
+/// Builds Charter's HTTP application: middleware, the API under `/v1`, the dashboard, and health endpoints.
 public enum CharterHTTPServer {
     /// The router alone, for tests and benchmarks that drive it directly.
     public static func router(
@@ -15,6 +15,7 @@ public enum CharterHTTPServer {
         router.add(middleware: ErrorMiddleware())
         HealthRoutes.register(on: router, store: controlPlane.store, metrics: metrics)
         PublicationRoutes.register(on: router, controlPlane: controlPlane)
+        DashboardRoutes.register(on: router, controlPlane: controlPlane)
         let api = router.group("v1").add(middleware: AuthenticationMiddleware(controlPlane: controlPlane))
         let routes = RouteRegistrar(group: api, controlPlane: controlPlane)
         AppRoutes.register(on: routes)

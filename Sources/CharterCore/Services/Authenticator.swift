@@ -58,7 +58,16 @@ public final class Authenticator: Sendable {
         } catch {
             throw AuthenticationFailure(error)
         }
-        let entry = try await lookup(hash: APIKeySecret.hash(of: presented))
+        return try await authenticate(secretHash: APIKeySecret.hash(of: presented), ip: ip(), path: path())
+    }
+
+    /// Authenticates a caller already known by its key's hash, such as a dashboard session, with every check
+    /// after the key's shape: lookup, IP allowlist, revocation and expiry, allowed endpoints, rate limit.
+    /// - Throws: ``AuthenticationFailure`` carrying the 401/403/429 error and the key when known.
+    public func authenticate(
+        secretHash: [UInt8], ip: @autoclosure () -> IPAddress?, path: @autoclosure () -> String
+    ) async throws(AuthenticationFailure) -> Identity {
+        let entry = try await lookup(hash: secretHash)
         let key = entry.key
         if !key.ipAllowlist.isEmpty {
             guard let ip = ip(), key.ipAllowlist.contains(where: { $0.contains(ip) }) else {
