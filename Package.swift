@@ -158,6 +158,7 @@ let package = Package(
             name: "CharterServerTests",
             dependencies: [
                 "CharterCore", "CharterSQLite", "CharterServer", "UCAN",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -41,6 +41,10 @@ extension PostgresStore {
         return chains
     }
 
+    public func lastAuditSeq() async throws -> Int64 {
+        try await one(Int64.self, "SELECT last_seq FROM audit_counter WHERE id = 1") ?? 0
+    }
+
     public func auditChain(orgID: String?, after seq: Int64, limit: Int) async throws -> [AuditRecord] {
         let limit = Int64(max(limit, 0))
         let query: PostgresQuery =

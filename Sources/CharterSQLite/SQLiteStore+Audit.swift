@@ -41,6 +41,12 @@ extension SQLiteStore {
         }
     }
 
+    public func lastAuditSeq() async throws -> Int64 {
+        try await pool.read { db in
+            try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'audit_records'") ?? 0
+        }
+    }
+
     /// One chain's records after `seq`, oldest first, at most `limit` of them.
     public func auditChain(orgID: String?, after seq: Int64, limit: Int) async throws -> [AuditRecord] {
         try await pool.read { db in

@@ -37,9 +37,9 @@ import UCAN
         #expect(records.contains { $0.event.action == "key.revoke" && $0.event.keyID == ownerID })
         let unattributed = try await server.store.auditChain(orgID: nil, after: 0, limit: 100)
         #expect(unattributed.contains { $0.event.reason == "api_key_invalid" && $0.event.keyID == nil })
-        let (checked, breaks) = try await AuditService(store: server.store).verifyAll()
-        #expect(breaks.isEmpty)
-        #expect(checked >= records.count)
+        let verification = try await AuditService(store: server.store).verifyAll()
+        #expect(verification.breaks.isEmpty)
+        #expect(verification.checked >= records.count)
     }
 
     @Test func theAPIFiltersPagesAndExports() async throws {

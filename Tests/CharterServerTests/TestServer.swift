@@ -19,13 +19,14 @@ struct TestServer {
     let logs: LogCapture
     let masterKey = SecretBox.Key()
 
-    init(trustedProxies: [CIDR] = []) async throws {
+    /// - Parameter clock: the services' clock; tests about time windows stop it.
+    init(trustedProxies: [CIDR] = [], clock: CharterClock = .system) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("charter-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         databasePath = directory.appendingPathComponent("charter.db").path
         store = CountingStore(try SQLiteStore(path: databasePath))
         owner = try await Setup(store: store, clock: .system).initialize()!
-        controlPlane = ControlPlane(store: store, masterKey: masterKey)
+        controlPlane = ControlPlane(store: store, masterKey: masterKey, clock: clock)
         logs = LogCapture()
         self.trustedProxies = trustedProxies
     }
@@ -208,6 +209,7 @@ final class CountingStore: Store {
     func checkpoint() async throws { try await base.checkpoint() }
     func observeChanges(_ handler: @escaping @Sendable (StoreChange) -> Void) { base.observeChanges(handler) }
     func close() async { await base.close() }
+    func lastAuditSeq() async throws -> Int64 { try await base.lastAuditSeq() }
     func organizationCount() async throws -> Int { try await base.organizationCount() }
     func createOrganization(
         _ organization: Organization, app: App, ownerKey: APIKey, audit: [AuditEvent], onlyIfEmpty: Bool

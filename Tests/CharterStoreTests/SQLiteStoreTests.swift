@@ -72,6 +72,36 @@ import Testing
         #expect(broken.reason.contains("link"))
     }
 
+    @Test func reorderedRecordsAreReported() async throws {
+        let setup = try await Setup()
+        defer { setup.database.remove() }
+        let chain = try await setup.appendSteps(5)
+        let (first, second) = (chain[1].seq, chain[2].seq)
+        try await setup.raw.write { db in
+            try db.execute(sql: "UPDATE audit_records SET seq = -1 WHERE seq = ?", arguments: [first])
+            try db.execute(sql: "UPDATE audit_records SET seq = ? WHERE seq = ?", arguments: [first, second])
+            try db.execute(sql: "UPDATE audit_records SET seq = ? WHERE seq = -1", arguments: [second])
+        }
+        let broken = try #require(try await setup.fixture.chainBreak(setup.tenant.org.id))
+        #expect(broken.seq == first)
+    }
+
+    @Test func aTailCutOffIsReportedThoughThePrefixStillLinks() async throws {
+        let setup = try await Setup()
+        defer { setup.database.remove() }
+        let chain = try await setup.appendSteps(5)
+        #expect(try await AuditService(store: setup.store).verifyAll().breaks.isEmpty)
+        try await setup.raw.write { db in
+            try db.execute(sql: "DELETE FROM audit_records WHERE seq >= ?", arguments: [chain[3].seq])
+        }
+        #expect(try await setup.fixture.chainBreak(setup.tenant.org.id) == nil, "what is left still links")
+        let breaks = try await AuditService(store: setup.store).verifyAll().breaks
+        #expect(breaks.count == 1)
+        #expect(breaks.first?.chain == "the whole trail")
+        #expect(breaks.first?.at.seq == chain[3].seq)
+        #expect(breaks.first?.at.reason.contains("cut off") == true)
+    }
+
     @Test func aSeqIsNeverHandedOutTwice() async throws {
         let setup = try await Setup()
         defer { setup.database.remove() }

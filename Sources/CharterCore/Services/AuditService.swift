@@ -39,28 +39,49 @@ public struct AuditService: Sendable {
         }
     }
 
-    /// Checks every chain in the store from its first record.
-    /// - Returns: the number of records checked and, per broken chain, where it first breaks.
-    public func verifyAll() async throws -> (checked: Int, breaks: [(orgID: String?, at: AuditChain.Break)]) {
-        var checked = 0
-        var breaks: [(orgID: String?, at: AuditChain.Break)] = []
+    /// What ``verifyAll()`` found.
+    public struct Verification: Sendable {
+        /// Records whose hash and link checked out.
+        public var checked = 0
+        /// Where each broken chain first breaks, named for people ("organization org_…", "unattributed
+        /// events", "the whole trail" for records missing from the end).
+        public var breaks: [(chain: String, at: AuditChain.Break)] = []
+    }
+
+    /// Checks every chain in the store from its first record, and that no record is missing from the end of
+    /// the trail: a hash chain alone cannot tell a cut-off tail from a trail that simply ends there.
+    public func verifyAll() async throws -> Verification {
+        var result = Verification()
+        var highest: Int64 = 0
         for orgID in try await store.auditChains() {
+            let name = orgID.map { "organization \($0)" } ?? "unattributed events"
             var previous = AuditChain.genesis
             var after: Int64 = 0
             while true {
                 let records = try await store.auditChain(orgID: orgID, after: after, limit: 1000)
                 guard let last = records.last else { break }
+                highest = max(highest, last.seq)
                 let (broken, hash) = AuditChain.verify(records, after: previous)
                 if let broken {
-                    breaks.append((orgID, broken))
-                    checked += records.prefix { $0.seq < broken.seq }.count
+                    result.breaks.append((name, broken))
+                    result.checked += records.prefix { $0.seq < broken.seq }.count
                     break
                 }
-                checked += records.count
+                result.checked += records.count
                 previous = hash
                 after = last.seq
             }
         }
-        return (checked, breaks)
+        let written = try await store.lastAuditSeq()
+        if written > highest {
+            result.breaks.append(
+                (
+                    "the whole trail",
+                    AuditChain.Break(
+                        seq: highest + 1,
+                        reason: "records \(highest + 1)...\(written) were written but are missing: the end was cut off")
+                ))
+        }
+        return result
     }
 }

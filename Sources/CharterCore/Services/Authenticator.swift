@@ -18,6 +18,8 @@ public final class Authenticator: Sendable {
     private let clock: CharterClock
     private let usage: UsageTracker
     private let rateLimiter: RateLimiter
+    /// Failed attempts per client address (see ``failedAttemptsPerMinute``).
+    private let failures = RateLimiter()
     /// Cached keys by hash, and an epoch bumped on every invalidation so a lookup that raced with a
     /// change never caches what it read before the change.
     private let cache = Mutex<(entries: [[UInt8]: Entry], epoch: UInt64)>(([:], 0))
@@ -56,7 +58,7 @@ public final class Authenticator: Sendable {
         do {
             _ = try APIKeySecret.environment(of: presented)
         } catch {
-            throw AuthenticationFailure(error)
+            throw failedAttempt(AuthenticationFailure(error), from: ip())
         }
         return try await authenticate(secretHash: APIKeySecret.hash(of: presented), ip: ip(), path: path())
     }
@@ -67,7 +69,7 @@ public final class Authenticator: Sendable {
     public func authenticate(
         secretHash: [UInt8], ip: @autoclosure () -> IPAddress?, path: @autoclosure () -> String
     ) async throws(AuthenticationFailure) -> Identity {
-        let entry = try await lookup(hash: secretHash)
+        let entry = try await lookup(hash: secretHash, ip: ip())
         let key = entry.key
         if !key.ipAllowlist.isEmpty {
             guard let ip = ip(), key.ipAllowlist.contains(where: { $0.contains(ip) }) else {
@@ -139,9 +141,44 @@ public final class Authenticator: Sendable {
         }
     }
 
-    private func lookup(hash: [UInt8]) async throws(AuthenticationFailure) -> Entry {
+    /// Failed attempts (malformed or unknown keys) one address may make per minute before it is refused
+    /// without a lookup; IPv6 addresses count per /64, which one client usually holds whole.
+    public static let failedAttemptsPerMinute = 30
+
+    /// Counts a malformed or unknown key against the address it came from; once the address is over its
+    /// budget, answers 429 instead, so guessing keys costs the guesser time and the store nothing.
+    private func failedAttempt(_ failure: AuthenticationFailure, from ip: IPAddress?) -> AuthenticationFailure {
+        let bucket = Self.bucket(for: ip)
+        let now = clock.now()
+        if let wait = failures.wait(for: bucket, limitPerMinute: Self.failedAttemptsPerMinute, at: now) {
+            return Self.tooManyFailures(wait)
+        }
+        _ = failures.take(keyID: bucket, limitPerMinute: Self.failedAttemptsPerMinute, at: now)
+        return failure
+    }
+
+    private static func bucket(for ip: IPAddress?) -> String {
+        guard let ip else { return "unknown" }
+        return ip.isIPv4
+            ? ip.description : IPAddress(bytes: Array(ip.bytes.prefix(8)) + Array(repeating: 0, count: 8)).description
+    }
+
+    private static func tooManyFailures(_ wait: Int) -> AuthenticationFailure {
+        AuthenticationFailure(
+            CharterError(
+                .rateLimited, "too many failed authentication attempts from this address", retryAfter: wait))
+    }
+
+    private func lookup(hash: [UInt8], ip: @autoclosure () -> IPAddress?) async throws(AuthenticationFailure) -> Entry {
         let (cached, epoch) = cache.withLock { ($0.entries[hash], $0.epoch) }
         if let cached { return cached }
+        // Only a key not seen recently costs a lookup; an address guessing keys is stopped before it.
+        let address = ip()
+        if let wait = failures.wait(
+            for: Self.bucket(for: address), limitPerMinute: Self.failedAttemptsPerMinute, at: clock.now())
+        {
+            throw Self.tooManyFailures(wait)
+        }
         let invalid = AuthenticationFailure(CharterError(.apiKeyInvalid, "the API key is not valid"))
         let found: Entry
         do {
@@ -153,7 +190,7 @@ public final class Authenticator: Sendable {
             else { throw invalid }
             found = Entry(key: key, organization: organization)
         } catch let failure as AuthenticationFailure {
-            throw failure
+            throw failedAttempt(failure, from: address)
         } catch {
             throw AuthenticationFailure(CharterError(.unavailable, "the key store is unavailable"))
         }

@@ -15,15 +15,14 @@ struct Audit: AsyncParsableCommand {
 
         func run() async throws {
             let store = try await database.openStore()
-            let (checked, breaks) = try await AuditService(store: store).verifyAll()
-            guard breaks.isEmpty else {
-                for (orgID, broken) in breaks {
-                    FileHandle.standardError.write(
-                        Data("audit chain of \(orgID ?? "unattributed events") is broken at \(broken)\n".utf8))
+            let verification = try await AuditService(store: store).verifyAll()
+            guard verification.breaks.isEmpty else {
+                for (chain, broken) in verification.breaks {
+                    FileHandle.standardError.write(Data("audit chain of \(chain) is broken at \(broken)\n".utf8))
                 }
                 throw ExitCode.failure
             }
-            print("audit chain intact: \(checked) records verified")
+            print("audit chain intact: \(verification.checked) records verified")
         }
     }
 }

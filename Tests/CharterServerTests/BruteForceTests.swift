@@ -1,0 +1,92 @@
+import CharterCore
+import Foundation
+import HTTPTypes
+import Synchronization
+import Testing
+import UCAN
+
+/// Guessing keys from one address: each guess is audited, and past the budget the address is refused
+/// without a lookup, while other addresses and keys already in use go on working.
+@Suite struct BruteForceTests {
+    static let forwarded = HTTPField.Name("X-Forwarded-For")!
+
+    @Test func guessesFromOneAddressAreCutOffBeforeTheStoreAndAudited() async throws {
+        // A stopped clock: the budget must not refill while a loaded machine runs the test slowly.
+        let stopped = Date()
+        let server = try await TestServer(
+            trustedProxies: [try CIDR("127.0.0.1/32"), try CIDR("::1/128")], clock: CharterClock { stopped })
+        defer { server.removeFiles() }
+        let budget = Authenticator.failedAttemptsPerMinute
+        try await server.run { client in
+            let owner = server.owner.ownerKey
+            let attacker: HTTPFields = [Self.forwarded: "203.0.113.66"]
+            let neighbour: HTTPFields = [Self.forwarded: "203.0.113.67"]
+            #expect(try await client.get("/v1/me", key: owner, headers: attacker).status == .ok, "owner key cached")
+
+            let lookupsBefore = server.store.secretHashLookups
+            for guess in 0..<budget {
+                let reply = try await client.get(
+                    "/v1/me", key: APIKeySecret.generate(for: .live).plaintext, headers: attacker)
+                #expect(reply.status == .unauthorized, "guess \(guess)")
+            }
+            #expect(server.store.secretHashLookups == lookupsBefore + budget)
+
+            for shape in [APIKeySecret.generate(for: .live).plaintext, "chr_live_malformed"] {
+                let refused = try await client.get("/v1/me", key: shape, headers: attacker)
+                #expect(refused.status == .tooManyRequests && refused.code == "rate_limited")
+                #expect(Int(refused.headers[.retryAfter] ?? "") ?? 0 >= 1)
+            }
+            #expect(server.store.secretHashLookups == lookupsBefore + budget, "no lookup once over budget")
+
+            #expect(try await client.get("/v1/me", key: owner, headers: attacker).status == .ok, "a key in use works")
+            let other = try await client.get(
+                "/v1/me", key: APIKeySecret.generate(for: .live).plaintext, headers: neighbour)
+            #expect(other.status == .unauthorized, "another address has its own budget")
+        }
+        let denied = try await server.store.auditChain(orgID: nil, after: 0, limit: 1000)
+        let cutOff = denied.filter { $0.event.reason == "rate_limited" && $0.event.ip == "203.0.113.66" }
+        #expect(cutOff.count == 2, "each refusal is audited with the address")
+        #expect(denied.filter { $0.event.reason == "api_key_invalid" }.count == budget + 1)
+    }
+
+    @Test func aRevokedKeyNeverSucceedsDuringABurstThatStartedBeforeTheRevocation() async throws {
+        let server = try await TestServer()
+        defer { server.removeFiles() }
+        try await server.run { client in
+            let owner = server.owner.ownerKey
+            let victim = try await client.createKey(owner, app: server.owner.app.id)
+            _ = try await client.get("/v1/me", key: victim.key)
+            let revokedAt = Moment()
+            let successesAfter = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        var late = 0
+                        for _ in 0..<40 {
+                            let sent = ContinuousClock.now
+                            let reply = try await client.get("/v1/me", key: victim.key)
+                            if reply.status == .ok, let revoked = revokedAt.value.withLock({ $0 }), sent > revoked {
+                                late += 1
+                            }
+                        }
+                        return late
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: .milliseconds(20))
+                    let reply = try await client.post("/v1/keys/\(victim.id)/revoke", key: owner)
+                    #expect(reply.status == .ok)
+                    revokedAt.value.withLock { $0 = ContinuousClock.now }
+                    return 0
+                }
+                return try await group.reduce(0, +)
+            }
+            #expect(successesAfter == 0, "a request sent after the revocation returned succeeded")
+            #expect(try await client.get("/v1/me", key: victim.key).code == "api_key_revoked")
+        }
+    }
+}
+
+/// A moment one task records and others read.
+final class Moment: Sendable {
+    let value = Mutex<ContinuousClock.Instant?>(nil)
+}
