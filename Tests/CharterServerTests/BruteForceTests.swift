@@ -90,3 +90,24 @@ import UCAN
 final class Moment: Sendable {
     let value = Mutex<ContinuousClock.Instant?>(nil)
 }
+
+/// A known path asked with the wrong method says which methods it takes; an unknown path stays a 404.
+@Suite struct MethodTests {
+    @Test func undeclaredMethodsAre405WithAllow() async throws {
+        let server = try await TestServer()
+        defer { server.removeFiles() }
+        try await server.run { client in
+            let owner = server.owner.ownerKey
+            for (method, path, allow) in [
+                (HTTPRequest.Method.put, "/v1/apps", "GET, POST"), (.delete, "/v1/keys/key_x", "GET, PATCH"),
+                (.post, "/v1/me", "GET"), (.delete, "/v1/issuers", "GET"), (.post, "/healthz", "GET"),
+            ] {
+                let reply = try await client.call(method, path, key: owner)
+                #expect(reply.status == .methodNotAllowed && reply.code == "method_not_allowed", "\(method) \(path)")
+                #expect(reply.headers[.allow] == allow, "\(method) \(path)")
+            }
+            #expect(try await client.get("/v1/nothing-here", key: owner).status == .notFound)
+            #expect(try await client.call(.put, "/v1/keys/a/b/c", key: owner).status == .notFound)
+        }
+    }
+}

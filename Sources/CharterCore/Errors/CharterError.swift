@@ -21,6 +21,7 @@ public struct CharterError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let validationFailed = Code(rawValue: "validation_failed")
         public static let rateLimited = Code(rawValue: "rate_limited")
         public static let payloadTooLarge = Code(rawValue: "payload_too_large")
+        public static let methodNotAllowed = Code(rawValue: "method_not_allowed")
         public static let envelopeRevoked = Code(rawValue: "envelope_revoked")
         public static let noActiveEnvelope = Code(rawValue: "no_active_envelope")
         public static let capabilityNotInEnvelope = Code(rawValue: "capability_not_in_envelope")

@@ -46,6 +46,7 @@ enum JSONResponse {
         case .validationFailed, .ttlTooLong, .invalidAudience: .unprocessableContent
         case .rateLimited: .tooManyRequests
         case .payloadTooLarge: .contentTooLarge
+        case .methodNotAllowed: .methodNotAllowed
         case .unavailable: .serviceUnavailable
         default: .internalServerError
         }

@@ -18,6 +18,14 @@ struct ErrorMiddleware: RouterMiddleware {
             }
             return JSONResponse.error(error, requestID: context.requestID)
         } catch let error as any HTTPResponseError {
+            // A known path asked with a method it does not take is a 405 naming the ones it does.
+            if error.status == .notFound, let allowed = Endpoint.methods(for: request.uri.path) {
+                var response = JSONResponse.error(
+                    CharterError(.methodNotAllowed, "\(request.method) is not allowed here; use \(allowed)"),
+                    requestID: context.requestID)
+                response.headers[.allow] = allowed
+                return response
+            }
             return JSONResponse.error(Self.translate(error.status), requestID: context.requestID)
         } catch {
             context.logger.error("unexpected error", metadata: ["type": "\(type(of: error))"])

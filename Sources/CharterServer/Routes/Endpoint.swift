@@ -47,3 +47,19 @@ extension Endpoint {
     public static let revocations = Endpoint(method: .get, path: "/v1/revocations", permission: nil)
     public static let unauthenticated: [Endpoint] = [issuers, revocations]
 }
+
+extension Endpoint {
+    /// The health routes, which take GET only.
+    static let health = ["/healthz", "/readyz", "/metrics"].map { Endpoint(method: .get, path: $0, permission: nil) }
+
+    /// The methods `path` answers to, as an `Allow` header value; nil for a path that is no route at all.
+    static func methods(for path: String) -> String? {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+        let methods = (all + unauthenticated + health).filter { endpoint in
+            let pattern = endpoint.path.split(separator: "/", omittingEmptySubsequences: false)
+            return pattern.count == segments.count
+                && zip(pattern, segments).allSatisfy { $0.hasPrefix(":") ? !$1.isEmpty : $0 == $1 }
+        }.map(\.method.rawValue)
+        return methods.isEmpty ? nil : Set(methods).sorted().joined(separator: ", ")
+    }
+}
