@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DATABASE ?= ./charter.db
 
-.PHONY: deps run test lint interop dashboard bench bench-http bench-client bench-verifier bench-replicas
+.PHONY: deps run test lint interop dashboard soak bench bench-http bench-client bench-verifier bench-replicas
 
 deps:
 	@./scripts/install-deps.sh
@@ -44,3 +44,11 @@ bench-replicas: deps
 	@command -v wrk >/dev/null || ./scripts/install-deps.sh wrk
 	$(SWIFT) build -c release --product charter-bench
 	./scripts/postgres.sh run .build/release/charter-bench replicas
+
+# Hardening (issue 9): load, crashes, hostile connections, schemathesis and the fuzzer; about 25 minutes.
+soak: deps
+	@command -v wrk >/dev/null || ./scripts/install-deps.sh wrk
+	$(SWIFT) build -c release --product charter
+	python3 scripts/soak.py .build/release/charter
+	CHARTER=.build/release/charter ./scripts/schemathesis.sh
+	./scripts/fuzz.sh 600

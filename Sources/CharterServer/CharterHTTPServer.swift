@@ -1,5 +1,6 @@
 public import CharterCore
 public import Hummingbird
+import HummingbirdCore
 public import Logging
 public import ServiceLifecycle
 
@@ -35,6 +36,9 @@ public enum CharterHTTPServer {
             controlPlane: controlPlane, interval: configuration.flushInterval, logger: logger)
         return Application(
             router: router(controlPlane: controlPlane, configuration: configuration, metrics: metrics),
+            server: .http1(
+                configuration: HTTP1Channel.Configuration(
+                    additionalChannelHandlers: [RequestHeadDeadline()], idleTimeout: configuration.idleTimeout)),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "charter"),
             services: [flusher],

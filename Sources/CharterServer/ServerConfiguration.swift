@@ -1,4 +1,5 @@
 public import CharterCore
+public import NIOCore
 
 /// How the HTTP server listens and whom it trusts.
 public struct ServerConfiguration: Sendable {
@@ -8,11 +9,14 @@ public struct ServerConfiguration: Sendable {
     public var trustedProxies: [CIDR]
     /// How often usage counts and queued audit records are written and the store is checkpointed.
     public var flushInterval: Duration
+    /// A connection that sends nothing for this long is closed.
+    public var idleTimeout: TimeAmount
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, trustedProxies: [CIDR] = [],
-        flushInterval: Duration = .seconds(1)
+        flushInterval: Duration = .seconds(1), idleTimeout: TimeAmount = .seconds(60)
     ) {
+        self.idleTimeout = idleTimeout
         self.host = host
         self.port = port
         self.trustedProxies = trustedProxies
