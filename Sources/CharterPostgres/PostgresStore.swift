@@ -235,10 +235,14 @@ public final class PostgresStore: Store {
         try await collect(connection.query(query, logger: logger))
     }
 
-    /// The first column of the first row, if any.
+    /// The first column of the first row, if any. Every row is read, as postgres-nio needs before the
+    /// connection goes back to the pool, so callers ask for one row.
     func one<Value: PostgresDecodable & Sendable>(_ type: Value.Type, _ query: PostgresQuery) async throws -> Value? {
-        for try await value in try await client.query(query, logger: logger).decode(Value.self) { return value }
-        return nil
+        var first: Value?
+        for try await value in try await client.query(query, logger: logger).decode(Value.self) where first == nil {
+            first = value
+        }
+        return first
     }
 
     private func collect(_ sequence: PostgresRowSequence) async throws -> [PostgresStoredRow] {

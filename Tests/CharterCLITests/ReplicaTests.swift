@@ -206,6 +206,51 @@ struct ReplicaTests {
         #expect(!(refused.stdout + refused.stderr).contains(wrong), "an error quoted the password")
     }
 
+    @Test func aReadOnlyDatabaseRefusesEveryChangeWith5xxAndChangesNothing() async throws {
+        let pair = try await Pair()
+        defer { pair.stop() }
+        let key = try await pair.key("survivor")
+        let name = try #require(URLComponents(string: pair.database)?.path.dropFirst())
+        func readOnly(_ on: Bool) async throws {
+            _ = try await TestPostgres.scalar(
+                pair.database,
+                on
+                    ? "ALTER DATABASE \(name) SET default_transaction_read_only = on"
+                    : "ALTER DATABASE \(name) RESET default_transaction_read_only",
+                session: ["SET default_transaction_read_only = off"])
+            // Sessions already open keep their setting: end them, so every replica reconnects read-only.
+            _ = try await TestPostgres.scalar(
+                pair.database,
+                """
+                SELECT pg_terminate_backend(pid)::text FROM pg_stat_activity
+                WHERE datname = '\(name)' AND pid <> pg_backend_pid()
+                """)
+        }
+        let counts = """
+            SELECT (SELECT COUNT(*) FROM api_keys) || '/' || (SELECT COUNT(*) FROM audit_records)
+                || '/' || (SELECT COUNT(*) FROM minted_tokens)
+            """
+        try await readOnly(true)
+        let before = try await TestPostgres.scalar(pair.database, counts)
+        for attempt in 0..<2 {  // the first request on a terminated connection may fail differently
+            let created = try await pair.a.post(
+                "/v1/keys", key: pair.owner, json: ["app_id": pair.appID, "label": "new-\(attempt)", "role": "member"])
+            #expect(created.status >= 500, "\(created.body)")
+            let revoked = try await pair.b.post("/v1/keys/\(key.id)/revoke", key: pair.owner, json: [:])
+            #expect(revoked.status >= 500, "\(revoked.body)")
+        }
+        #expect(try await TestPostgres.scalar(pair.database, counts) == before, "nothing changed")
+        #expect(try await pair.b.get("/v1/me", key: key.secret).status == 200, "reads go on; the key is not revoked")
+        try await readOnly(false)
+        var created = try await pair.a.post(
+            "/v1/keys", key: pair.owner, json: ["app_id": pair.appID, "label": "after", "role": "member"])
+        if created.status >= 500 {  // again, a connection that was just terminated
+            created = try await pair.a.post(
+                "/v1/keys", key: pair.owner, json: ["app_id": pair.appID, "label": "after", "role": "member"])
+        }
+        #expect(created.status == 201, "writable again")
+    }
+
     @Test func aReplicaWithoutTheSharedMasterKeyRefusesToStart() async throws {
         let database = try await TestPostgres.freshDatabase()
         do {

@@ -21,16 +21,21 @@ public enum TestPostgres {
     public static var certificateAuthority: String? { ProcessInfo.processInfo.environment["CHARTER_TEST_POSTGRES_CA"] }
 
     /// The first column of the first row `sql` returns on the database `url` names, as text.
-    public static func scalar(_ url: String, _ sql: String) async throws -> String? {
+    /// - Parameter session: statements run first on the same connection, such as `SET …`.
+    public static func scalar(_ url: String, _ sql: String, session: [String] = []) async throws -> String? {
         let connection = try await connect(try PostgresURL(url))
         do {
-            var value: String?
+            for statement in session {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            }
+            // Every row is read: leaving a result half-read and closing the connection hangs postgres-nio.
+            var values: [String?] = []
             for try await text in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
                 .decode(String?.self)
             {
-                value = text
-                break
+                values.append(text)
             }
+            let value = values.first ?? nil
             try await connection.close()
             return value
         } catch {

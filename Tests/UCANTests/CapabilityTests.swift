@@ -147,4 +147,17 @@ extension CapabilityTests {
         let text = String(decoding: Base64URL.decode(token.encoded.split(separator: ".")[1])!, as: UTF8.self)
         #expect(text.contains(String(decoding: json.serialized(), as: UTF8.self)))
     }
+
+    /// Found by the fuzzer: `é` and `e` + U+0301 are one ability to Swift (and to a strict parser reading
+    /// the token back) though their bytes sort apart, with `x/f` between them.
+    @Test func anAbilityNamedTwiceInDifferentUnicodeFormsIsRefused() throws {
+        let resource = "mailto:a@example.com"
+        let twice = [
+            Capability(resource: resource, ability: "x/\u{00C9}"), Capability(resource: resource, ability: "x/f"),
+            Capability(resource: resource, ability: "x/e\u{0301}"),
+        ]
+        #expect(throws: UCANError.self) { try Capabilities(twice) }
+        let once = try Capabilities(Array(twice.prefix(2)))
+        #expect(once.all.count == 2)
+    }
 }

@@ -44,7 +44,8 @@ public final class Authenticator: Sendable {
     ///   - path: the request path, for the key's allowed endpoints.
     /// - Throws: ``AuthenticationFailure`` carrying the 401/403/429 error and the key when known.
     ///
-    /// `ip` and `path` are only worked out for a key that has an allowlist or allowed endpoints.
+    /// `ip` and `path` are only worked out when needed: for a key with an allowlist or allowed endpoints,
+    /// and `ip` also for a key not in the cache or a failed attempt (which count against the address).
     public func authenticate(
         authorization: String?, ip: @autoclosure () -> IPAddress?, path: @autoclosure () -> String
     ) async throws(AuthenticationFailure) -> Identity {

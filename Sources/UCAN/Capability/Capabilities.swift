@@ -28,10 +28,12 @@ public struct Capabilities: Sendable, Hashable {
             }
         }
         self.init(checked: capabilities)
-        // Sorted, so an ability named twice on a resource (abilities are case-insensitive) sits side by side.
-        for (previous, next) in zip(all, all.dropFirst())
-        where previous.resource == next.resource && previous.ability == next.ability {
-            throw UCANError(.invalidField, field: "cap", "\(next) appears twice")
+        // Strings compare by canonical equivalence, so `é` and `e` + combining accent are one resource
+        // here, though they sort apart by their bytes: checking neighbours would miss such a pair, and the
+        // token written would then carry one key twice, which no strict parser accepts.
+        var seen = Set<[String]>()
+        for capability in all where !seen.insert([capability.resource, capability.ability]).inserted {
+            throw UCANError(.invalidField, field: "cap", "\(capability) appears twice")
         }
     }
 

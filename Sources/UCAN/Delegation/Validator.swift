@@ -52,6 +52,20 @@ private struct ChainWalk {
     var issuers: Set<DID> = []
     var roots: Set<DID> = []
 
+    /// The store's proofs by blake3 CID, built on the first blake3 link: hashing every proof once per
+    /// validation, not once per link, so a chain of blake3 links costs linear time, not quadratic.
+    var byBLAKE3: [CID: UCAN]?
+
+    /// The supplied proof a link names, whichever hash function its CID uses.
+    mutating func proof(for cid: CID) -> UCAN? {
+        guard cid.hasher == .blake3 else { return store.token(for: cid) }
+        if byBLAKE3 == nil {
+            byBLAKE3 = Dictionary(
+                store.tokens.map { (CID(of: $0, hasher: .blake3), $0) }, uniquingKeysWith: { first, _ in first })
+        }
+        return byBLAKE3?[cid]
+    }
+
     init(policy: ValidationPolicy, store: ProofStore, now: Int64) {
         self.policy = policy
         self.store = store
@@ -88,7 +102,7 @@ private struct ChainWalk {
             guard !path.contains(cid) else {
                 throw UCANError(.proofCycle, field: "prf[\(index)]", "\(cid) is already on the chain")
             }
-            guard let proof = store.token(for: cid) else {
+            guard let proof = proof(for: cid) else {
                 throw UCANError(.unknownProof, field: "prf[\(index)]", "\(cid) was not supplied")
             }
             try checkLink(from: payload, to: proof.payload, index: index)
