@@ -41,19 +41,16 @@ public final class PostgresStore: Store {
     /// query. ``connect(url:logger:)`` also checks that the server can be reached.
     /// - Throws: ``PostgresURLError`` when the TLS settings cannot be used.
     public init(url: PostgresURL, logger: Logger) throws {
-        self.logger = logger
-        client = PostgresClient(configuration: try url.clientConfiguration(), backgroundLogger: logger)
-        listener = ChangeListener(logger: logger)
+        let client = PostgresClient(configuration: try url.clientConfiguration(), backgroundLogger: logger)
+        let listener = ChangeListener(logger: logger)
         let listenerConfiguration = try url.connectionConfiguration()
-        tasks = Mutex([])
-        let client = client
-        let listener = listener
-        tasks.withLock {
-            $0 = [
-                Task { await client.run() },
-                Task { await listener.run(configuration: listenerConfiguration) },
-            ]
-        }
+        self.logger = logger
+        self.client = client
+        self.listener = listener
+        tasks = Mutex([
+            Task { await client.run() },
+            Task { await listener.run(configuration: listenerConfiguration) },
+        ])
     }
 
     /// Stops the listener and closes every connection.

@@ -149,12 +149,12 @@ public final class Authenticator: Sendable {
     /// Counts a malformed or unknown key against the address it came from; once the address is over its
     /// budget, answers 429 instead, so guessing keys costs the guesser time and the store nothing.
     private func failedAttempt(_ failure: AuthenticationFailure, from ip: IPAddress?) -> AuthenticationFailure {
-        let bucket = Self.bucket(for: ip)
-        let now = clock.now()
-        if let wait = failures.wait(for: bucket, limitPerMinute: Self.failedAttemptsPerMinute, at: now) {
+        // `take` spends one attempt, or, with none left, spends nothing and says how long to wait.
+        if let wait = failures.take(
+            keyID: Self.bucket(for: ip), limitPerMinute: Self.failedAttemptsPerMinute, at: clock.now())
+        {
             return Self.tooManyFailures(wait)
         }
-        _ = failures.take(keyID: bucket, limitPerMinute: Self.failedAttemptsPerMinute, at: now)
         return failure
     }
 

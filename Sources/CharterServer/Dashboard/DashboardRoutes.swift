@@ -90,7 +90,7 @@ struct DashboardRoutes: Sendable {
         let form = try await Self.form(request, context)
         if let token = request.cookies[DashboardSessions.cookie]?.value,
             let session = sessions.session(token, at: controlPlane.clock.now()),
-            SecureBytes.constantTimeEquals(Array((form["csrf"] ?? "").utf8), Array(session.csrf.utf8))
+            form.carries(csrf: session.csrf)
         {
             sessions.end(token)
         }
@@ -141,7 +141,7 @@ struct DashboardRoutes: Sendable {
         let back = Self.pageAbove(request.uri.path)
         do {
             let form = try await Self.form(request, context)
-            guard SecureBytes.constantTimeEquals(Array((form["csrf"] ?? "").utf8), Array(signed.csrf.utf8)) else {
+            guard form.carries(csrf: signed.csrf) else {
                 return Self.failure(
                     CharterError(.permissionDenied, "the form is stale or did not come from this dashboard; reload it"),
                     signed: signed, back: back)

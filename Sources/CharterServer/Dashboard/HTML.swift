@@ -2,6 +2,7 @@ import CharterCore
 import Foundation
 import HTTPTypes
 import Hummingbird
+import UCAN
 
 /// Text made safe for HTML: everything interpolated into a page goes through ``escape(_:)``.
 enum HTML {
@@ -126,6 +127,11 @@ struct FormData {
     subscript(_ name: String) -> String? {
         let value = fields.first { $0.0 == name }?.1.trimmingCharacters(in: .whitespacesAndNewlines)
         return value?.isEmpty == false ? value : nil
+    }
+
+    /// Whether the form's `csrf` field is the session's token, compared in constant time.
+    func carries(csrf token: String) -> Bool {
+        SecureBytes.constantTimeEquals(Array((self["csrf"] ?? "").utf8), Array(token.utf8))
     }
 
     /// Every non-empty value of `name`.
