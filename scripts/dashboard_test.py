@@ -206,6 +206,7 @@ try:
     check(seqs == sorted(seqs, reverse=True) and len(seqs) > 5, "the audit log is newest first")
     driver.find_element(By.NAME, "action").send_keys("key.revoke")
     driver.find_element(By.CSS_SELECTOR, "form[action='/dashboard/audit'] button").click()
+    wait.until(EC.url_contains("action=key.revoke"))  # read the filtered page, not the one it replaces
     actions = {cell.text for cell in driver.find_elements(By.CSS_SELECTOR, "#audit tbody td:nth-child(4)")}
     check(actions == {"key.revoke"}, f"filtering by action shows only that action: {actions}")
     shot("09-audit")
@@ -217,6 +218,7 @@ try:
     check(len(older) == 1, "a long log offers an older page")
     first_page = [int(c.text) for c in driver.find_elements(By.CSS_SELECTOR, "#audit tbody td:first-child")]
     older[0].click()
+    wait.until(EC.url_contains("cursor="))
     second = [int(c.text) for c in driver.find_elements(By.CSS_SELECTOR, "#audit tbody td:first-child")]
     check(second and max(second) < min(first_page), "the older page continues where the first ended")
 
