@@ -21,6 +21,7 @@ import urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -78,6 +79,15 @@ driver = webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/
 wait = WebDriverWait(driver, 10)
 
 
+def eventually(condition):
+    """Whether condition(driver) comes true within the wait: for reading the page a click loads."""
+    try:
+        wait.until(condition)
+        return True
+    except TimeoutException:
+        return False
+
+
 def shot(name):
     driver.save_screenshot(os.path.join(screenshots, f"{name}.png"))
 
@@ -98,7 +108,7 @@ try:
     shot("01-sign-in")
     driver.find_element(By.ID, "key").send_keys("chr_live_not-a-real-key")
     driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    check("cannot sign in" in driver.page_source, "a wrong key is refused")
+    check(eventually(lambda d: "cannot sign in" in d.page_source), "a wrong key is refused")
     sign_in(owner)
     check(driver.current_url.endswith("/dashboard/apps"), "the owner lands on the apps page")
     cookie = driver.get_cookie("charter_session")
