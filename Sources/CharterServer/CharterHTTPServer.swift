@@ -2,7 +2,7 @@ public import CharterCore
 public import Hummingbird
 import HummingbirdCore
 public import Logging
-public import ServiceLifecycle
+import ServiceLifecycle
 
 /// Builds Charter's HTTP application: middleware, the API under `/v1`, the dashboard, and health endpoints.
 public enum CharterHTTPServer {
@@ -11,14 +11,11 @@ public enum CharterHTTPServer {
         controlPlane: ControlPlane, configuration: ServerConfiguration, metrics: (@Sendable () -> String)? = nil
     ) -> Router<CharterRequestContext> {
         let router = Router(context: CharterRequestContext.self)
-        router.add(middleware: RequestIDMiddleware(trustedProxies: configuration.trustedProxies))
-        router.add(middleware: RequestMetricsMiddleware())
-        router.add(middleware: ErrorMiddleware())
+        router.add(middleware: RequestMiddleware(trustedProxies: configuration.trustedProxies))
         HealthRoutes.register(on: router, store: controlPlane.store, metrics: metrics)
         PublicationRoutes.register(on: router, controlPlane: controlPlane)
         DashboardRoutes.register(on: router, controlPlane: controlPlane)
-        let api = router.group("v1").add(middleware: AuthenticationMiddleware(controlPlane: controlPlane))
-        let routes = RouteRegistrar(group: api, controlPlane: controlPlane)
+        let routes = RouteRegistrar(router: router, controlPlane: controlPlane)
         AppRoutes.register(on: routes)
         KeyRoutes.register(on: routes)
         MeRoutes.register(on: routes)

@@ -2,22 +2,21 @@ public import CharterCore
 public import Hummingbird
 import NIOCore
 
-/// Per-request state: the request id, the client address, and the caller once authenticated.
+/// Per-request state: the request id and the client address. The authenticated caller is handed to each API
+/// route by ``RouteRegistrar``, so no route can forget to ask for it.
 public struct CharterRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The TCP peer's socket address, turned into an ``IPAddress`` only when something needs it.
     private let peerAddress: SocketAddress?
     /// The TCP peer's address.
     public var peer: IPAddress? { peerAddress?.ipAddress.flatMap { IPAddress($0) } }
-    /// Set by ``RequestIDMiddleware``.
+    /// Set by ``RequestMiddleware``.
     public var requestID: String = ""
     /// The client address after trusted-proxy handling, when it differs from the peer; set by
-    /// ``RequestIDMiddleware``.
+    /// ``RequestMiddleware``.
     var forwardedClient: IPAddress?
     /// The client address after trusted-proxy handling.
     public var clientIP: IPAddress? { forwardedClient ?? peer }
-    /// Set by ``AuthenticationMiddleware`` on `/v1` routes.
-    public var identity: Identity?
     /// The largest request body accepted.
     public var maxUploadSize: Int { 64 * 1024 }
 
@@ -28,12 +27,4 @@ public struct CharterRequestContext: RequestContext {
 
     /// The request's id and client address, for audit records.
     public var call: CallContext { CallContext(ip: clientIP, requestID: requestID) }
-
-    /// The authenticated caller; routes under `/v1` always have one.
-    public func caller() throws -> Identity {
-        guard let identity else {
-            throw CharterError(.apiKeyMissing, "send the API key as Authorization: Bearer <key>")
-        }
-        return identity
-    }
 }

@@ -154,6 +154,12 @@ import UCAN
             let injected = try await client.get(
                 "/v1/me", key: nil, headers: [HTTPField.Name("X-Request-ID")!: "<script>alert(1)</script>"])
             #expect(injected.json["error"]?["request_id"]?.stringValue?.contains("<") == false)
+            // Without one of its own, each request gets a fresh id of 32 lowercase hex digits.
+            let ids = try await [client.get("/v1/me", key: nil), client.get("/v1/me", key: nil)].map {
+                try #require($0.json["error"]?["request_id"]?.stringValue)
+            }
+            #expect(ids[0] != ids[1])
+            #expect(ids.allSatisfy { $0.utf8.count == 32 && $0.allSatisfy { "0123456789abcdef".contains($0) } })
             let owner = server.owner.ownerKey
             #expect(
                 try await client.get("/v1/me", key: nil, headers: [.authorization: "bEaReR \(owner)"]).status == .ok)

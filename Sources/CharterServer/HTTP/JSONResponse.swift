@@ -17,10 +17,13 @@ enum JSONResponse {
     }
 
     private static func make(bytes: [UInt8], status: HTTPResponse.Status, headers: HTTPFields) -> Response {
-        var headers = headers
-        headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        var fields = jsonContentType
+        if !headers.isEmpty { fields.append(contentsOf: headers) }
+        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
+
+    /// Built once: setting a field validates its value every time.
+    private static let jsonContentType: HTTPFields = [.contentType: "application/json"]
 
     /// The error shape of DESIGN.md: `{"error": {"code", "message", "request_id"}}`, plus `field` for 422s.
     static func error(_ error: CharterError, requestID: String) -> Response {

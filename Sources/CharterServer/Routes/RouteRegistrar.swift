@@ -2,9 +2,10 @@ import CharterCore
 import Hummingbird
 import UCAN
 
-/// Registers API routes so that each one's permission is checked in this single place.
+/// Registers API routes so that each one authenticates its caller and checks its permission in this single
+/// place, recording every refusal in the audit trail (under the key when it could be identified).
 struct RouteRegistrar {
-    let group: RouterGroup<CharterRequestContext>
+    let router: Router<CharterRequestContext>
     let controlPlane: ControlPlane
 
     func register(
@@ -12,9 +13,17 @@ struct RouteRegistrar {
         _ handler: @escaping @Sendable (Request, CharterRequestContext, Identity) async throws -> Response
     ) {
         let controlPlane = self.controlPlane
-        let path = RouterPath(String(endpoint.path.dropFirst("/v1/".count)))
-        group.on(path, method: endpoint.method) { request, context in
-            let caller = try context.caller()
+        let authenticator = controlPlane.authenticator
+        router.on(RouterPath(endpoint.path), method: endpoint.method) {
+            (request: Request, context: CharterRequestContext) async throws -> Response in
+            let caller: Identity
+            do throws(AuthenticationFailure) {
+                caller = try await authenticator.authenticate(
+                    authorization: request.headers[.authorization], ip: context.clientIP, path: request.uri.path)
+            } catch {
+                Denials.record(error.error, key: error.key, request: request, context: context, into: controlPlane)
+                throw error.error
+            }
             if let permission = endpoint.permission, !caller.has(permission) {
                 let error = CharterError.denied(permission)
                 Denials.record(error, key: caller.key, request: request, context: context, into: controlPlane)
@@ -22,5 +31,26 @@ struct RouteRegistrar {
             }
             return try await handler(request, context, caller)
         }
+    }
+}
+
+/// Audit records for refused requests.
+enum Denials {
+    static func record(
+        _ error: CharterError, key: APIKey?, request: Request, context: CharterRequestContext,
+        into controlPlane: ControlPlane
+    ) {
+        controlPlane.auditWriter.enqueue(
+            AuditEvent(
+                time: controlPlane.clock.now(), orgID: key?.orgID, environment: key?.environment, keyID: key?.id,
+                // A store outage is Charter's failure, not a refusal of the caller.
+                action: "request.denied", target: nil, outcome: error.code == .unavailable ? .failure : .denied,
+                reason: error.code.rawValue,
+                ip: context.clientIP?.description, requestID: context.requestID,
+                details: [
+                    "method": .string(request.method.rawValue),
+                    "path": .string(String(request.uri.path.prefix(200))),
+                    "message": .string(error.message),
+                ]))
     }
 }
