@@ -10,6 +10,8 @@ import UCAN
 /// and the rate of raw libsodium signing.
 struct HTTPBenchmark {
     let seconds: Int
+    /// Rounds of back-to-back runs; the figures are medians over rounds (the machine's noise moves whole runs).
+    let rounds: Int
     let connections = 64
 
     func run() async throws {
@@ -37,12 +39,10 @@ struct HTTPBenchmark {
             onServerRunning: { port in portSink.yield(port) })
 
         print(
-            "charter-bench http: wrk, \(connections) connections, 2 threads, \(seconds)s per run, 2 runs each, interleaved"
+            "charter-bench http: wrk, \(connections) connections, 2 threads, \(rounds) rounds of \(seconds)s runs "
+                + "(bare, /v1/me, /healthz, /v1/authorize, back to back)"
         )
-        var bareRuns: [WrkResult] = []
-        var meRuns: [WrkResult] = []
-        var healthRuns: [WrkResult] = []
-        var authorizeRuns: [WrkResult] = []
+        var rows: [Round] = []
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await bareApp.run() }
             group.addTask { try await charterApp.run() }
@@ -52,45 +52,74 @@ struct HTTPBenchmark {
             // Tell the two apart: the bare app answers /bare.
             let barePort = try isBare(first) ? first : second
             let charterPort = barePort == first ? second : first
-            for _ in 0..<2 {
-                bareRuns.append(
-                    try Wrk.run("http://127.0.0.1:\(barePort)/bare", seconds: seconds, connections: connections))
-                meRuns.append(
-                    try Wrk.run(
+            for _ in 0..<rounds {
+                let round = Round(
+                    bare: try Wrk.run("http://127.0.0.1:\(barePort)/bare", seconds: seconds, connections: connections),
+                    me: try Wrk.run(
                         "http://127.0.0.1:\(charterPort)/v1/me", header: "Authorization: Bearer \(owner.ownerKey)",
-                        seconds: seconds,
-                        connections: connections))
-                healthRuns.append(
-                    try Wrk.run("http://127.0.0.1:\(charterPort)/healthz", seconds: seconds, connections: connections))
-                authorizeRuns.append(
-                    try Wrk.run(
+                        seconds: seconds, connections: connections),
+                    health: try Wrk.run(
+                        "http://127.0.0.1:\(charterPort)/healthz", seconds: seconds, connections: connections),
+                    authorize: try Wrk.run(
                         "http://127.0.0.1:\(charterPort)/v1/authorize", script: authorizeScript, seconds: seconds,
                         connections: connections))
+                print(round)
+                rows.append(round)
             }
             group.cancelAll()
         }
-        let bareBest = bareRuns.max { $0.requestsPerSecond < $1.requestsPerSecond }!
-        let meBest = meRuns.max { $0.requestsPerSecond < $1.requestsPerSecond }!
-        print("bare Hummingbird route   \(bareBest)")
-        print("GET /v1/me (authed)      \(meBest)")
-        let healthBest = healthRuns.max { $0.requestsPerSecond < $1.requestsPerSecond }!
-        print("GET /healthz (no auth)   \(healthBest)")
-        let authorizeBest = authorizeRuns.max { $0.requestsPerSecond < $1.requestsPerSecond }!
-        print("POST /v1/authorize        \(authorizeBest)")
+        let median = Round.median(of: rows)
+        print("median round:")
+        print("  bare Hummingbird route   \(median.bare)")
+        print("  GET /v1/me (authed)      \(median.me)")
+        print("  GET /healthz (no auth)   \(median.health)")
+        print("  POST /v1/authorize       \(median.authorize)")
         print(String(format: "libsodium sign (raw, 1 core): %9.0f signatures/s", signsPerSecond))
         print(String(format: "authenticate, warm cache: %.2f µs per call (in-process)", authCost))
         // Every mint answered 200 must have its audit record, written before the answer.
         let minted = try await controlPlane.store.auditChain(orgID: owner.organization.id, after: 0, limit: .max)
             .filter { $0.event.action == "token.mint" && $0.event.outcome == .success }.count
-        let answered = authorizeRuns.reduce(0) { $0 + $1.requests - $1.non2xx }
+        let answered = rows.reduce(0) { $0 + $1.authorize.requests - $1.authorize.non2xx }
         print("mints audited: \(minted) records for \(answered) tokens answered (wrk counts only completed requests)")
         print(
             String(
                 format:
-                    "ratios: me/bare=%.2f authorize/bare=%.2f authorize/raw_sign=%.2f authorize_p99_ms=%.2f auth_us=%.2f",
-                meBest.requestsPerSecond / bareBest.requestsPerSecond,
-                authorizeBest.requestsPerSecond / bareBest.requestsPerSecond,
-                authorizeBest.requestsPerSecond / signsPerSecond, authorizeBest.p99Milliseconds, authCost))
+                    "ratios (medians over rounds): me/bare=%.2f authorize/bare=%.2f authorize/raw_sign=%.2f "
+                    + "authorize_p99_ms=%.2f auth_us=%.2f",
+                Round.medianRatio(rows, \.me), Round.medianRatio(rows, \.authorize),
+                median.authorize.requestsPerSecond / signsPerSecond, median.authorize.p99Milliseconds, authCost))
+    }
+
+    /// One run of each route, back to back, so each ratio compares runs that shared the machine's conditions.
+    private struct Round: CustomStringConvertible {
+        let bare: WrkResult
+        let me: WrkResult
+        let health: WrkResult
+        let authorize: WrkResult
+
+        var description: String {
+            String(
+                format: "round: bare %6.0f  me %6.0f (%.2f)  healthz %6.0f (%.2f)  authorize %5.0f (%.2f, p99 %.1f ms)",
+                bare.requestsPerSecond, me.requestsPerSecond, me.requestsPerSecond / bare.requestsPerSecond,
+                health.requestsPerSecond, health.requestsPerSecond / bare.requestsPerSecond,
+                authorize.requestsPerSecond, authorize.requestsPerSecond / bare.requestsPerSecond,
+                authorize.p99Milliseconds)
+        }
+
+        /// The median of `route`'s throughput over the bare route's, round by round.
+        static func medianRatio(_ rounds: [Round], _ route: KeyPath<Round, WrkResult>) -> Double {
+            let ratios = rounds.map { $0.ratio(route) }.sorted()
+            return ratios[ratios.count / 2]
+        }
+
+        /// The round whose `/v1/me` ratio is the median one, for its absolute figures.
+        static func median(of rounds: [Round]) -> Round {
+            rounds.sorted { $0.ratio(\.me) < $1.ratio(\.me) }[rounds.count / 2]
+        }
+
+        func ratio(_ route: KeyPath<Round, WrkResult>) -> Double {
+            self[keyPath: route].requestsPerSecond / bare.requestsPerSecond
+        }
     }
 
     /// Ed25519 signatures per second on one core over a message the size of a minted token's signed part.

@@ -10,7 +10,8 @@ switch arguments.first {
 case "ucan":
     UCANBenchmark(roundSeconds: seconds ?? 0.5).run()
 case "http":
-    try await HTTPBenchmark(seconds: Int(seconds ?? 10)).run()
+    let rounds = arguments.firstIndex(of: "--rounds").flatMap { arguments[safe: $0 + 1] }.flatMap(Int.init)
+    try await HTTPBenchmark(seconds: Int(seconds ?? 3), rounds: rounds ?? 7).run()
 case "client":
     try await ClientBenchmark(seconds: seconds ?? 3).run()
 case "replicas":
@@ -18,6 +19,6 @@ case "replicas":
 case "verifier":
     try await VerifierBenchmark(roundSeconds: seconds ?? 0.5).run()
 default:
-    print("usage: charter-bench ucan|http|client|verifier|replicas [--seconds S]")
+    print("usage: charter-bench ucan|http|client|verifier|replicas [--seconds S] [--rounds N (http)]")
     exit(2)
 }
