@@ -9,11 +9,6 @@ import UCAN
 /// Keys are cached by hash. Every change to a key goes through ``invalidate(_:)``, so a revocation
 /// or edit takes effect on the very next request; expiry is judged at each call.
 public final class Authenticator: Sendable {
-    private struct Entry {
-        let key: APIKey
-        let organization: Organization
-    }
-
     private let store: any Store
     private let clock: CharterClock
     private let usage: UsageTracker
@@ -22,7 +17,7 @@ public final class Authenticator: Sendable {
     private let failures = RateLimiter()
     /// Cached keys by hash, and an epoch bumped on every invalidation so a lookup that raced with a
     /// change never caches what it read before the change.
-    private let cache = Mutex<(entries: [[UInt8]: Entry], epoch: UInt64)>(([:], 0))
+    private let cache = Mutex<(entries: [[UInt8]: Identity], epoch: UInt64)>(([:], 0))
     private let cacheLimit: Int
 
     /// Creates an authenticator.
@@ -70,8 +65,8 @@ public final class Authenticator: Sendable {
     public func authenticate(
         secretHash: [UInt8], ip: @autoclosure () -> IPAddress?, path: @autoclosure () -> String
     ) async throws(AuthenticationFailure) -> Identity {
-        let entry = try await lookup(hash: secretHash, ip: ip())
-        let key = entry.key
+        let identity = try await lookup(hash: secretHash, ip: ip())
+        let key = identity.key
         if !key.ipAllowlist.isEmpty {
             guard let ip = ip(), key.ipAllowlist.contains(where: { $0.contains(ip) }) else {
                 throw AuthenticationFailure(
@@ -97,7 +92,7 @@ public final class Authenticator: Sendable {
                 key: key)
         }
         usage.record(keyID: key.id, at: now)
-        return Identity(key: key, organization: entry.organization)
+        return identity
     }
 
     /// Forgets a cached key after it changed; the next request reads it from the store.
@@ -130,12 +125,12 @@ public final class Authenticator: Sendable {
     public func absorb(flushed usage: [String: KeyUsage]) {
         guard !usage.isEmpty else { return }
         cache.withLock { cache in
-            for (hash, entry) in cache.entries {
-                guard let written = usage[entry.key.id] else { continue }
-                var key = entry.key
+            for (hash, identity) in cache.entries {
+                guard let written = usage[identity.key.id] else { continue }
+                var key = identity.key
                 key.usageCount += written.count
                 key.lastUsedAt = max(key.lastUsedAt ?? written.lastUsedAt, written.lastUsedAt)
-                cache.entries[hash] = Entry(key: key, organization: entry.organization)
+                cache.entries[hash] = Identity(key: key, organization: identity.organization)
             }
             // A lookup that read the store before this batch landed must not cache what it read.
             cache.epoch &+= 1
@@ -170,7 +165,9 @@ public final class Authenticator: Sendable {
                 .rateLimited, "too many failed authentication attempts from this address", retryAfter: wait))
     }
 
-    private func lookup(hash: [UInt8], ip: @autoclosure () -> IPAddress?) async throws(AuthenticationFailure) -> Entry {
+    private func lookup(hash: [UInt8], ip: @autoclosure () -> IPAddress?) async throws(AuthenticationFailure)
+        -> Identity
+    {
         let (cached, epoch) = cache.withLock { ($0.entries[hash], $0.epoch) }
         if let cached { return cached }
         // Only a key not seen recently costs a lookup; an address guessing keys is stopped before it.
@@ -181,7 +178,7 @@ public final class Authenticator: Sendable {
             throw Self.tooManyFailures(wait)
         }
         let invalid = AuthenticationFailure(CharterError(.apiKeyInvalid, "the API key is not valid"))
-        let found: Entry
+        let found: Identity
         do {
             guard let key = try await store.key(secretHash: hash),
                 // The store matched on the hash; compare again in constant time so no code path
@@ -189,7 +186,7 @@ public final class Authenticator: Sendable {
                 SecureBytes.constantTimeEquals(key.secretHash, hash),
                 let organization = try await store.organization(id: key.orgID)
             else { throw invalid }
-            found = Entry(key: key, organization: organization)
+            found = Identity(key: key, organization: organization)
         } catch let failure as AuthenticationFailure {
             throw failedAttempt(failure, from: address)
         } catch {

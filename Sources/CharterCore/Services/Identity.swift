@@ -2,13 +2,39 @@ public import Foundation
 public import UCAN
 
 /// The authenticated caller of a request: its key and organization.
+///
+/// A value with one shared, immutable copy behind it: the authenticator caches identities and every
+/// request of a key gets the same one, so passing it around costs one reference count, not one per field
+/// of the key (those counts, made from both cores on the same objects, were most of what `GET /v1/me`
+/// cost beyond authentication).
 public struct Identity: Sendable, Hashable {
-    public let key: APIKey
-    public let organization: Organization
+    @usableFromInline
+    final class Storage: Sendable {
+        @usableFromInline let key: APIKey
+        @usableFromInline let organization: Organization
+
+        init(key: APIKey, organization: Organization) {
+            self.key = key
+            self.organization = organization
+        }
+    }
+
+    @usableFromInline let storage: Storage
+
+    @inlinable public var key: APIKey { storage.key }
+    @inlinable public var organization: Organization { storage.organization }
 
     public init(key: APIKey, organization: Organization) {
-        self.key = key
-        self.organization = organization
+        storage = Storage(key: key, organization: organization)
+    }
+
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.storage === rhs.storage || (lhs.key == rhs.key && lhs.organization == rhs.organization)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(key)
+        hasher.combine(organization)
     }
 
     /// Whether the key holds `permission`.

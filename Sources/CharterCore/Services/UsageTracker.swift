@@ -29,8 +29,7 @@ public final class UsageTracker: Sendable {
     public func current(_ key: APIKey) -> APIKey {
         guard let extra = unflushed(keyID: key.id) else { return key }
         var key = key
-        key.usageCount += extra.count
-        key.lastUsedAt = max(key.lastUsedAt ?? extra.lastUsedAt, extra.lastUsedAt)
+        (key.usageCount, key.lastUsedAt) = key.usage(adding: extra)
         return key
     }
 
@@ -60,5 +59,12 @@ public final class UsageTracker: Sendable {
             }
             throw error
         }
+    }
+}
+
+extension APIKey {
+    /// The key's stored usage with `extra`, counted since, added.
+    public func usage(adding extra: KeyUsage) -> (count: Int64, lastUsedAt: Date) {
+        (usageCount + extra.count, max(lastUsedAt ?? extra.lastUsedAt, extra.lastUsedAt))
     }
 }

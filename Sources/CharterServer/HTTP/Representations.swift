@@ -6,8 +6,10 @@ import UCAN
 enum Representation {
     static func time(_ date: Date?) -> JSONValue { date.map { .string(Timestamp.format($0)) } ?? .null }
 
-    /// Members in byte order of their names, as ``JSONObjectWriter`` requires.
-    static func key(_ key: APIKey, at now: Date, into json: inout JSONObjectWriter) {
+    /// Members in byte order of their names, as ``JSONObjectWriter`` requires; `unflushed` is usage counted
+    /// but not yet stored (see ``UsageTracker``), added here so the key need not be copied to add it.
+    static func key(_ key: APIKey, at now: Date, unflushed: KeyUsage? = nil, into json: inout JSONObjectWriter) {
+        let usage = unflushed.map(key.usage(adding:))
         json.strings("allowed_endpoints", key.allowedEndpoints)
         json.string("app_id", key.appID)
         json.time("created_at", key.createdAt)
@@ -17,7 +19,7 @@ enum Representation {
         json.string("id", key.id)
         json.strings("ip_allowlist", key.ipAllowlist.lazy.map(\.description))
         json.string("label", key.label)
-        json.time("last_used_at", key.lastUsedAt)
+        json.time("last_used_at", usage?.lastUsedAt ?? key.lastUsedAt)
         json.strings(
             "permissions", Permission.inNameOrder.lazy.filter(key.permissions.contains).map(\.rawValue))
         json.string("prefix", key.prefix)
@@ -26,7 +28,7 @@ enum Representation {
         json.string("revoked_by", key.revokedBy)
         json.string("role", key.role?.rawValue)
         json.string("status", key.status(at: now).rawValue)
-        json.integer("usage_count", key.usageCount)
+        json.integer("usage_count", usage?.count ?? key.usageCount)
     }
 
     static func app(_ app: App, into json: inout JSONObjectWriter) {
