@@ -1,5 +1,5 @@
-public import CharterPostgres
-public import Foundation
+import CharterPostgres
+import Foundation
 import Logging
 import PostgresNIO
 

@@ -5,8 +5,8 @@ public import UCAN
 ///
 /// A value with one shared, immutable copy behind it: the authenticator caches identities and every
 /// request of a key gets the same one, so passing it around costs one reference count, not one per field
-/// of the key (those counts, made from both cores on the same objects, were most of what `GET /v1/me`
-/// cost beyond authentication).
+/// of the key. (Those counts, made from both cores on the same objects, were the largest single item in
+/// what `GET /v1/me` cost beyond a bare route in a loopback profile.)
 public struct Identity: Sendable, Hashable {
     @usableFromInline
     final class Storage: Sendable {

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// The checks on key settings shared by creation and editing, each failing with the field at fault.
 enum KeyRules {

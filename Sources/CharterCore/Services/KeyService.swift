@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import UCAN
 
 /// The rules for API keys: who may create, see, narrow, revoke and duplicate which keys.

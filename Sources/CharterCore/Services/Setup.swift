@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Creating organizations: the first one by `charter init`, more by `charter orgs create`.
 public struct Setup: Sendable {

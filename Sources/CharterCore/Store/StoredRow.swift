@@ -1,5 +1,5 @@
 public import Foundation
-public import UCAN
+import UCAN
 
 /// A row read back from a store, one column at a time: what SQLite and PostgreSQL rows have in common.
 ///
