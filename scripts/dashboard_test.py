@@ -16,9 +16,8 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 
+from charter_api import call
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.common.exceptions import TimeoutException
@@ -38,17 +37,7 @@ def check(condition, message):
 
 
 def api(method, path, key, body=None):
-    request = urllib.request.Request(base + path, method=method)
-    request.add_header("Authorization", f"Bearer {key}")
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        request.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(request, data, timeout=10) as response:
-            return response.status, json.loads(response.read() or b"{}")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
+    return call(base + path, method, key, body, timeout=10)
 
 
 directory = tempfile.mkdtemp(prefix="charter-dashboard-")

@@ -15,12 +15,12 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 
 import blake3
 import nacl.exceptions
 import nacl.signing
+
+import charter_api
 
 CHARTER = sys.argv[1]
 B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
@@ -139,16 +139,7 @@ class Server:
 
     def call(self, method, path, body=None, key=None):
         """(status, JSON body) of one request; error statuses are answers, not exceptions."""
-        request = urllib.request.Request(self.url + path, method=method,
-                                         data=None if body is None else json.dumps(body).encode())
-        request.add_header("Content-Type", "application/json")
-        if key:
-            request.add_header("Authorization", "Bearer " + key)
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, json.loads(response.read())
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read() or b"{}")
+        return charter_api.call(self.url + path, method, key, body)
 
     def stop(self):
         if self.process.poll() is None:

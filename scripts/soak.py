@@ -29,6 +29,8 @@ import time
 import urllib.error
 import urllib.request
 
+import charter_api
+
 charter = sys.argv[1]
 minutes = float(sys.argv[sys.argv.index("--minutes") + 1]) if "--minutes" in sys.argv else 10
 crashes = int(sys.argv[sys.argv.index("--crashes") + 1]) if "--crashes" in sys.argv else 20
@@ -83,17 +85,7 @@ class Server:
             return int(next(line for line in status if line.startswith("VmRSS:")).split()[1])
 
     def call(self, method, path, body=None, key=None, timeout=10):
-        request = urllib.request.Request(self.base + path, method=method)
-        request.add_header("Authorization", f"Bearer {key or self.owner}")
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            request.add_header("Content-Type", "application/json")
-        try:
-            with urllib.request.urlopen(request, data, timeout=timeout) as response:
-                return response.status, json.loads(response.read() or b"{}")
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read() or b"{}")
+        return charter_api.call(self.base + path, method, key or self.owner, body, timeout)
 
     def setup(self):
         """An envelope for minting; returns the console app's id."""
