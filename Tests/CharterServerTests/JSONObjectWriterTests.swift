@@ -40,6 +40,38 @@ import UCAN
         #expect(record["status"] == "active")
     }
 
+    @Test func theMeTemplateFilledIsTheRecordWrittenWhole() throws {
+        let organization = Organization(
+            id: "org_1", name: "Acme \"quoted\"", createdAt: Date(timeIntervalSince1970: 1_795_000_000))
+        let key = APIKey(
+            orgID: "org_1", appID: "app_1", environment: .test, label: "worker", prefix: "chr_test_abcd…wxyz",
+            role: .agent, permissions: Role.agent.permissions, secretHash: [],
+            createdAt: Date(timeIntervalSince1970: 1_795_531_200.5), createdBy: "key_0",
+            expiresAt: Date(timeIntervalSince1970: 1_795_531_250),
+            lastUsedAt: Date(timeIntervalSince1970: 1_795_531_201), usageCount: 7)
+        let caller = Identity(key: key, organization: organization, usage: UsageTracker().counter(keyID: key.id))
+        let template = Representation.me(caller)
+        // Before and after the key expires, with and without usage not yet stored.
+        for (now, unflushed) in [
+            (Date(timeIntervalSince1970: 1_795_531_240), nil),
+            (
+                Date(timeIntervalSince1970: 1_795_531_260),
+                KeyUsage(count: 3, lastUsedAt: Date(timeIntervalSince1970: 1_795_531_230.25))
+            ),
+        ] {
+            let filled = template.filled { index, bytes in
+                Representation.LiveKeyMember(rawValue: index)!.write(key, at: now, unflushed: unflushed, into: &bytes)
+            }
+            let whole = JSONObjectWriter.write { json in
+                json.object("api_key") { Representation.key(key, at: now, unflushed: unflushed, into: &$0) }
+                json.object("organization") { Representation.organization(organization, into: &$0) }
+            }
+            #expect(String(decoding: filled, as: UTF8.self) == String(decoding: whole, as: UTF8.self))
+            #expect(try JSONParser.parse(filled).serialized() == filled, "canonical JSON")
+        }
+        #expect(caller.memoized(Representation.me) === caller.memoized(Representation.me), "rendered once")
+    }
+
     @Test func emptyListsAndObjects() throws {
         let bytes = JSONObjectWriter.write { json in
             json.objects("items", [Int]()) { _, _ in }

@@ -1,5 +1,6 @@
 import CharterCore
 import Foundation
+import GRDB
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -211,6 +212,60 @@ extension KeyLifecycleTests {
                 #expect(me.json["api_key"]?["usage_count"]?.integerValue == Int64(round * 5))
                 await BackgroundFlusher(controlPlane: server.controlPlane, logger: .init(label: "t")).flushOnce()
             }
+        }
+    }
+
+    @Test func meIsTheKeysOwnRecordAndFollowsEdits() async throws {
+        let server = try await TestServer()
+        defer { server.removeFiles() }
+        let owner = server.owner.ownerKey
+        try await server.run { client in
+            let (key, id) = try await client.createKey(owner, app: server.owner.app.id, role: "member")
+            for _ in 0..<3 { #expect(try await client.get("/v1/me", key: key).status == .ok) }
+            var mine = try #require(try await client.get("/v1/me", key: key).json["api_key"]?.objectValue)
+            var listed = try #require(try await client.get("/v1/keys/\(id)", key: owner).json.objectValue)
+            #expect(mine["usage_count"] == 4)
+            #expect(listed["usage_count"] == 4, "the owner's read is not counted against this key")
+            #expect(mine == listed)
+
+            let edited = try await client.call(.patch, "/v1/keys/\(id)", key: owner, json: ["label": "renamed"])
+            #expect(edited.status == .ok)
+            mine = try #require(try await client.get("/v1/me", key: key).json["api_key"]?.objectValue)
+            #expect(mine["label"] == "renamed", "an edit shows on the next request")
+            #expect(mine["usage_count"] == 5)
+            listed = try #require(try await client.get("/v1/keys/\(id)", key: owner).json.objectValue)
+            #expect(mine == listed)
+        }
+    }
+
+    @Test func usageThatCannotBeStoredIsKeptForTheNextFlush() async throws {
+        let server = try await TestServer()
+        defer { server.removeFiles() }
+        let owner = server.owner.ownerKey
+        let flusher = BackgroundFlusher(controlPlane: server.controlPlane, logger: .init(label: "t"))
+        @Sendable func stored(_ id: String) async throws -> Int64? {
+            try await server.store.base.key(id: id, orgID: server.owner.organization.id)?.usageCount
+        }
+        try await server.run { client in
+            let (key, id) = try await client.createKey(owner, app: server.owner.app.id, role: "member")
+            for _ in 0..<6 { #expect(try await client.get("/v1/me", key: key).status == .ok) }
+            let database = try DatabaseQueue(path: server.databasePath)
+            try await database.write { db in
+                try db.execute(
+                    sql: """
+                        CREATE TRIGGER usage_unwritable BEFORE UPDATE OF usage_count ON api_keys
+                        BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END
+                        """)
+            }
+            await flusher.flushOnce()
+            #expect(try await stored(id) == 0, "the failed batch wrote nothing")
+            let me = try await client.get("/v1/me", key: key)
+            #expect(me.json["api_key"]?["usage_count"] == 7, "nothing counted was lost")
+
+            try await database.write { try $0.execute(sql: "DROP TRIGGER usage_unwritable") }
+            await flusher.flushOnce()
+            #expect(try await stored(id) == 7)
+            #expect(try await client.get("/v1/me", key: key).json["api_key"]?["usage_count"] == 8)
         }
     }
 }

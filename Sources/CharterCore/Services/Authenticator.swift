@@ -91,7 +91,7 @@ public final class Authenticator: Sendable {
                 CharterError(.rateLimited, "this key is over its rate limit of \(limit) per minute", retryAfter: wait),
                 key: key)
         }
-        usage.record(keyID: key.id, at: now)
+        identity.usage.record(at: now)
         return identity
     }
 
@@ -130,7 +130,7 @@ public final class Authenticator: Sendable {
                 var key = identity.key
                 key.usageCount += written.count
                 key.lastUsedAt = max(key.lastUsedAt ?? written.lastUsedAt, written.lastUsedAt)
-                cache.entries[hash] = Identity(key: key, organization: identity.organization)
+                cache.entries[hash] = Identity(key: key, organization: identity.organization, usage: identity.usage)
             }
             // A lookup that read the store before this batch landed must not cache what it read.
             cache.epoch &+= 1
@@ -186,7 +186,7 @@ public final class Authenticator: Sendable {
                 SecureBytes.constantTimeEquals(key.secretHash, hash),
                 let organization = try await store.organization(id: key.orgID)
             else { throw invalid }
-            found = Identity(key: key, organization: organization)
+            found = Identity(key: key, organization: organization, usage: usage.counter(keyID: key.id))
         } catch let failure as AuthenticationFailure {
             throw failedAttempt(failure, from: address)
         } catch {

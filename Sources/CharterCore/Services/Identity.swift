@@ -1,4 +1,5 @@
 public import Foundation
+import Synchronization
 public import UCAN
 
 /// The authenticated caller of a request: its key and organization.
@@ -12,10 +13,13 @@ public struct Identity: Sendable, Hashable {
     final class Storage: Sendable {
         @usableFromInline let key: APIKey
         @usableFromInline let organization: Organization
+        @usableFromInline let usage: UsageTracker.Counter
+        let memo = AtomicLazyReference<any AnyObject & Sendable>()
 
-        init(key: APIKey, organization: Organization) {
+        init(key: APIKey, organization: Organization, usage: UsageTracker.Counter) {
             self.key = key
             self.organization = organization
+            self.usage = usage
         }
     }
 
@@ -23,9 +27,20 @@ public struct Identity: Sendable, Hashable {
 
     @inlinable public var key: APIKey { storage.key }
     @inlinable public var organization: Organization { storage.organization }
+    /// The key's calls counted since usage was last stored.
+    @inlinable public var usage: UsageTracker.Counter { storage.usage }
 
-    public init(key: APIKey, organization: Organization) {
-        storage = Storage(key: key, organization: organization)
+    public init(key: APIKey, organization: Organization, usage: UsageTracker.Counter) {
+        storage = Storage(key: key, organization: organization, usage: usage)
+    }
+
+    /// What `make` derives from this identity alone, made on first use and then shared by every request the
+    /// cached identity serves (the server keeps the unchanging part of the caller's JSON record here). A
+    /// program should memoize one type of value: a second type is never cached, only made on every call.
+    public func memoized<Value: AnyObject & Sendable>(_ make: (Identity) -> Value) -> Value {
+        if let value = storage.memo.load() as? Value { return value }
+        let made = make(self)
+        return storage.memo.storeIfNil(made) as? Value ?? made
     }
 
     public static func == (lhs: Self, rhs: Self) -> Bool {

@@ -30,23 +30,29 @@ struct JSONObjectWriter {
 
     mutating func string(_ name: StaticString, _ value: String?) {
         member(name)
-        if let value { JSONValue.writeString(value, into: &bytes) } else { null() }
+        Self.string(value, into: &bytes)
     }
 
     mutating func integer(_ name: StaticString, _ value: Int64?) {
         member(name)
-        if let value { bytes.append(contentsOf: String(value).utf8) } else { null() }
+        Self.integer(value, into: &bytes)
     }
 
     mutating func time(_ name: StaticString, _ value: Date?) {
         member(name)
-        if let value {
-            bytes.append(UInt8(ascii: "\""))
-            Timestamp.write(value, into: &bytes)
-            bytes.append(UInt8(ascii: "\""))
-        } else {
-            null()
-        }
+        Self.time(value, into: &bytes)
+    }
+
+    /// A member whose value `write` writes, with one of the value writers below.
+    mutating func member(_ name: StaticString, _ write: (inout [UInt8]) -> Void) {
+        member(name)
+        write(&bytes)
+    }
+
+    /// Writes `name` and leaves its value out: returns where the value goes, for a ``JSONTemplate``.
+    mutating func hole(_ name: StaticString) -> Int {
+        member(name)
+        return bytes.count
     }
 
     mutating func strings(_ name: StaticString, _ values: some Sequence<String>) {
@@ -91,7 +97,24 @@ struct JSONObjectWriter {
         bytes.append(UInt8(ascii: "}"))
     }
 
-    private mutating func null() {
+    // MARK: Values
+
+    static func string(_ value: String?, into bytes: inout [UInt8]) {
+        if let value { JSONValue.writeString(value, into: &bytes) } else { null(into: &bytes) }
+    }
+
+    static func integer(_ value: Int64?, into bytes: inout [UInt8]) {
+        if let value { bytes.append(contentsOf: String(value).utf8) } else { null(into: &bytes) }
+    }
+
+    static func time(_ value: Date?, into bytes: inout [UInt8]) {
+        guard let value else { return null(into: &bytes) }
+        bytes.append(UInt8(ascii: "\""))
+        Timestamp.write(value, into: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private static func null(into bytes: inout [UInt8]) {
         bytes.append(contentsOf: [UInt8(ascii: "n"), UInt8(ascii: "u"), UInt8(ascii: "l"), UInt8(ascii: "l")])
     }
 
@@ -107,5 +130,35 @@ struct JSONObjectWriter {
         name.withUTF8Buffer { bytes.append(contentsOf: $0) }
         bytes.append(UInt8(ascii: "\""))
         bytes.append(UInt8(ascii: ":"))
+    }
+}
+
+/// A JSON document written once, with holes where a few values change from one response to the next.
+///
+/// `GET /v1/me` answers every call of a key with the same record but for its usage and status; the server keeps
+/// that record as a template on the key's cached ``Identity`` and fills in three values per request.
+final class JSONTemplate: Sendable {
+    private let bytes: [UInt8]
+    private let holes: [Int]
+
+    /// Writes the document; `members` appends each offset ``JSONObjectWriter/hole(_:)`` returns, in order.
+    init(_ members: (inout JSONObjectWriter, inout [Int]) -> Void) {
+        var holes: [Int] = []
+        bytes = JSONObjectWriter.write { members(&$0, &holes) }
+        self.holes = holes
+    }
+
+    /// The document with the value of each hole, by its index, written by `value`.
+    func filled(_ value: (Int, inout [UInt8]) -> Void) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + 64 * holes.count)
+        var start = 0
+        for (index, hole) in holes.enumerated() {
+            out.append(contentsOf: bytes[start..<hole])
+            value(index, &out)
+            start = hole
+        }
+        out.append(contentsOf: bytes[start...])
+        return out
     }
 }

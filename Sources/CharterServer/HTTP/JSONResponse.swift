@@ -16,7 +16,8 @@ enum JSONResponse {
         make(bytes: JSONObjectWriter.write(members), status: status, headers: headers)
     }
 
-    private static func make(bytes: [UInt8], status: HTTPResponse.Status, headers: HTTPFields) -> Response {
+    /// A body already written as JSON bytes.
+    static func make(bytes: [UInt8], status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
         var fields = jsonContentType
         if !headers.isEmpty { fields.append(contentsOf: headers) }
         return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))

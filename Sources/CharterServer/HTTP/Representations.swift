@@ -9,7 +9,47 @@ enum Representation {
     /// Members in byte order of their names, as ``JSONObjectWriter`` requires; `unflushed` is usage counted
     /// but not yet stored (see ``UsageTracker``), added here so the key need not be copied to add it.
     static func key(_ key: APIKey, at now: Date, unflushed: KeyUsage? = nil, into json: inout JSONObjectWriter) {
-        let usage = unflushed.map(key.usage(adding:))
+        keyMembers(key, into: &json) { member, json in
+            json.member(member.name) { member.write(key, at: now, unflushed: unflushed, into: &$0) }
+        }
+    }
+
+    /// The members of a key record that change as the key is used, in the order the record lists them.
+    enum LiveKeyMember: Int {
+        case lastUsedAt, status, usageCount
+
+        var name: StaticString {
+            switch self {
+            case .lastUsedAt: "last_used_at"
+            case .status: "status"
+            case .usageCount: "usage_count"
+            }
+        }
+
+        func write(_ key: APIKey, at now: Date, unflushed: KeyUsage?, into bytes: inout [UInt8]) {
+            let usage = unflushed.map(key.usage(adding:))
+            switch self {
+            case .lastUsedAt: JSONObjectWriter.time(usage?.lastUsedAt ?? key.lastUsedAt, into: &bytes)
+            case .status: JSONObjectWriter.string(key.status(at: now).rawValue, into: &bytes)
+            case .usageCount: JSONObjectWriter.integer(usage?.count ?? key.usageCount, into: &bytes)
+            }
+        }
+    }
+
+    /// `GET /v1/me`'s body for `caller` with holes for the key's live members, numbered as ``LiveKeyMember``.
+    static func me(_ caller: Identity) -> JSONTemplate {
+        JSONTemplate { json, holes in
+            json.object("api_key") {
+                keyMembers(caller.key, into: &$0) { member, json in holes.append(json.hole(member.name)) }
+            }
+            json.object("organization") { organization(caller.organization, into: &$0) }
+        }
+    }
+
+    /// A key record, with each live member written by `live` where it belongs.
+    private static func keyMembers(
+        _ key: APIKey, into json: inout JSONObjectWriter, live: (LiveKeyMember, inout JSONObjectWriter) -> Void
+    ) {
         json.strings("allowed_endpoints", key.allowedEndpoints)
         json.string("app_id", key.appID)
         json.time("created_at", key.createdAt)
@@ -19,7 +59,7 @@ enum Representation {
         json.string("id", key.id)
         json.strings("ip_allowlist", key.ipAllowlist.lazy.map(\.description))
         json.string("label", key.label)
-        json.time("last_used_at", usage?.lastUsedAt ?? key.lastUsedAt)
+        live(.lastUsedAt, &json)
         json.strings(
             "permissions", Permission.inNameOrder.lazy.filter(key.permissions.contains).map(\.rawValue))
         json.string("prefix", key.prefix)
@@ -27,8 +67,8 @@ enum Representation {
         json.time("revoked_at", key.revokedAt)
         json.string("revoked_by", key.revokedBy)
         json.string("role", key.role?.rawValue)
-        json.string("status", key.status(at: now).rawValue)
-        json.integer("usage_count", usage?.count ?? key.usageCount)
+        live(.status, &json)
+        live(.usageCount, &json)
     }
 
     static func app(_ app: App, into json: inout JSONObjectWriter) {

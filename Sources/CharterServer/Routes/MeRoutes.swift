@@ -7,12 +7,15 @@ enum MeRoutes {
     static func register(on routes: RouteRegistrar) {
         let controlPlane = routes.controlPlane
         routes.register(.me) { _, _, caller in
-            let unflushed = controlPlane.usage.unflushed(keyID: caller.key.id)
+            // The record is rendered once per cached identity; only its live members are written per request.
+            let template = caller.memoized(Representation.me)
+            let unflushed = caller.usage.unflushed
             let now = controlPlane.clock.now()
-            return JSONResponse.object {
-                $0.object("api_key") { Representation.key(caller.key, at: now, unflushed: unflushed, into: &$0) }
-                $0.object("organization") { Representation.organization(caller.organization, into: &$0) }
-            }
+            return JSONResponse.make(
+                bytes: template.filled { index, bytes in
+                    Representation.LiveKeyMember(rawValue: index)!
+                        .write(caller.key, at: now, unflushed: unflushed, into: &bytes)
+                })
         }
     }
 }
