@@ -1,8 +1,9 @@
 import CharterCore
-import CharterSQLite
 import Foundation
 import GRDB
 import Testing
+
+@testable import CharterSQLite
 
 /// What only the SQLite store can show: its file, its schema, and what tampering with it looks like.
 @Suite struct SQLiteStoreTests {
@@ -175,11 +176,52 @@ import Testing
                 try String.fetchOne(db, sql: "PRAGMA journal_mode")
             )
         }
-        #expect(migrations == ["v1-organizations-apps-keys", "v1-audit", "v2-envelopes-signing-keys-tokens"])
+        #expect(
+            migrations == [
+                "v1-organizations-apps-keys", "v1-audit", "v2-envelopes-signing-keys-tokens",
+                "v3-minted-tokens-in-mint-order",
+            ])
         #expect(journal == "wal")
         let reopened = try SQLiteStore(path: setup.database.path)
         try await reopened.migrate()
         #expect(try await reopened.organization(id: setup.tenant.org.id) == setup.tenant.org)
+    }
+
+    @Test func tokensMintedBeforeTheyWereKeptInMintOrderSurviveTheMigration() async throws {
+        let database = try TemporaryDatabase()
+        defer { database.remove() }
+        let raw = try DatabaseQueue(path: database.path)
+        try SQLiteMigrations.migrator.migrate(raw, upTo: "v2-envelopes-signing-keys-tokens")
+        let store = try SQLiteStore(path: database.path)
+        let fixture = StoreFixture(store: store)
+        let tenant = try await fixture.organization()
+        let envelope = TokenStoreTests.envelope(tenant)
+        try await store.createEnvelope(envelope, audit: fixture.event("envelope.create", org: tenant.org.id))
+        let old = (0..<3).map { _ in TokenStoreTests.mint(tenant, envelope: envelope, fixture: fixture) }
+        #expect(try await store.recordMints(old) == [.recorded, .recorded, .recorded])
+
+        try await store.migrate()
+        let indexes = try await raw.read { db in
+            try String.fetchAll(
+                db,
+                sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'minted_tokens' ORDER BY name")
+        }
+        #expect(indexes == ["minted_tokens_by_cid", "minted_tokens_by_expiry"])
+        for mint in old {
+            #expect(try await store.mintedToken(cid: mint.token.cid, orgID: tenant.org.id) == mint.token)
+        }
+        let new = TokenStoreTests.mint(tenant, envelope: envelope, fixture: fixture)
+        #expect(try await store.recordMints([new]) == [.recorded])
+        #expect(try await store.mintedToken(cid: new.token.cid, orgID: tenant.org.id) == new.token)
+        await #expect(throws: (any Error).self, "a CID is recorded once") { try await store.recordMints([old[0]]) }
+        var revoked = old[1].token
+        revoked.revokedAt = fixture.now
+        #expect(
+            try await store.revokeToken(
+                revoked, entry: TokenStoreTests.entry(revoked.cid.string, tenant, coversUntil: revoked.expiresAt),
+                audit: fixture.event("token.revoke", org: tenant.org.id)))
+        #expect(try await store.mintedToken(cid: revoked.cid, orgID: tenant.org.id)?.revokedAt != nil)
+        #expect(try await fixture.chainBreak(tenant.org.id) == nil)
     }
 
     @Test func aKeyForAMissingAppIsRefused() async throws {
