@@ -52,6 +52,12 @@ import Testing
         #expect(
             server.output.components(separatedBy: key).count == 2,
             "the owner key is printed once, at initialization, and never logged")
+        let logLines = server.output.split(separator: "\n").filter { $0.hasPrefix("{") }
+        #expect(!logLines.isEmpty, "the server logs one JSON object per line")
+        for line in logLines {
+            let fields = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(fields?["level"] is String && fields?["message"] is String && fields?["time"] is String, "\(line)")
+        }
         let verify = try CLI.run("audit", "verify", "--database", database)
         #expect(verify.status == 0, "\(verify.stderr)")
     }

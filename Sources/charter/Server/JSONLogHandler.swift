@@ -15,17 +15,14 @@ struct JSONLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(
-        level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String,
-        file: String, function: String, line: UInt
-    ) {
+    func log(event: LogEvent) {
         var fields: JSONObject = [
             "time": .string(Date().formatted(.iso8601)),
-            "level": .string(level.rawValue),
+            "level": .string(event.level.rawValue),
             "label": .string(label),
-            "message": .string(message.description),
+            "message": .string(event.message.description),
         ]
-        for (key, value) in metadata.merging(explicit ?? [:], uniquingKeysWith: { $1 }) {
+        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
             fields[key] = .string(value.description)
         }
         var line = JSONValue.object(fields).serialized()
