@@ -18,8 +18,10 @@ import Testing
     @Test func usageIsMergedUntilFlushed() {
         let usage = UsageTracker()
         let time = Date(timeIntervalSince1970: 5)
-        for _ in 0..<7 { usage.record(keyID: "a", at: time) }
-        #expect(usage.unflushed(keyID: "a")?.count == 7)
+        for _ in 0..<7 { usage.counter(keyID: "a").record(at: time) }
+        usage.counter(keyID: "a").record(at: time.addingTimeInterval(-3))
+        #expect(usage.unflushed(keyID: "a")?.count == 8)
+        #expect(usage.unflushed(keyID: "a")?.lastUsedAt == time, "the latest call's time, whatever the order")
         #expect(usage.unflushed(keyID: "b") == nil)
     }
 }

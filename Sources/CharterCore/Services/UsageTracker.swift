@@ -1,7 +1,7 @@
 public import Foundation
 import Synchronization
 
-/// Counts key usage in memory so authentication never writes; a ``UsageFlusher`` stores it in batches.
+/// Counts key usage in memory so authentication never writes; ``BackgroundFlusher`` stores it in batches.
 ///
 /// Each key has one ``Counter``, which its cached ``Identity`` holds, so counting a call is two atomic
 /// operations on that counter rather than a lock and a dictionary lookup by key id on every request.
@@ -71,11 +71,6 @@ public final class UsageTracker: Sendable {
             counters[keyID] = created
             return created
         }
-    }
-
-    /// Counts one call by `keyID` at `time`.
-    public func record(keyID: String, at time: Date) {
-        counter(keyID: keyID).record(at: time)
     }
 
     /// Usage counted but not yet stored for `keyID`.
