@@ -43,13 +43,14 @@ enum AuditTable {
                 COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'audit_records'), 0),
                 COALESCE((SELECT MAX(seq) FROM audit_records), 0))
             """
-        return (try Int64.fetchOne(db, sql: sql) ?? 0) + 1
+        return (try Int64.fetchOne(db.cachedStatement(sql: sql)) ?? 0) + 1
     }
 
     /// The hash of the chain's last record, or the genesis hash for a chain not yet started.
     private static func head(of orgID: String?, _ db: Database) throws -> [UInt8] {
         let hash = try Data.fetchOne(
-            db, sql: "SELECT hash FROM audit_records WHERE org_id IS ? ORDER BY seq DESC LIMIT 1", arguments: [orgID])
+            db.cachedStatement(sql: "SELECT hash FROM audit_records WHERE org_id IS ? ORDER BY seq DESC LIMIT 1"),
+            arguments: [orgID])
         return hash.map(Array.init) ?? AuditChain.genesis
     }
 }
