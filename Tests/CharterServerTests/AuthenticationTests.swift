@@ -32,7 +32,11 @@ import UCAN
                     try APIKeySecret.environment(of: String(characters))
                 }
             }
-            let changed = String(key.dropLast(8)) + (key.hasSuffix("A") ? "B" : "A") + key.suffix(7)
+            // One character of the secret part changed (never to itself).
+            let position = key.index(key.endIndex, offsetBy: -8)
+            let changed = key.replacingCharacters(
+                in: position...position, with: key[position] == "A" ? "B" : "A")
+            #expect(changed != key && changed.count == key.count)
             #expect(try await client.get("/v1/me", key: changed).code == "api_key_malformed")
             #expect(server.store.secretHashLookups == lookups, "no database lookup for a malformed key")
             let unknown = APIKeySecret.generate(for: .live).plaintext
