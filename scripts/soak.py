@@ -168,7 +168,8 @@ def load_phase():
     server.stop()
     statuses = json.loads(re.search(r"STATUSES (\{.*\})", output).group(1))
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    p99 = re.search(r"99%\s+(\S+)", output).group(1)
+    # The latency distribution line, not a percentage that happens to end in 99 (e.g. "+/- Stdev 89.99%").
+    p99 = re.search(r"^\s*99%\s+(\S+)", output, re.MULTILINE).group(1)
     total = sum(statuses.values())
     errors = {status: count for status, count in statuses.items() if status not in ("200", "201")}
     server_errors = sum(count for status, count in statuses.items() if status.startswith("5"))
