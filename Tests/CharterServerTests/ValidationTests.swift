@@ -13,6 +13,11 @@ import UCAN
         ("label a number", #"{"app_id":"APP","label":5,"role":"member"}"#, "label"),
         ("label missing", #"{"app_id":"APP","role":"member"}"#, "label"),
         ("label blank", #"{"app_id":"APP","label":"   ","role":"member"}"#, "label"),
+        (
+            "label over 100 characters as sent, even if trimming would shorten it",
+            #"{"app_id":"APP","label":" "# + String(repeating: "x", count: 100) + #"","role":"member"}"#, "label"
+        ),
+        ("label with a control character", #"{"app_id":"APP","label":"a\u0085b\u0007","role":"member"}"#, "label"),
         ("unknown role", #"{"app_id":"APP","label":"x","role":"superuser"}"#, "role"),
         ("unknown permission", #"{"app_id":"APP","label":"x","permissions":["keys.delete"]}"#, "permissions"),
         ("no role, no permissions", #"{"app_id":"APP","label":"x"}"#, "permissions"),

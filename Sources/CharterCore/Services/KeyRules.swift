@@ -7,11 +7,12 @@ enum KeyRules {
 
     static func label(_ text: String) throws(CharterError) -> String { try name(text, field: "label") }
 
-    /// A display name: trimmed, 1–100 Unicode scalars, no control characters.
+    /// A display name: at most 100 Unicode scalars as sent (the spec's `maxLength`), trimmed, not empty,
+    /// no control characters.
     static func name(_ text: String, field: String) throws(CharterError) -> String {
         let name = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty else { throw .invalid(field, "must not be empty") }
-        guard name.unicodeScalars.count <= maxLabelLength,
+        guard text.unicodeScalars.count <= maxLabelLength,
             !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
         else {
             throw .invalid(field, "must be at most \(maxLabelLength) printable characters")
