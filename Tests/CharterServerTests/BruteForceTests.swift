@@ -39,6 +39,14 @@ import UCAN
             #expect(server.store.secretHashLookups == lookupsBefore + budget, "no lookup once over budget")
 
             #expect(try await client.get("/v1/me", key: owner, headers: attacker).status == .ok, "a key in use works")
+            // An edit drops the key's cached entry, but a key already seen is not a guess.
+            let edited = try await client.call(
+                .patch, "/v1/keys/\(server.owner.keyID)", key: owner, json: ["label": "owner (edited)"],
+                headers: neighbour)
+            #expect(edited.status == .ok)
+            let afterEdit = try await client.get("/v1/me", key: owner, headers: attacker)
+            #expect(afterEdit.status == .ok, "a key in use works after an edit too")
+            #expect(afterEdit.json["api_key"]?["label"] == "owner (edited)")
             let other = try await client.get(
                 "/v1/me", key: APIKeySecret.generate(for: .live).plaintext, headers: neighbour)
             #expect(other.status == .unauthorized, "another address has its own budget")

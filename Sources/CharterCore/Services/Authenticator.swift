@@ -15,9 +15,10 @@ public final class Authenticator: Sendable {
     private let rateLimiter: RateLimiter
     /// Failed attempts per client address (see ``failedAttemptsPerMinute``).
     private let failures = RateLimiter()
-    /// Cached keys by hash, and an epoch bumped on every invalidation so a lookup that raced with a
-    /// change never caches what it read before the change.
-    private let cache = Mutex<(entries: [[UInt8]: Identity], epoch: UInt64)>(([:], 0))
+    /// Cached keys by hash; an epoch bumped on every invalidation so a lookup that raced with a change never
+    /// caches what it read before the change; and the hashes found to name a key, which stay known when an
+    /// edit drops their entry, so the next request with such a key is not throttled as a guess.
+    private let cache = Mutex<(entries: [[UInt8]: Identity], epoch: UInt64, known: Set<[UInt8]>)>(([:], 0, []))
     private let cacheLimit: Int
 
     /// Creates an authenticator.
@@ -168,12 +169,14 @@ public final class Authenticator: Sendable {
     private func lookup(hash: [UInt8], ip: @autoclosure () -> IPAddress?) async throws(AuthenticationFailure)
         -> Identity
     {
-        let (cached, epoch) = cache.withLock { ($0.entries[hash], $0.epoch) }
+        let (cached, epoch, known) = cache.withLock { ($0.entries[hash], $0.epoch, $0.known.contains(hash)) }
         if let cached { return cached }
-        // Only a key not seen recently costs a lookup; an address guessing keys is stopped before it.
+        // Only a key not in the cache costs a lookup; an address guessing keys is stopped before it, unless
+        // the key is one already seen (its entry was dropped because it changed).
         let address = ip()
-        if let wait = failures.wait(
-            for: Self.bucket(for: address), limitPerMinute: Self.failedAttemptsPerMinute, at: clock.now())
+        if !known,
+            let wait = failures.wait(
+                for: Self.bucket(for: address), limitPerMinute: Self.failedAttemptsPerMinute, at: clock.now())
         {
             throw Self.tooManyFailures(wait)
         }
@@ -193,6 +196,8 @@ public final class Authenticator: Sendable {
             throw AuthenticationFailure(CharterError(.unavailable, "the key store is unavailable"))
         }
         cache.withLock { cache in
+            if cache.known.count >= cacheLimit { cache.known.removeAll(keepingCapacity: true) }
+            cache.known.insert(hash)
             guard cache.epoch == epoch else { return }
             if cache.entries.count >= cacheLimit { cache.entries.removeAll(keepingCapacity: true) }
             cache.entries[hash] = found
