@@ -169,9 +169,12 @@ public final class Authenticator: Sendable {
     private func lookup(hash: [UInt8], ip: @autoclosure () -> IPAddress?) async throws(AuthenticationFailure)
         -> Identity
     {
-        let (cached, epoch) = cache.withLock { ($0.entries[hash], $0.epoch) }
+        // `known` is only worked out on a miss: a hit, the hot path, looks up one hash once.
+        let (cached, epoch, known) = cache.withLock { cache in
+            let cached = cache.entries[hash]
+            return (cached, cache.epoch, cached == nil && cache.known.contains(hash))
+        }
         if let cached { return cached }
-        let known = cache.withLock { $0.known.contains(hash) }
         // Only a key not in the cache costs a lookup; an address guessing keys is stopped before it, unless
         // the key is one already seen (its entry was dropped because it changed).
         let address = ip()
