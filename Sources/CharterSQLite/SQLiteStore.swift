@@ -23,13 +23,16 @@ public struct SQLiteStore: Store {
         // Writers queue behind each other; only a writer stuck this long fails.
         configuration.busyMode = .timeout(10)
         configuration.label = "charter"
-        // The default synchronous mode, FULL, makes each commit durable before it returns, as DESIGN.md
-        // requires of audit records; group commit, not a weaker mode, is how writes are made cheap.
         configuration.prepareDatabase { db in
             // Checkpoints run from `checkpoint()`; the writer only steps in if they fall far behind.
             try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.fallbackCheckpointPages)")
         }
         pool = try DatabasePool(path: path, configuration: configuration)
+        // DESIGN.md requires an audit record to be durable before its answer is sent. GRDB opens a pool's
+        // writer with synchronous=NORMAL, under which a power cut can undo commits already answered; FULL
+        // syncs the WAL at every commit. Group commit, not a weaker mode, is how writes are made cheap. The
+        // pool has one writer connection, and it is set after GRDB's own setup, so this holds.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         var checkpointing = Configuration()
         checkpointing.busyMode = .timeout(10)
         checkpointing.label = "charter-checkpoint"

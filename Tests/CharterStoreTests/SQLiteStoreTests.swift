@@ -166,6 +166,16 @@ import Testing
         #expect(bytes.range(of: Data(secret.plaintext.suffix(24).utf8)) == nil, "nor a long piece of it")
     }
 
+    @Test func everyCommitIsSyncedToDiskBeforeItReturns() async throws {
+        let setup = try await Setup()
+        defer { setup.database.remove() }
+        // 2 is FULL: the WAL is synced at every commit. GRDB's pool default, NORMAL (1), is not durable.
+        let mode = try await setup.store.pool.writeWithoutTransaction { db in
+            try Int.fetchOne(db, sql: "PRAGMA synchronous")
+        }
+        #expect(mode == 2)
+    }
+
     @Test func theSchemaIsMigratedByNameInWALMode() async throws {
         let setup = try await Setup()
         defer { setup.database.remove() }
