@@ -76,10 +76,20 @@ public enum MasterKey {
         }
         defer { close(descriptor) }
         let written = text.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        guard written == text.count, fsync(descriptor) == 0 else {
+        guard written == text.count, fsync(descriptor) == 0, syncDirectory(containing: file) else {
             unlink(file)
             throw Failure(description: "cannot write the master key file \(file)")
         }
         return key
+    }
+
+    /// Syncs the directory entry of a new file, so a power cut cannot leave the database's sealed signing
+    /// keys on disk without the key that opens them.
+    private static func syncDirectory(containing file: String) -> Bool {
+        let directory = (file as NSString).deletingLastPathComponent
+        let descriptor = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        return fsync(descriptor) == 0
     }
 }
