@@ -31,6 +31,18 @@ struct HTTPBenchmark {
         bare.get("/bare") { _, _ in
             Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"ok":true}"#)))
         }
+        // The floor of any mint: the authorize request's body read, one Ed25519 signature over a token-sized
+        // message, and a body the size of a mint's answer; no parsing, policy, storage or audit.
+        let floorKey = Ed25519.SigningKey()
+        let floorMessage = [UInt8](repeating: 0x61, count: 575)
+        let floorPrefix = Array(#"{"token":""#.utf8) + [UInt8](repeating: 0x61, count: 800)
+        bare.post("/signed") { request, _ in
+            _ = try await request.body.collect(upTo: 64 * 1024)
+            var body = floorPrefix
+            floorKey.signature(for: floorMessage).withUnsafeBytes { Base64URL.encode($0, into: &body) }
+            body.append(contentsOf: #""}"#.utf8)
+            return Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+        }
         let bareApp = Application(
             router: bare, configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in portSink.yield(channel.localAddress?.port ?? 0) }, logger: logger)
@@ -40,7 +52,7 @@ struct HTTPBenchmark {
 
         print(
             "charter-bench http: wrk, \(connections) connections, 2 threads, \(rounds) rounds of \(seconds)s runs "
-                + "(bare, /v1/me, /healthz, /v1/authorize, back to back)"
+                + "(bare, bare + 1 signature, /v1/me, /healthz, /v1/authorize, back to back)"
         )
         var rows: [Round] = []
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -55,6 +67,9 @@ struct HTTPBenchmark {
             for _ in 0..<rounds {
                 let round = Round(
                     bare: try Wrk.run("http://127.0.0.1:\(barePort)/bare", seconds: seconds, connections: connections),
+                    signed: try Wrk.run(
+                        "http://127.0.0.1:\(barePort)/signed", script: authorizeScript, seconds: seconds,
+                        connections: connections),
                     me: try Wrk.run(
                         "http://127.0.0.1:\(charterPort)/v1/me", header: "Authorization: Bearer \(owner.ownerKey)",
                         seconds: seconds, connections: connections),
@@ -71,6 +86,7 @@ struct HTTPBenchmark {
         let median = Round.median(of: rows)
         print("median round:")
         print("  bare Hummingbird route   \(median.bare)")
+        print("  bare route + 1 signature \(median.signed)")
         print("  GET /v1/me (authed)      \(median.me)")
         print("  GET /healthz (no auth)   \(median.health)")
         print("  POST /v1/authorize       \(median.authorize)")
@@ -84,31 +100,38 @@ struct HTTPBenchmark {
         print(
             String(
                 format:
-                    "ratios (medians over rounds): me/bare=%.2f authorize/bare=%.2f authorize/raw_sign=%.2f "
-                    + "authorize_p99_ms=%.2f auth_us=%.2f",
+                    "ratios (medians over rounds): me/bare=%.2f authorize/bare=%.2f signed/bare=%.2f "
+                    + "authorize/signed=%.2f authorize/raw_sign=%.2f authorize_p99_ms=%.2f auth_us=%.2f",
                 Round.medianRatio(rows, \.me), Round.medianRatio(rows, \.authorize),
+                Round.medianRatio(rows, \.signed), Round.medianRatio(rows, \.authorize, over: \.signed),
                 median.authorize.requestsPerSecond / signsPerSecond, median.authorize.p99Milliseconds, authCost))
     }
 
     /// One run of each route, back to back, so each ratio compares runs that shared the machine's conditions.
     private struct Round: CustomStringConvertible {
         let bare: WrkResult
+        let signed: WrkResult
         let me: WrkResult
         let health: WrkResult
         let authorize: WrkResult
 
         var description: String {
             String(
-                format: "round: bare %6.0f  me %6.0f (%.2f)  healthz %6.0f (%.2f)  authorize %5.0f (%.2f, p99 %.1f ms)",
-                bare.requestsPerSecond, me.requestsPerSecond, me.requestsPerSecond / bare.requestsPerSecond,
+                format:
+                    "round: bare %6.0f  signed %6.0f (%.2f)  me %6.0f (%.2f)  healthz %6.0f (%.2f)  "
+                    + "authorize %5.0f (%.2f, p99 %.1f ms)",
+                bare.requestsPerSecond, signed.requestsPerSecond, signed.requestsPerSecond / bare.requestsPerSecond,
+                me.requestsPerSecond, me.requestsPerSecond / bare.requestsPerSecond,
                 health.requestsPerSecond, health.requestsPerSecond / bare.requestsPerSecond,
                 authorize.requestsPerSecond, authorize.requestsPerSecond / bare.requestsPerSecond,
                 authorize.p99Milliseconds)
         }
 
-        /// The median of `route`'s throughput over the bare route's, round by round.
-        static func medianRatio(_ rounds: [Round], _ route: KeyPath<Round, WrkResult>) -> Double {
-            let ratios = rounds.map { $0.ratio(route) }.sorted()
+        /// The median of `route`'s throughput over `baseline`'s (the bare route's), round by round.
+        static func medianRatio(
+            _ rounds: [Round], _ route: KeyPath<Round, WrkResult>, over baseline: KeyPath<Round, WrkResult> = \.bare
+        ) -> Double {
+            let ratios = rounds.map { $0.ratio(route, over: baseline) }.sorted()
             return ratios[ratios.count / 2]
         }
 
@@ -117,8 +140,8 @@ struct HTTPBenchmark {
             rounds.sorted { $0.ratio(\.me) < $1.ratio(\.me) }[rounds.count / 2]
         }
 
-        func ratio(_ route: KeyPath<Round, WrkResult>) -> Double {
-            self[keyPath: route].requestsPerSecond / bare.requestsPerSecond
+        func ratio(_ route: KeyPath<Round, WrkResult>, over baseline: KeyPath<Round, WrkResult> = \.bare) -> Double {
+            self[keyPath: route].requestsPerSecond / self[keyPath: baseline].requestsPerSecond
         }
     }
 
