@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DATABASE ?= ./charter.db
 
-.PHONY: deps run test lint interop dashboard soak bench bench-http bench-client bench-verifier bench-replicas
+.PHONY: deps run test lint interop dashboard soak bench bench-http bench-mint bench-client bench-verifier bench-replicas
 
 deps:
 	@./scripts/install-deps.sh
@@ -33,6 +33,9 @@ bench: deps
 bench-http: deps
 	@command -v wrk >/dev/null || ./scripts/install-deps.sh wrk
 	$(SWIFT) run -c release charter-bench http
+
+bench-mint: deps
+	$(SWIFT) run -c release charter-bench mint
 
 bench-client: deps
 	$(SWIFT) run -c release charter-bench client

@@ -33,12 +33,7 @@ struct BenchCharter {
     static func authorizeScript(
         _ controlPlane: ControlPlane, owner: Setup.Created, in directory: URL, name: String = "authorize"
     ) async throws -> String {
-        let caller = try await controlPlane.authenticator.authenticate(
-            authorization: "Bearer \(owner.ownerKey)", ip: nil, path: "/v1/envelopes")
-        let context = CallContext(ip: nil, requestID: "bench")
-        _ = try await controlPlane.envelopes.create(
-            appID: owner.app.id, name: "bench", capabilities: ["mailto:*": ["email/send": [[:]]]],
-            maxTTLSeconds: 900, by: caller, context: context)
+        try await createEnvelope(controlPlane, owner: owner)
         let audience = DID(publicKey: Ed25519.SigningKey().publicKey)
         let body =
             #"{"audience":"\#(audience)","capabilities":{"mailto:a@example.com":{"email/send":[{}]}},"ttl_seconds":300}"#
@@ -51,6 +46,15 @@ struct BenchCharter {
         let path = directory.appendingPathComponent("\(name).lua").path
         try script.write(toFile: path, atomically: true, encoding: .utf8)
         return path
+    }
+
+    /// An envelope for the owner's app covering `email/send` on any `mailto:` resource, for 900 s.
+    static func createEnvelope(_ controlPlane: ControlPlane, owner: Setup.Created) async throws {
+        let caller = try await controlPlane.authenticator.authenticate(
+            authorization: "Bearer \(owner.ownerKey)", ip: nil, path: "/v1/envelopes")
+        _ = try await controlPlane.envelopes.create(
+            appID: owner.app.id, name: "bench", capabilities: ["mailto:*": ["email/send": [[:]]]],
+            maxTTLSeconds: 900, by: caller, context: context)
     }
 
     static let context = CallContext(ip: nil, requestID: "bench")

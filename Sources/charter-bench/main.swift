@@ -12,6 +12,8 @@ case "ucan":
 case "http":
     let rounds = arguments.firstIndex(of: "--rounds").flatMap { arguments[safe: $0 + 1] }.flatMap(Int.init)
     try await HTTPBenchmark(seconds: Int(seconds ?? 3), rounds: rounds ?? 7).run()
+case "mint":
+    try await MintBenchmark(seconds: seconds ?? 2).run()
 case "client":
     try await ClientBenchmark(seconds: seconds ?? 3).run()
 case "replicas":
@@ -19,6 +21,6 @@ case "replicas":
 case "verifier":
     try await VerifierBenchmark(roundSeconds: seconds ?? 0.5).run()
 default:
-    print("usage: charter-bench ucan|http|client|verifier|replicas [--seconds S] [--rounds N (http)]")
+    print("usage: charter-bench ucan|http|mint|client|verifier|replicas [--seconds S] [--rounds N (http)]")
     exit(2)
 }
