@@ -123,18 +123,20 @@ import UCAN
 
     @Test func aTokenIsRefreshedInTheBackgroundBeforeItExpires() async throws {
         let charter = try await LiveCharter.start()
-        try await charter.createEnvelope(maxTTL: 3)
-        let client = try Self.client(charter, key: try await charter.key().plaintext, ttl: 3)
+        // Long enough that the last 20% of the lifetime (1.4-1.6 s, as `exp` is in whole seconds) covers a
+        // refresh on a CI machine busy with every other suite; 3 s left only 0.4-0.6 s, and that was missed.
+        try await charter.createEnvelope(maxTTL: 8)
+        let client = try Self.client(charter, key: try await charter.key().plaintext, ttl: 8)
         let first = try await client.token(for: Self.mail)
+        let expiry = Date(timeIntervalSince1970: TimeInterval(try #require(first.payload.expiration)))
         // No call is made meanwhile: the refresh runs on its own once 80% of the lifetime has passed.
         var mints = 1
-        for _ in 0..<100 where mints < 2 {
+        while mints < 2, Date() < expiry {
             try await Task.sleep(for: .milliseconds(50))
             mints = try await charter.audited("token.mint").count
         }
         #expect(mints == 2)
         // The refreshed token replaces the cached one while the first is still valid: callers never wait.
-        let expiry = Date(timeIntervalSince1970: TimeInterval(try #require(first.payload.expiration)))
         var second = first
         while second.encoded == first.encoded, Date() < expiry.addingTimeInterval(-0.05) {
             second = try await client.token(for: Self.mail)
