@@ -16,8 +16,15 @@ func opsPerSecond(seconds: Double, _ body: () throws -> Void) rethrows -> Double
         elapsed = clock.now - start
         batch = min(batch * 2, 4096)
     }
-    let (wholeSeconds, attoseconds) = elapsed.components
-    return Double(iterations) / (Double(wholeSeconds) + Double(attoseconds) / 1e18)
+    return Double(iterations) / elapsed.inSeconds
+}
+
+extension Duration {
+    /// The duration in seconds, as a floating-point number.
+    var inSeconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
 }
 
 /// The median of several interleaved rounds, so a burst of noise hits every case alike.
