@@ -18,7 +18,8 @@ public struct Capabilities: Sendable, Hashable {
 
     /// Checks and stores a list of capabilities.
     /// - Throws: ``UCANError`` (`invalid_field`, field `cap`) on a reserved or malformed resource or
-    ///   ability, an empty caveat list, or the same ability twice on a resource.
+    ///   ability, an empty caveat list, or the same ability twice on a resource; with the path below `cap`
+    ///   (such as `cap["mailto:*"]["email/send"][0].to`) on an empty array anywhere inside a caveat.
     public init(_ capabilities: [Capability]) throws(UCANError) {
         for capability in capabilities {
             try Self.check(resource: capability.resource)
@@ -26,6 +27,7 @@ public struct Capabilities: Sendable, Hashable {
             guard !capability.caveats.isEmpty else {
                 throw UCANError(.invalidField, field: "cap", "caveats of \(capability) must not be empty")
             }
+            try Self.checkNoEmptyArray(in: capability)
         }
         self.init(checked: capabilities)
         // Strings compare by canonical equivalence, so `é` and `e` + combining accent are one resource
@@ -68,7 +70,9 @@ public struct Capabilities: Sendable, Hashable {
         do {
             try self.init(list)
         } catch {
-            throw UCANError(error.code, field: field, error.message)
+            // Keep the path below `cap`, under the caller's name for the map.
+            let below = error.field.map { $0.hasPrefix("cap") ? String($0.dropFirst(3)) : "" } ?? ""
+            throw UCANError(error.code, field: field + below, error.message)
         }
     }
 
@@ -110,6 +114,77 @@ public struct Capabilities: Sendable, Hashable {
     /// The first capability of `claimed` that none of these covers, or nil when all are covered.
     public func firstUncovered(in claimed: Capabilities) -> Capability? {
         claimed.all.first { wanted in !all.contains { $0.covers(wanted) } }
+    }
+
+    /// One step of the path to a value inside a caveat.
+    private enum Step {
+        case member(String)
+        case index(Int)
+    }
+
+    /// Refuses an empty array inside a caveat: `[]` is covered by every list, so `{"to": []}` attenuates
+    /// `{"to": ["ops@…"]}`, yet a service reading it as "no restriction" would grant more than the parent.
+    private static func checkNoEmptyArray(in capability: Capability) throws(UCANError) {
+        for (index, caveat) in capability.caveats.enumerated() {
+            guard let steps = emptyArray(in: .object(caveat)) else { continue }
+            var path: [UInt8] = Array("cap[".utf8)
+            JSONValue.writeString(capability.resource, into: &path)
+            path.append(contentsOf: "][".utf8)
+            JSONValue.writeString(capability.ability, into: &path)
+            path.append(contentsOf: "][\(index)]".utf8)
+            for step in steps.reversed() {
+                switch step {
+                case .index(let index):
+                    path.append(contentsOf: "[\(index)]".utf8)
+                case .member(let name) where !name.isEmpty && name.utf8.allSatisfy(isIdentifier):
+                    path.append(UInt8(ascii: "."))
+                    path.append(contentsOf: name.utf8)
+                case .member(let name):
+                    path.append(UInt8(ascii: "["))
+                    JSONValue.writeString(name, into: &path)
+                    path.append(UInt8(ascii: "]"))
+                }
+            }
+            throw UCANError(
+                .invalidField, field: String(decoding: path, as: UTF8.self),
+                "must not be an empty array: a service could read an empty list in a caveat as no restriction")
+        }
+    }
+
+    /// The steps, innermost first, to the first empty array in `value` (members in byte order), or nil.
+    /// The path is built only on the way out of a match, so the common caveat `{}` costs no allocation.
+    private static func emptyArray(in value: JSONValue) -> [Step]? {
+        switch value {
+        case .array(let elements):
+            if elements.isEmpty { return [] }
+            for (index, element) in elements.enumerated() {
+                if var steps = emptyArray(in: element) {
+                    steps.append(.index(index))
+                    return steps
+                }
+            }
+        case .object(let members) where members.count == 1:
+            let (name, member) = members.first!
+            if var steps = emptyArray(in: member) {
+                steps.append(.member(name))
+                return steps
+            }
+        case .object(let members):
+            for name in members.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+                if var steps = emptyArray(in: members[name]!) {
+                    steps.append(.member(name))
+                    return steps
+                }
+            }
+        default:
+            break
+        }
+        return nil
+    }
+
+    /// ASCII letters, digits and `_`: a caveat field that the path may write after a dot.
+    private static func isIdentifier(_ byte: UInt8) -> Bool {
+        isLetter(byte) || (0x30...0x39).contains(byte) || byte == UInt8(ascii: "_")
     }
 
     /// Printable ASCII or any non-ASCII byte: no spaces or control characters in resources and abilities.

@@ -25,6 +25,18 @@ public enum Ed25519 {
             self.bytes = bytes
         }
 
+        /// Whether the bytes are the canonical encoding of a point of the prime-order subgroup: on the curve,
+        /// not of small order and without a torsion component, so the key can belong to a real signer.
+        public var isFullOrderPoint: Bool {
+            if FullOrderPoints.contains(bytes) { return true }
+            _ = Sodium.ready
+            let valid = bytes.withUnsafeBufferPointer { key in
+                crypto_core_ed25519_is_valid_point(key.baseAddress!) == 1
+            }
+            if valid { FullOrderPoints.insert(bytes) }
+            return valid
+        }
+
         /// Checks a detached signature over `message`; a signature of the wrong length is simply invalid.
         public func isValidSignature(_ signature: UnsafeRawBufferPointer, for message: UnsafeRawBufferPointer) -> Bool {
             guard signature.count == Ed25519.signatureByteCount else { return false }

@@ -36,6 +36,9 @@ package enum Base64URL {
         }
     }
 
+    /// The length of the unpadded encoding of `count` bytes.
+    package static func encodedCount(_ count: Int) -> Int { count / 3 * 4 + [0, 2, 3][count % 3] }
+
     /// Encodes `bytes` as a string.
     package static func encode(_ bytes: [UInt8]) -> String {
         var output: [UInt8] = []

@@ -3,7 +3,8 @@
 package enum RFC3339 {
     /// Parses an RFC 3339 date-time (`2027-01-31T00:00:00Z`, `…T01:00:00.5+01:00`) into seconds since the Unix
     /// epoch; nil for anything else, including out-of-range fields that a lenient parser would roll over
-    /// (`T24:00`, `02-30`).
+    /// (`T24:00`, `02-30`), and a lower-case `t` or `z`: the grammar's letters are upper case, and §5.6 lets a
+    /// specification that tells case apart insist on it, as Charter does.
     package static func parse(_ text: String) -> Double? {
         let bytes = Array(text.utf8)
         guard (20...40).contains(bytes.count) else { return nil }
@@ -24,7 +25,7 @@ package enum RFC3339 {
             return true
         }
         guard let year = number(4), expect("-"), let month = number(2), expect("-"), let day = number(2),
-            expect("Tt"), let hour = number(2), expect(":"), let minute = number(2), expect(":"),
+            expect("T"), let hour = number(2), expect(":"), let minute = number(2), expect(":"),
             let second = number(2), (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day),
             hour < 24, minute < 60, second < 60
         else { return nil }
@@ -41,7 +42,7 @@ package enum RFC3339 {
             guard (1...9).contains(index - start) else { return nil }
         }
         var offset = 0
-        if expect("Zz") {
+        if expect("Z") {
             offset = 0
         } else if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
             let sign = bytes[index] == UInt8(ascii: "-") ? -1 : 1

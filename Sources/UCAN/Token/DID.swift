@@ -15,7 +15,8 @@ public struct DID: Sendable, Hashable, CustomStringConvertible, Comparable {
     }
 
     /// Parses a `did:key` string.
-    /// - Throws: ``UCANError`` (`invalid_field`) when it is not an Ed25519 did:key.
+    /// - Throws: ``UCANError`` (`invalid_field`) when it is not an Ed25519 did:key, or when its key is not a
+    ///   full-order point (such as one of the eight small-order points, which no private key signs for).
     public init(_ string: String, field: String = "did") throws(UCANError) {
         guard string.hasPrefix(Self.prefix),
             let bytes = Base58.decode(string.dropFirst(Self.prefix.count)),
@@ -23,6 +24,11 @@ public struct DID: Sendable, Hashable, CustomStringConvertible, Comparable {
             let key = try? Ed25519.PublicKey(bytes: Array(bytes[2...]))
         else {
             throw UCANError(.invalidField, field: field, "not an Ed25519 did:key")
+        }
+        // No seed yields a small-order point (lenient verifiers even accept forged signatures for one) or a
+        // point with a torsion part: such a DID is no signer's own key, so nothing may be addressed to it.
+        guard key.isFullOrderPoint else {
+            throw UCANError(.invalidField, field: field, "the did:key's Ed25519 key is not a valid full-order point")
         }
         self.string = string
         self.publicKey = key

@@ -8,7 +8,8 @@ extension UCAN {
     /// - Parameters:
     ///   - payload: the claims; `payload.issuer` must be the DID of `key`.
     ///   - key: the issuer's signing key.
-    /// - Throws: ``UCANError`` when the issuer is not the key's DID or a time is out of range.
+    /// - Throws: ``UCANError`` when the issuer is not the key's DID, a time is out of range, or the token would be
+    ///   larger than ``Limits/default`` lets a verifier parse (`too_large`, found before anything is signed).
     public init(signing payload: Payload, with key: Ed25519.SigningKey) throws(UCANError) {
         guard payload.issuer.publicKey == key.publicKey else {
             throw UCANError(.invalidField, field: "iss", "is not the DID of the signing key")
@@ -26,6 +27,14 @@ extension UCAN {
         }
 
         let json = Self.payloadJSON(payload)
+        let length =
+            Self.encodedHeader.count + 1 + Base64URL.encodedCount(json.count) + 1
+            + Base64URL.encodedCount(Ed25519.signatureByteCount)
+        guard length <= Limits.default.maxTokenBytes else {
+            throw UCANError(
+                .tooLarge,
+                "the token would be \(length) bytes, over the \(Limits.default.maxTokenBytes) verifiers accept")
+        }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(Self.encodedHeader.count + json.count * 4 / 3 + 92)
         bytes += Self.encodedHeader
