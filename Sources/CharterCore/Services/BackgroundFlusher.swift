@@ -20,7 +20,7 @@ public struct BackgroundFlusher: Service {
             var ticks = 0
             while !Task.isCancelled {
                 try await Task.sleep(for: interval)
-                await flushOnce()
+                await flushOnce(closingOpenSummaries: false)
                 ticks += 1
                 if ticks % 60 == 0 { await pruneOnce() }
             }
@@ -38,7 +38,9 @@ public struct BackgroundFlusher: Service {
     }
 
     /// Flushes both queues and checkpoints the store once, logging (not throwing) failures so the next tick retries.
-    public func flushOnce() async {
+    /// - Parameter closingOpenSummaries: whether the current minute's summaries of anonymous refusals are
+    ///   written too, as at shutdown; the timer leaves them open to go on counting until their minute ends.
+    public func flushOnce(closingOpenSummaries: Bool = true) async {
         do {
             let written = try await controlPlane.usage.flush(to: controlPlane.store)
             controlPlane.authenticator.absorb(flushed: written)
@@ -46,7 +48,8 @@ public struct BackgroundFlusher: Service {
             logger.warning("usage flush failed; will retry", metadata: ["error": "\(type(of: error))"])
         }
         do {
-            try await controlPlane.auditWriter.flush(to: controlPlane.store)
+            try await controlPlane.auditWriter.flush(
+                to: controlPlane.store, at: closingOpenSummaries ? nil : controlPlane.clock.now())
         } catch {
             logger.warning("audit flush failed; will retry", metadata: ["error": "\(type(of: error))"])
         }

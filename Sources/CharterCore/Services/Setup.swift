@@ -35,8 +35,7 @@ public struct Setup: Sendable {
     }
 
     private func create(organizationName: String, onlyIfEmpty: Bool) async throws -> Created? {
-        let name = organizationName.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty, name.count <= 100 else { throw CharterError.invalid("name", "must be 1...100 characters") }
+        let name = try KeyRules.name(organizationName, field: "name")
         let now = clock.now()
         let organization = Organization(name: name, createdAt: now)
         let app = App(orgID: organization.id, name: "console", environment: .live, createdAt: now, createdBy: nil)

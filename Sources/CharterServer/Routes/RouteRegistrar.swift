@@ -36,13 +36,20 @@ struct RouteRegistrar {
 
 /// Audit records for refused requests.
 enum Denials {
+    /// Records a refusal: one record in the key's organization's trail when the key is known; otherwise a count
+    /// in the summary of the client address's minute, since anyone can send such requests without end.
     static func record(
         _ error: CharterError, key: APIKey?, request: Request, context: CharterRequestContext,
         into controlPlane: ControlPlane
     ) {
+        guard let key else {
+            controlPlane.auditWriter.summarizeDenial(
+                reason: error.code.rawValue, ip: context.clientIP?.description, at: controlPlane.clock.now())
+            return
+        }
         controlPlane.auditWriter.enqueue(
             AuditEvent(
-                time: controlPlane.clock.now(), orgID: key?.orgID, environment: key?.environment, keyID: key?.id,
+                time: controlPlane.clock.now(), orgID: key.orgID, environment: key.environment, keyID: key.id,
                 // A store outage is Charter's failure, not a refusal of the caller.
                 action: "request.denied", target: nil, outcome: error.code == .unavailable ? .failure : .denied,
                 reason: error.code.rawValue,
