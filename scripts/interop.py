@@ -276,7 +276,10 @@ with tempfile.TemporaryDirectory(prefix="charter-interop-") as directory:
         check("no mint after the envelope is revoked", status == 403 and refused.get("error", {}).get("code")
               in ("no_active_envelope", "envelope_revoked"), refused)
 
-        status, feed = server.call("GET", "/v1/revocations?since=0")
+        org = facts.get("org")
+        check("the issuer is the organization's own", listed.get(minted_claims.get("iss"), {}).get("org") == org)
+        feed_path = f"/v1/revocations?org={org}&environment=live"
+        status, feed = server.call("GET", feed_path + "&since=0")
         entries = {(entry["kind"], entry["revoke"]): entry for entry in feed.get("revocations", [])}
         for kind, revoked in (("token", second["cid"]), ("envelope", envelope_id)):
             entry = entries.get((kind, revoked))
@@ -288,9 +291,19 @@ with tempfile.TemporaryDirectory(prefix="charter-interop-") as directory:
         check("a challenge does not verify for another id", not signed_by(
             envelope_entry["iss"], b"REVOKE:" + second["cid"].encode(), envelope_entry["challenge"]))
         seqs = [entry["seq"] for entry in feed.get("revocations", [])]
-        check("feed is ordered and next_since is its last seq", bool(seqs) and seqs == sorted(seqs)
-              and feed.get("next_since") == seqs[-1])
-        status, rest = server.call("GET", f"/v1/revocations?since={feed.get('next_since')}")
+        head = dict(feed.get("head") or {})
+        signature = head.pop("signature", "")
+        check("feed is ordered and complete up to the signed head's seq", bool(seqs) and seqs == sorted(seqs)
+              and feed.get("next_since") == head.get("seq") >= seqs[-1])
+        check("the feed head is the issuer's signature over canonical JSON", head.get("iss") == minted_claims.get("iss")
+              and signed_by(head.get("iss", ""), b"charter-feed-head:" + encode_json(head), signature), head)
+        digest = b64url(hashlib.sha256(encode_json(feed.get("revocations"))).digest())
+        check("the signed head names the digest of the entries as sent", head.get("entries") == digest
+              and head.get("org") == org and head.get("since") == 0)
+        tampered = dict(head, entries=b64url(hashlib.sha256(encode_json(feed["revocations"][1:])).digest()))
+        check("a head over fewer entries does not verify", not signed_by(
+            head.get("iss", ""), b"charter-feed-head:" + encode_json(tampered), signature))
+        status, rest = server.call("GET", feed_path + f"&since={feed.get('next_since')}")
         check("feed resumes empty after next_since", status == 200 and rest.get("revocations") == [])
     finally:
         code = server.stop()

@@ -1,7 +1,8 @@
 // A tiny upstream service that accepts Charter-minted UCANs, verified offline.
 //
-//   CHARTER_URL=http://127.0.0.1:8080 PORT=8081 swift run example-service
+//   CHARTER_URL=http://127.0.0.1:8080 CHARTER_ORGANIZATION=org_… PORT=8081 swift run example-service
 //
+// It accepts only tokens of the organization CHARTER_ORGANIZATION names (its id, as GET /v1/me shows it).
 // It prints its DID; mint a token for that audience (charter authorize --audience <did> …) and call
 //   curl -X POST -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8081/send
 // A delegated token goes in Authorization and its proofs in a `ucans` header, comma-separated.
@@ -13,13 +14,18 @@ import UCAN
 let environment = ProcessInfo.processInfo.environment
 let charter = URL(string: environment["CHARTER_URL"] ?? "http://127.0.0.1:8080")!
 let port = Int(environment["PORT"] ?? "") ?? 8081
+guard let organization = environment["CHARTER_ORGANIZATION"], !organization.isEmpty else {
+    print("example-service: set CHARTER_ORGANIZATION to the id of the organization whose tokens to accept")
+    exit(64)
+}
 
 // A real service keeps this key; here it is new on every start, so tokens must be minted after it starts.
 let identity = Ed25519.SigningKey()
 let did = DID(publicKey: identity.publicKey)
 
 // Syncs issuers and revocations from Charter every 10 s; refuses tokens (503) if that data gets over 60 s old.
-let verifier = CharterVerifier(VerifierConfiguration(server: charter, audiences: [did]))
+let verifier = CharterVerifier(
+    VerifierConfiguration(server: charter, organizations: [organization], audiences: [did]))
 
 let router = Router()
 router.get("did") { _, _ in did.string + "\n" }

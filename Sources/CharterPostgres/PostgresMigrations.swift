@@ -140,5 +140,22 @@ enum PostgresMigrations {
             CREATE INDEX revocations_by_expiry ON revocations (covers_until);
             """
         ),
+        // Issuers were shared by every organization (see the SQLite migration of the same name): each organization
+        // and environment now has its own, and the shared ones stay verify-only while their tokens may be valid.
+        (
+            "v4-issuers-per-organization",
+            """
+            ALTER TABLE signing_keys ADD COLUMN org_id TEXT REFERENCES organizations(id);
+            DROP INDEX signing_keys_one_active;
+            CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (org_id, environment) WHERE retired_at IS NULL;
+            UPDATE signing_keys SET
+                retired_at = (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint,
+                verify_until = (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint
+                    + 1000 * (SELECT COALESCE(MAX(max_ttl_seconds), 0) FROM envelopes
+                        WHERE envelopes.environment = signing_keys.environment)
+                    + 300000
+                WHERE retired_at IS NULL;
+            """
+        ),
     ]
 }

@@ -52,12 +52,12 @@ extension PostgresStore {
         }
     }
 
-    public func longestEnvelopeTTL(environment: Environment) async throws -> Int {
+    public func longestEnvelopeTTL(orgID: String, environment: Environment) async throws -> Int {
         let longest = try await one(
             Int64.self,
             """
             SELECT COALESCE(MAX(max_ttl_seconds), 0)::bigint FROM envelopes
-            WHERE environment = \(environment.rawValue)
+            WHERE org_id = \(orgID) AND environment = \(environment.rawValue)
             """)
         return Int(longest ?? 0)
     }
@@ -73,19 +73,21 @@ extension PostgresStore {
         try await write(announcing: [.signingKeys]) { connection in
             let active = try await rows(
                 """
-                SELECT id FROM signing_keys WHERE environment = \(key.environment.rawValue) AND retired_at IS NULL
+                SELECT id FROM signing_keys
+                WHERE org_id = \(key.orgID) AND environment = \(key.environment.rawValue) AND retired_at IS NULL
                 """, connection)
             if onlyIfNone, !active.isEmpty { return false }
             try await connection.query(
                 """
                 UPDATE signing_keys SET retired_at = \(StoredValue.time(key.createdAt)),
                     verify_until = \(StoredValue.time(verifyUntil))
-                WHERE environment = \(key.environment.rawValue) AND retired_at IS NULL
+                WHERE org_id = \(key.orgID) AND environment = \(key.environment.rawValue) AND retired_at IS NULL
                 """, logger: self.logger)
             try await connection.query(
                 """
-                INSERT INTO signing_keys (id, environment, did, sealed_seed, created_at, retired_at, verify_until)
-                VALUES (\(key.id), \(key.environment.rawValue), \(key.did.string),
+                INSERT INTO signing_keys (id, org_id, environment, did, sealed_seed, created_at, retired_at,
+                    verify_until)
+                VALUES (\(key.id), \(key.orgID), \(key.environment.rawValue), \(key.did.string),
                     \(ByteBuffer(bytes: key.sealedSeed)), \(StoredValue.time(key.createdAt)), NULL, NULL)
                 """, logger: self.logger)
             try await AuditAppend.append([audit], connection, logger: self.logger)
@@ -162,19 +164,36 @@ extension PostgresStore {
         }
     }
 
-    public func revocations(after seq: Int64, limit: Int, coveringAfter now: Date) async throws -> [RevocationEntry] {
-        try await rows(
+    public func revocations(
+        orgID: String, environment: Environment, after seq: Int64, limit: Int, coveringAfter now: Date
+    ) async throws -> (entries: [RevocationEntry], latest: Int64) {
+        // One statement, so one snapshot: the latest seq and the entries up to it are read together, and entries
+        // commit in seq order (under the write lock), so every seq up to the latest is visible.
+        let rows = try await rows(
             """
-            SELECT * FROM revocations WHERE seq > \(seq) AND covers_until > \(StoredValue.time(now))
-            ORDER BY seq LIMIT \(Int64(max(limit, 0)))
-            """
-        ).map(RevocationEntry.init(row:))
+            SELECT h.latest, r.* FROM (SELECT COALESCE(MAX(seq), 0)::bigint AS latest FROM revocations) h
+            LEFT JOIN LATERAL (
+                SELECT * FROM revocations
+                WHERE org_id = \(orgID) AND environment = \(environment.rawValue) AND seq > \(seq)
+                    AND seq <= h.latest AND covers_until > \(StoredValue.time(now))
+                ORDER BY seq LIMIT \(Int64(max(limit, 0)))
+            ) r ON true
+            ORDER BY r.seq
+            """)
+        let latest = try rows.first?.integer("latest") ?? 0
+        let entries = try rows.filter { try $0.integer("seq") != nil }.map(RevocationEntry.init(row:))
+        return (entries, latest)
     }
 
     public func prune(expiredBefore date: Date) async throws {
         let cutoff = StoredValue.time(date)
         try await write { connection in
-            try await connection.query("DELETE FROM revocations WHERE covers_until < \(cutoff)", logger: self.logger)
+            // The newest entry stays, so the latest seq a feed head names never moves backwards.
+            try await connection.query(
+                """
+                DELETE FROM revocations
+                WHERE covers_until < \(cutoff) AND seq < (SELECT MAX(seq) FROM revocations)
+                """, logger: self.logger)
             try await connection.query("DELETE FROM minted_tokens WHERE expires_at < \(cutoff)", logger: self.logger)
         }
     }

@@ -163,6 +163,26 @@ enum SQLiteMigrations {
                     CREATE INDEX minted_tokens_by_expiry ON minted_tokens (expires_at);
                     """)
         }
+        // Issuers were shared by every organization, so one organization's owner could rotate the key that signed
+        // another's tokens, and a verifier could not tell their tokens apart. Each organization and environment now
+        // has its own; the shared ones sign nothing more and stay verify-only while their tokens may be valid
+        // (the longest envelope lifetime in their environment plus SigningKeys.retirementGrace, five minutes).
+        migrator.registerMigration("v4-issuers-per-organization") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE signing_keys ADD COLUMN org_id TEXT REFERENCES organizations(id);
+                    DROP INDEX signing_keys_one_active;
+                    CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (org_id, environment)
+                        WHERE retired_at IS NULL;
+                    UPDATE signing_keys SET
+                        retired_at = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER),
+                        verify_until = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
+                            + 1000 * (SELECT COALESCE(MAX(max_ttl_seconds), 0) FROM envelopes
+                                WHERE envelopes.environment = signing_keys.environment)
+                            + 300000
+                        WHERE retired_at IS NULL;
+                    """)
+        }
         return migrator
     }
 }

@@ -56,11 +56,12 @@ extension SQLiteStore {
         }
     }
 
-    public func longestEnvelopeTTL(environment: Environment) async throws -> Int {
+    public func longestEnvelopeTTL(orgID: String, environment: Environment) async throws -> Int {
         try await pool.read { db in
             try Int.fetchOne(
-                db, sql: "SELECT COALESCE(MAX(max_ttl_seconds), 0) FROM envelopes WHERE environment = ?",
-                arguments: [environment.rawValue]) ?? 0
+                db,
+                sql: "SELECT COALESCE(MAX(max_ttl_seconds), 0) FROM envelopes WHERE org_id = ? AND environment = ?",
+                arguments: [orgID, environment.rawValue]) ?? 0
         }
     }
 
@@ -76,23 +77,25 @@ extension SQLiteStore {
         _ key: SigningKeyRecord, retiring verifyUntil: Date, onlyIfNone: Bool, audit: AuditEvent
     ) async throws -> Bool {
         try await write { db in
+            let scope = "org_id = ? AND environment = ? AND retired_at IS NULL"
             let hasActive =
                 try Bool.fetchOne(
-                    db, sql: "SELECT EXISTS (SELECT 1 FROM signing_keys WHERE environment = ? AND retired_at IS NULL)",
-                    arguments: [key.environment.rawValue]) ?? false
+                    db, sql: "SELECT EXISTS (SELECT 1 FROM signing_keys WHERE \(scope))",
+                    arguments: [key.orgID, key.environment.rawValue]) ?? false
             if onlyIfNone, hasActive { return false }
             try db.execute(
-                sql: """
-                    UPDATE signing_keys SET retired_at = ?, verify_until = ? WHERE environment = ? AND retired_at IS NULL
-                    """,
-                arguments: [StoredValue.time(key.createdAt), StoredValue.time(verifyUntil), key.environment.rawValue])
+                sql: "UPDATE signing_keys SET retired_at = ?, verify_until = ? WHERE \(scope)",
+                arguments: [
+                    StoredValue.time(key.createdAt), StoredValue.time(verifyUntil), key.orgID, key.environment.rawValue,
+                ])
             try db.execute(
                 sql: """
-                    INSERT INTO signing_keys (id, environment, did, sealed_seed, created_at, retired_at, verify_until)
-                    VALUES (?, ?, ?, ?, ?, NULL, NULL)
+                    INSERT INTO signing_keys (id, org_id, environment, did, sealed_seed, created_at, retired_at,
+                        verify_until)
+                    VALUES (?, ?, ?, ?, ?, ?, NULL, NULL)
                     """,
                 arguments: [
-                    key.id, key.environment.rawValue, key.did.string, Data(key.sealedSeed),
+                    key.id, key.orgID, key.environment.rawValue, key.did.string, Data(key.sealedSeed),
                     StoredValue.time(key.createdAt),
                 ])
             try AuditTable.append([audit], db)
@@ -166,12 +169,23 @@ extension SQLiteStore {
         }
     }
 
-    public func revocations(after seq: Int64, limit: Int, coveringAfter now: Date) async throws -> [RevocationEntry] {
+    public func revocations(
+        orgID: String, environment: Environment, after seq: Int64, limit: Int, coveringAfter now: Date
+    ) async throws -> (entries: [RevocationEntry], latest: Int64) {
+        // One read transaction: the latest seq and the entries up to it come from the same snapshot.
         try await pool.read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT * FROM revocations WHERE seq > ? AND covers_until > ? ORDER BY seq LIMIT ?",
-                arguments: [seq, StoredValue.time(now), limit]
+            let latest =
+                try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'revocations'") ?? 0
+            let entries = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM revocations
+                    WHERE org_id = ? AND environment = ? AND seq > ? AND seq <= ? AND covers_until > ?
+                    ORDER BY seq LIMIT ?
+                    """,
+                arguments: [orgID, environment.rawValue, seq, latest, StoredValue.time(now), limit]
             ).map { try RevocationEntry(row: SQLiteRow($0)) }
+            return (entries, latest)
         }
     }
 
@@ -179,6 +193,8 @@ extension SQLiteStore {
         try await write { db in
             let cutoff = StoredValue.time(date)
             try db.execute(sql: "DELETE FROM revocations WHERE covers_until < ?", arguments: [cutoff])
+            // AUTOINCREMENT keeps the highest seq in sqlite_sequence even when its row goes, so feed heads never
+            // move backwards.
             try db.execute(sql: "DELETE FROM minted_tokens WHERE expires_at < ?", arguments: [cutoff])
         }
     }

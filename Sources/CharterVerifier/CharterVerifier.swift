@@ -8,8 +8,8 @@ public import UCAN
 ///
 /// ``verify(_:proofs:requiring:)`` makes no network call: it reads an immutable snapshot of the synced
 /// state, which ``sync()`` replaces in one swap. Run the verifier as a `Service` (or call ``sync()``
-/// yourself) so the snapshot stays fresh; when it is older than ``VerifierConfiguration/maxFeedAge``,
-/// verification fails closed with `feed_stale`.
+/// yourself) so the snapshot stays fresh; when the newest signed feed head it holds is older than
+/// ``VerifierConfiguration/maxFeedAge``, verification fails closed with `feed_stale`.
 public final class CharterVerifier: Service, Sendable {
     /// The configuration it was created with.
     public let configuration: VerifierConfiguration
@@ -48,44 +48,79 @@ public final class CharterVerifier: Service, Sendable {
 
     var snapshot: VerifierSnapshot { state.withLock { $0 } }
 
-    /// Runs one sync round: the issuer list (when issuers are published), then every revocation after the last
-    /// sequence number seen, page by page until an empty page.
+    /// Runs one sync round: the issuer list (when issuers are published), then, for each trusted organization
+    /// and environment, every revocation after the last sequence number seen, page by page up to the latest.
     ///
-    /// Nothing is applied unless the whole round succeeds, so a failed round leaves the previous state intact.
+    /// Every page's signed head is checked (a trusted issuer of that organization, over exactly the entries
+    /// received, for the range asked, no older than the last), so a proxy that drops, alters, reorders or replays
+    /// pages fails the round. Nothing is applied unless the whole round succeeds, so a failed round leaves the
+    /// previous state intact and the verifier goes stale, failing closed, rather than accept a revoked token.
     /// - Throws: when there is no server to sync from, or the server cannot be reached or answers badly.
     public func sync() async throws {
         guard let feed else { throw FeedError("no server is configured, so there is nothing to sync") }
         let started = now()
         let current = snapshot
-        let issuers: [PublishedIssuer]?
-        switch configuration.issuers {
-        case .published: issuers = try await feed.issuers(of: configuration.environments)
-        case .pinned: issuers = nil
+        var positions = current.feeds
+        var pages: [(FeedKey, RevocationPage)] = []
+        for key in configuration.feeds {
+            var position = positions[key] ?? FeedPosition()
+            while true {
+                let page = try await feed.revocations(key, since: position.since)
+                try page.head.check(listed: page.listed, nextSince: page.nextSince, feed: key, position: position)
+                var previous = position.since
+                for entry in page.entries {
+                    guard entry.seq > previous, entry.seq <= page.nextSince else {
+                        throw FeedError("/v1/revocations: entries out of order or outside the signed range")
+                    }
+                    previous = entry.seq
+                }
+                pages.append((key, page))
+                let advanced = page.nextSince > position.since
+                position.since = page.nextSince
+                position.head = (page.head.seq, page.head.time)
+                if page.nextSince >= page.head.seq { break }
+                guard advanced else { throw FeedError("/v1/revocations: next_since did not advance") }
+            }
+            positions[key] = position
         }
-        let trusted = issuers.map { Set($0.map(\.did)) } ?? current.trusted
-        var since = current.since
+        // Issuers after the pages: a page may be signed by an issuer created to sign it (an organization's first).
+        let trust: IssuerTrust
+        switch configuration.issuers {
+        case .published: trust = IssuerTrust(published: try await feed.issuers().filter(configuration.mayTrust))
+        case .pinned: trust = current.trust
+        }
         var accepted: [FeedEntry] = []
         var rejected = 0
-        while true {
-            let page = try await feed.revocations(since: since)
-            guard page.count > 0 else { break }
-            guard page.nextSince > since else { throw FeedError("/v1/revocations: next_since did not advance") }
+        var skipped = 0
+        for (key, page) in pages {
+            guard trust.signs(key, page.head.issuer) else {
+                throw FeedError(
+                    "the \(key.org) \(key.environment) feed: the page head is not signed by a trusted issuer of that organization"
+                )
+            }
             for entry in page.entries {
-                if entry.isAuthentic(trusting: trusted) { accepted.append(entry) } else { rejected += 1 }
+                if entry.isAuthentic(trusting: trust.dids) { accepted.append(entry) } else { rejected += 1 }
             }
-            if page.skipped > 0 {
-                logger.warning("skipped revocation entries of an unknown kind", metadata: ["count": "\(page.skipped)"])
-            }
-            since = page.nextSince
+            skipped += page.skipped
+        }
+        if skipped > 0 {
+            logger.warning("skipped revocation entries of an unknown kind", metadata: ["count": "\(skipped)"])
         }
         if rejected > 0 {
             logger.warning(
                 "ignored revocation entries not signed by a trusted issuer", metadata: ["count": "\(rejected)"])
         }
-        // The round's start bounds how fresh its data is, so that is the time it counts as synced.
         state.withLock { snapshot in
-            snapshot = snapshot.merging(issuers: issuers, entries: accepted, since: since, syncedAt: started)
+            snapshot = snapshot.merging(trust: trust, entries: accepted, feeds: positions, syncedAt: started)
         }
+    }
+
+    /// The ids of every organization that has issuers on `server`, for tools that accept any of them (such as
+    /// `charter verify` without `--organization`); a service names the organizations it trusts instead.
+    public static func publishedOrganizations(server: URL) async throws -> Set<String> {
+        let client = FeedClient(server: server, timeout: 30)
+        defer { client.session.finishTasksAndInvalidate() }
+        return Set(try await client.issuers().compactMap(\.org))
     }
 
     /// Syncs at once, then every ``VerifierConfiguration/syncInterval`` until cancelled or shut down gracefully.

@@ -24,16 +24,22 @@ struct FeedClient: Sendable {
         session = URLSession(configuration: configuration)
     }
 
-    /// The published issuers of `environments`; statuses other than `active`, `verify_only` and `expired`
-    /// are not trusted.
-    func issuers(of environments: Set<String>) async throws -> [PublishedIssuer] {
+    /// Every published issuer whose status is `active`, `verify_only` or `expired`; others are not trusted.
+    func issuers() async throws -> [PublishedIssuer] {
         let body = try await get("v1/issuers", query: [])
         guard case .array(let list)? = body["issuers"] else { throw FeedError("/v1/issuers has no issuers array") }
         var issuers: [PublishedIssuer] = []
         for (index, item) in list.enumerated() {
             guard case .object(let fields) = item, case .string(let did)? = fields["did"],
-                case .string(let status)? = fields["status"], let did = try? DID(did)
+                case .string(let status)? = fields["status"], let did = try? DID(did),
+                case .string(let environment)? = fields["environment"]
             else { throw FeedError("/v1/issuers: issuers[\(index)] is not an issuer") }
+            let org: String?
+            switch fields["org"] {
+            case .string(let id)?: org = id
+            case .null?: org = nil
+            default: throw FeedError("/v1/issuers: issuers[\(index)].org is not an organization id or null")
+            }
             let notAfter: Date?
             switch fields["not_after"] {
             case nil, .null?: notAfter = nil
@@ -44,27 +50,27 @@ struct FeedClient: Sendable {
                 notAfter = date
             default: throw FeedError("/v1/issuers: issuers[\(index)].not_after is not a timestamp")
             }
-            guard case .string(let environment)? = fields["environment"], environments.contains(environment) else {
-                continue
-            }
             guard ["active", "verify_only", "expired"].contains(status) else { continue }
             if status != "active" && notAfter == nil { continue }
-            issuers.append(PublishedIssuer(did: did, notAfter: notAfter))
+            issuers.append(PublishedIssuer(did: did, org: org, environment: environment, notAfter: notAfter))
         }
         return issuers
     }
 
-    /// One page of revocations after `since`.
-    func revocations(since: Int64) async throws -> RevocationPage {
+    /// One page of `feed` after `since`, with its signed head (not yet checked).
+    func revocations(_ feed: FeedKey, since: Int64) async throws -> RevocationPage {
         let body = try await get(
             "v1/revocations",
             query: [
+                URLQueryItem(name: "org", value: feed.org),
+                URLQueryItem(name: "environment", value: feed.environment),
                 URLQueryItem(name: "since", value: String(since)),
                 URLQueryItem(name: "limit", value: String(Self.pageSize)),
             ])
         guard case .array(let list)? = body["revocations"], case .integer(let nextSince)? = body["next_since"] else {
             throw FeedError("/v1/revocations has no revocations array or next_since")
         }
+        let head = try FeedHead(body["head"])
         var entries: [FeedEntry] = []
         var skipped = 0
         for (index, item) in list.enumerated() {
@@ -91,7 +97,8 @@ struct FeedClient: Sendable {
                     seq: seq, kind: parsed, subject: subject, issuer: issuer, challenge: signature,
                     coversUntil: until))
         }
-        return RevocationPage(entries: entries, skipped: skipped, nextSince: nextSince, count: list.count)
+        return RevocationPage(
+            entries: entries, listed: .array(list), skipped: skipped, nextSince: nextSince, head: head)
     }
 
     private func get(_ path: String, query: [URLQueryItem]) async throws -> JSONObject {

@@ -30,6 +30,9 @@ struct FeedEntry: Sendable {
 /// One issuer as `GET /v1/issuers` lists it.
 struct PublishedIssuer: Sendable, Hashable {
     let did: DID
+    /// The organization whose tokens it signs; nil for an issuer an old server shared between organizations.
+    let org: String?
+    let environment: String
     /// When a retired issuer stops verifying; nil while it signs.
     let notAfter: Date?
 }
@@ -38,9 +41,11 @@ struct PublishedIssuer: Sendable, Hashable {
 struct RevocationPage: Sendable {
     /// Entries in a form the verifier understands; unknown kinds are counted in ``skipped``.
     let entries: [FeedEntry]
+    /// The `revocations` array as received, which the head's digest covers.
+    let listed: JSONValue
     let skipped: Int
-    /// Where the next page starts: the last sequence number on this one.
+    /// Where the next page starts.
     let nextSince: Int64
-    /// How many entries the page held, understood or not; zero ends a sync round.
-    let count: Int
+    /// The signed head, checked before any entry counts.
+    let head: FeedHead
 }

@@ -17,6 +17,9 @@ public struct VerifierConfiguration: Sendable {
     /// checked and nothing goes stale; tokens stay valid until they expire. With published issuers and no server,
     /// every verification fails with `not_synced`.
     public var server: URL?
+    /// The Charter organizations whose tokens this service accepts, by id (`org_…`). Required: every organization
+    /// of a server has its own issuers, and a root minted by any other organization is `untrusted_issuer`.
+    public var organizations: Set<String>
     /// Where trusted issuers come from; `.published` by default.
     public var issuers: Issuers
     /// The Charter environments whose published issuers are trusted: `live` only by default, so a token
@@ -26,7 +29,8 @@ public struct VerifierConfiguration: Sendable {
     public var audiences: Set<DID>
     /// Seconds of clock skew tolerated on `exp` and `nbf`.
     public var leeway: Int64
-    /// Seconds after the last successful sync from which verification fails closed (`feed_stale`).
+    /// Seconds after the server time in the oldest signed feed head from which verification fails closed
+    /// (`feed_stale`); the verifier's clock must agree with the server's, as for `exp`.
     public var maxFeedAge: TimeInterval
     /// Seconds between two sync rounds while the verifier runs as a service.
     public var syncInterval: TimeInterval
@@ -34,6 +38,7 @@ public struct VerifierConfiguration: Sendable {
     /// Creates a configuration.
     /// - Parameters:
     ///   - server: Charter's base URL, such as `https://charter.example.com`; nil for air-gapped use with pinned issuers.
+    ///   - organizations: the ids of the organizations whose tokens to accept.
     ///   - issuers: `.published` to trust what the server lists, or `.pinned` DIDs.
     ///   - environments: which environments' published issuers to trust (`["live"]`, or `["test"]` for a
     ///     staging service).
@@ -42,11 +47,11 @@ public struct VerifierConfiguration: Sendable {
     ///   - maxFeedAge: how old the last successful sync may be before verification fails closed.
     ///   - syncInterval: how often ``CharterVerifier/run()`` syncs.
     public init(
-        server: URL?, issuers: Issuers = .published, environments: Set<String> = ["live"], audiences: Set<DID>,
-        leeway: Int64 = 30,
-        maxFeedAge: TimeInterval = 60, syncInterval: TimeInterval = 10
+        server: URL?, organizations: Set<String>, issuers: Issuers = .published, environments: Set<String> = ["live"],
+        audiences: Set<DID>, leeway: Int64 = 30, maxFeedAge: TimeInterval = 60, syncInterval: TimeInterval = 10
     ) {
         self.server = server
+        self.organizations = organizations
         self.issuers = issuers
         self.environments = environments
         self.audiences = audiences

@@ -42,10 +42,11 @@ extension VerifierSnapshot {
             throw VerificationError(error)
         }
         for issuer in chain.rootIssuers {
-            if let notAfter = windows[issuer], now >= notAfter {
+            if let notAfter = trust.windows[issuer], now >= notAfter {
                 throw VerificationError(.untrustedIssuer, "\(issuer) was retired and verifies nothing after its window")
             }
         }
+        try checkOrganizations(Self.roots(of: token, in: chain))
         let root = Self.root(of: token, in: chain)
         try checkRevocation(presented, chain)
         if let capability, !token.payload.capabilities.all.contains(where: { $0.covers(capability) }) {
@@ -60,10 +61,12 @@ extension VerifierSnapshot {
             if case .pinned = configuration.issuers { return }
             throw VerificationError(.notSynced, "published issuers need a server to sync from")
         }
-        guard let synced = lastSuccessfulSync else {
+        // Freshness is the server's signed time, not when this process last heard from something: an old answer
+        // replayed by a proxy does not make the data look new.
+        guard let signed = feedTime else {
             throw VerificationError(.notSynced, "issuers and revocations have not been synced yet")
         }
-        let age = now.timeIntervalSince(synced)
+        let age = now.timeIntervalSince(signed)
         guard age <= configuration.maxFeedAge else {
             throw VerificationError(
                 .feedStale, "revocation data is \(Int(age))s old, over the limit of \(Int(configuration.maxFeedAge))s")
@@ -88,9 +91,7 @@ extension VerifierSnapshot {
             }
         }
         if !revokedEnvelopes.isEmpty {
-            let roots =
-                token.payload.proofs.isEmpty ? [token] : chain.proofs.values.filter { $0.payload.proofs.isEmpty }
-            for root in roots {
+            for root in Self.roots(of: token, in: chain) {
                 if case .string(let envelope)? = root.payload.facts?["envelope"],
                     let entry = revokedEnvelopes[envelope]
                 {
@@ -98,6 +99,26 @@ extension VerifierSnapshot {
                 }
             }
         }
+    }
+
+    /// Every root must be minted for an organization this service trusts, by that organization's own issuer (or,
+    /// for a shared issuer of an old server, name a trusted organization): one organization's tokens never pass
+    /// at another's services.
+    private func checkOrganizations(_ roots: [UCAN]) throws(VerificationError) {
+        for root in roots {
+            guard case .string(let org)? = root.payload.facts?["org"], configuration.organizations.contains(org)
+            else {
+                throw VerificationError(.untrustedIssuer, "the token is not from an organization this service trusts")
+            }
+            if let owner = trust.organization[root.payload.issuer], owner != org {
+                throw VerificationError(.untrustedIssuer, "the token's issuer does not sign for organization \(org)")
+            }
+        }
+    }
+
+    /// The tokens of the chain that cite no proof: where its authority comes from.
+    static func roots(of token: UCAN, in chain: ValidatedChain) -> [UCAN] {
+        token.payload.proofs.isEmpty ? [token] : chain.proofs.values.filter { $0.payload.proofs.isEmpty }
     }
 
     /// The root reached by always following the first proof: the token whose facts describe the grant.

@@ -35,7 +35,8 @@ struct VerifierBenchmark {
         let fixture = try await Fixture(controlPlane: controlPlane, owner: owner)
         let verifier = CharterVerifier(
             VerifierConfiguration(
-                server: URL(string: "http://127.0.0.1:\(port)")!, audiences: [fixture.service], maxFeedAge: 3600),
+                server: URL(string: "http://127.0.0.1:\(port)")!, organizations: [owner.organization.id],
+                audiences: [fixture.service], maxFeedAge: 3600),
             logger: logger)
         try await verifier.sync()
         server.cancel()

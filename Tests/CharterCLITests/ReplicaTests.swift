@@ -113,7 +113,9 @@ struct ReplicaTests {
 
         let tokenRevoked = try await pair.a.post("/v1/tokens/\(cid)/revoke", key: pair.owner, json: [:])
         #expect(tokenRevoked.status == 200, "\(tokenRevoked.body)")
-        let feed = try await pair.b.get("/v1/revocations", key: nil)
+        let me = try Self.object(try await pair.b.get("/v1/me", key: pair.owner).body)
+        let org = try #require((me["organization"] as? [String: Any])?["id"] as? String)
+        let feed = try await pair.b.get("/v1/revocations?org=\(org)&environment=live", key: nil)
         #expect(feed.body.contains(cid), "B publishes the token's revocation at once")
         let again = try await pair.b.post("/v1/tokens/\(cid)/revoke", key: pair.owner, json: [:])
         #expect(again.status == 409, "B knows the token is already revoked: \(again.body)")
@@ -167,7 +169,7 @@ struct ReplicaTests {
         defer { servers.forEach { $0.stop() } }
         #expect(servers.compactMap(\.ownerKey).count == 1, "exactly one replica created the owner key")
         #expect(try await TestPostgres.scalar(database, "SELECT COUNT(*)::text FROM organizations") == "1")
-        #expect(try await TestPostgres.scalar(database, "SELECT COUNT(*)::text FROM charter_migrations") == "3")
+        #expect(try await TestPostgres.scalar(database, "SELECT COUNT(*)::text FROM charter_migrations") == "4")
         let owner = try #require(servers.compactMap(\.ownerKey).first)
         for server in servers { #expect(try await server.get("/v1/me", key: owner).status == 200) }
     }

@@ -13,6 +13,10 @@ import Testing
         let server: ServerProcess
         let key: String
         let envelope: String
+        /// The database URL the server runs on.
+        let database: String
+        /// The id of the server's first organization, whose owner `key` is.
+        let org: String
         /// Every result the commands under test produced, checked for the key at the end.
         private(set) var results: [CLI.Result] = []
 
@@ -21,8 +25,11 @@ import Testing
         init() async throws {
             let (directory, database) = try ServeCommandTests.temporaryDatabase()
             self.directory = directory
+            self.database = database
             server = try ServerProcess(database: database)
             key = try #require(server.ownerKey)
+            let me = try Fixture.object(try await server.get("/v1/me", key: key).body)
+            org = try #require((me["organization"] as? [String: Any])?["id"] as? String)
             let apps = try await server.get("/v1/apps", key: key)
             let app = try #require((try Fixture.object(apps.body)["apps"] as? [[String: Any]])?.first?["id"] as? String)
             let created = try await server.post(
@@ -68,7 +75,7 @@ import Testing
         }
 
         func revocations() async throws -> [[String: Any]] {
-            let feed = try await server.get("/v1/revocations?since=0", key: nil)
+            let feed = try await server.get("/v1/revocations?org=\(org)&environment=live&since=0", key: nil)
             #expect(feed.status == 200)
             return try #require(try Self.object(feed.body)["revocations"] as? [[String: Any]])
         }

@@ -16,18 +16,23 @@ import UCAN
         #expect(result.stderr.filter { $0 == "\n" }.count == 1, "one line", sourceLocation: sourceLocation)
     }
 
-    static func expectValid(_ result: CLI.Result, sourceLocation: SourceLocation = #_sourceLocation) {
+    /// exit 0 and `valid`; when no `--organization` was given, a second line names the one that signed.
+    static func expectValid(
+        _ result: CLI.Result, signedBy org: String? = nil, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         #expect(result.status == 0, "\(result.stderr)", sourceLocation: sourceLocation)
-        #expect(result.stdout == "valid\n", sourceLocation: sourceLocation)
+        #expect(
+            result.stdout == "valid\n" + (org.map { "organization: \($0)\n" } ?? ""), sourceLocation: sourceLocation)
         #expect(result.stderr.isEmpty, sourceLocation: sourceLocation)
     }
 
     @Test func aMintedTokenIsValidAndRevokingItsEnvelopeRevokesIt() async throws {
         let fixture = try await Fixture()
         let token = try fixture.authorize().line
-        Self.expectValid(try CLI.run("verify", token, "--server", fixture.url))
+        Self.expectValid(try CLI.run("verify", token, "--server", fixture.url), signedBy: fixture.org)
         Self.expectValid(
-            try CLI.run("verify", token, "--server", fixture.url, "--audience", TokenCommandTests.audience))
+            try CLI.run("verify", token, "--server", fixture.url, "--audience", TokenCommandTests.audience),
+            signedBy: fixture.org)
         let stranger = DID(publicKey: Ed25519.SigningKey().publicKey).string
         Self.expectRefusal(
             try CLI.run("verify", token, "--server", fixture.url, "--audience", stranger), "wrong_audience")
@@ -66,7 +71,7 @@ import UCAN
         Self.expectValid(
             try CLI.run(
                 "verify", delegated.encoded, "--server", fixture.url, "--proof", root.encoded, "--audience",
-                service.string))
+                service.string), signedBy: fixture.org)
         Self.expectRefusal(
             try CLI.run("verify", delegated.encoded, "--server", fixture.url, "--audience", service.string),
             "invalid_chain")
@@ -78,12 +83,27 @@ import UCAN
         Self.expectValid(
             try CLI.run(
                 "verify", token, "--server", fixture.url, "--resource", "mailto:a@example.com", "--ability",
-                "email/send"))
+                "email/send", "--organization", fixture.org))
         let uncovered = try CLI.run(
             "verify", token, "--server", fixture.url, "--resource", "mailto:a@example.com", "--ability", "email/read")
         Self.expectRefusal(uncovered, "not_covered")
         #expect(uncovered.stderr.contains("email/read on mailto:a@example.com"))
         #expect(try CLI.run("verify", token, "--server", fixture.url, "--ability", "email/send").status == 64)
+    }
+
+    /// Issue 17: a token of one organization does not verify for a service that trusts only another.
+    @Test func anotherOrganizationsTokenIsAnUntrustedIssuer() async throws {
+        let fixture = try await Fixture()
+        let token = try fixture.authorize().line
+        let other = try CLI.run("orgs", "create", "--name", "Other", "--database", fixture.database, "--json")
+        #expect(other.status == 0, "\(other.stderr)")
+        let otherOrg = try #require(try Fixture.object(other.stdout)["org_id"] as? String)
+        Self.expectValid(try CLI.run("verify", token, "--server", fixture.url, "--organization", fixture.org))
+        Self.expectRefusal(
+            try CLI.run("verify", token, "--server", fixture.url, "--organization", otherOrg), "untrusted_issuer")
+        Self.expectValid(
+            try CLI.run(
+                "verify", token, "--server", fixture.url, "--organization", otherOrg, "--organization", fixture.org))
     }
 
     @Test func garbageAndAnUnreachableServerFailInOneLine() throws {

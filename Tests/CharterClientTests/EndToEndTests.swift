@@ -36,7 +36,8 @@ import UCAN
         // The service knows only Charter's URL (for issuers and the feed) and its own DID.
         let serviceKey = Ed25519.SigningKey()
         let service = DID(publicKey: serviceKey.publicKey)
-        let verifier = CharterVerifier(VerifierConfiguration(server: charter.url, audiences: [service]))
+        let verifier = CharterVerifier(
+            VerifierConfiguration(server: charter.url, organizations: charter.organizations, audiences: [service]))
         try await verifier.sync()
         let router = Router()
         router.group("ops").add(
@@ -72,7 +73,8 @@ import UCAN
             #expect(revoked.status == .unauthorized)
             #expect(String(buffer: revoked.body).contains("revoked"))
         }
-        let agentSide = CharterVerifier(VerifierConfiguration(server: charter.url, audiences: [agent.did]))
+        let agentSide = CharterVerifier(
+            VerifierConfiguration(server: charter.url, organizations: charter.organizations, audiences: [agent.did]))
         try await agentSide.sync()
         let rootRefusal = #expect(throws: VerificationError.self) { _ = try agentSide.verify(root.encoded) }
         #expect(rootRefusal?.code == .revoked)
@@ -102,13 +104,16 @@ import UCAN
         let token = try await agent.token(
             for: try Capabilities([Capability(resource: "mailto:a@example.com", ability: "email/send")]))
 
-        let live = CharterVerifier(VerifierConfiguration(server: charter.url, audiences: [agent.did]))
+        let live = CharterVerifier(
+            VerifierConfiguration(server: charter.url, organizations: charter.organizations, audiences: [agent.did]))
         try await live.sync()
         let refusal = #expect(throws: VerificationError.self) { _ = try live.verify(token.encoded) }
         #expect(refusal?.code == .untrustedIssuer)
 
         let staging = CharterVerifier(
-            VerifierConfiguration(server: charter.url, environments: ["test"], audiences: [agent.did]))
+            VerifierConfiguration(
+                server: charter.url, organizations: charter.organizations, environments: ["test"],
+                audiences: [agent.did]))
         try await staging.sync()
         #expect(try staging.verify(token.encoded).env == "test")
         await charter.remove()

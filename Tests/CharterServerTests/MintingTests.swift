@@ -11,6 +11,11 @@ import UCAN
     static let agent = Ed25519.SigningKey()
     static var audience: DID { DID(publicKey: agent.publicKey) }
 
+    /// The path of the live revocation feed of `owner`'s organization.
+    static func feed(_ owner: Setup.Created, since: Int64? = nil) -> String {
+        "/v1/revocations?org=\(owner.organization.id)&environment=live" + (since.map { "&since=\($0)" } ?? "")
+    }
+
     /// The issuer DIDs `/v1/issuers` publishes, as an offline verifier would trust them.
     static func issuers(_ client: Client) async throws -> [JSONValue] {
         let reply = try await client.get("/v1/issuers", key: nil)
@@ -194,7 +199,7 @@ import UCAN
             #expect(refused.code == "no_active_envelope")
 
             // A verifier syncing the feed learns of it from a signed entry by a published issuer.
-            let feed = try await client.get("/v1/revocations?since=0", key: nil)
+            let feed = try await client.get(Self.feed(owner, since: 0), key: nil)
             #expect(feed.status == .ok)
             let entries = try #require(feed.json["revocations"]?.arrayValue)
             #expect(entries.count == 1)
@@ -216,7 +221,7 @@ import UCAN
 
             // Resuming after the last seq returns nothing new; a new envelope mints again.
             let next = try #require(feed.json["next_since"]?.integerValue)
-            #expect(try await client.get("/v1/revocations?since=\(next)", key: nil).json["revocations"] == [])
+            #expect(try await client.get(Self.feed(owner, since: next), key: nil).json["revocations"] == [])
             _ = try await client.createEnvelope(key, app: owner.app.id)
             let fresh = try await client.mint(key, audience: Self.audience)
             #expect(fresh.payload.facts?["envelope"]?.stringValue != doomed)
@@ -247,7 +252,7 @@ import UCAN
             #expect(try await client.post("/v1/tokens/\(token.cid)/revoke", key: key).status == .conflict)
 
             let entry = try #require(
-                try await client.get("/v1/revocations", key: nil).json["revocations"]?.arrayValue?.first)
+                try await client.get(Self.feed(owner), key: nil).json["revocations"]?.arrayValue?.first)
             #expect(entry["kind"]?.stringValue == "token")
             // Its iss, revoke and challenge are a UCAN 0.10 revocation record for the token's own chain.
             let record = try Revocation(

@@ -34,18 +34,21 @@ struct TestServer {
     private let trustedProxies: [CIDR]
 
     /// Runs `body` against the live server, then flushes background work as shutdown would.
+    /// - Parameter adjust: changes to the server's configuration, such as shorter request deadlines.
     @discardableResult
-    func run<T: Sendable>(_ body: @Sendable (Client) async throws -> T) async throws -> T {
+    func run<T: Sendable>(
+        adjusting adjust: (inout ServerConfiguration) -> Void = { _ in }, _ body: @Sendable (Client) async throws -> T
+    ) async throws -> T {
         let logs = self.logs
         var logger = Logger(label: "charter-test") { label in LogCapture.Handler(label: label, capture: logs) }
         logger.logLevel = .trace
+        // No timed flush mid-test: what a test sees written is exactly what its own calls wrote; the flush
+        // after the run stands in for the timer.
+        var configuration = ServerConfiguration(
+            host: "127.0.0.1", port: 0, trustedProxies: trustedProxies, flushInterval: .seconds(3600))
+        adjust(&configuration)
         let app = CharterHTTPServer.application(
-            controlPlane: controlPlane,
-            // No timed flush mid-test: what a test sees written is exactly what its own calls wrote; the
-            // flush after the run stands in for the timer.
-            configuration: ServerConfiguration(
-                host: "127.0.0.1", port: 0, trustedProxies: trustedProxies, flushInterval: .seconds(3600)),
-            logger: logger)
+            controlPlane: controlPlane, configuration: configuration, logger: logger)
         let result = try await app.test(.live) { client in
             try await body(Client(client: client))
         }
@@ -245,8 +248,8 @@ final class CountingStore: Store {
     func revokeEnvelope(_ envelope: Envelope, entry: RevocationEntry, audit: AuditEvent) async throws -> Bool {
         try await base.revokeEnvelope(envelope, entry: entry, audit: audit)
     }
-    func longestEnvelopeTTL(environment: CharterCore.Environment) async throws -> Int {
-        try await base.longestEnvelopeTTL(environment: environment)
+    func longestEnvelopeTTL(orgID: String, environment: CharterCore.Environment) async throws -> Int {
+        try await base.longestEnvelopeTTL(orgID: orgID, environment: environment)
     }
     func signingKeys() async throws -> [SigningKeyRecord] { try await base.signingKeys() }
     func activateSigningKey(_ key: SigningKeyRecord, retiring verifyUntil: Date, onlyIfNone: Bool, audit: AuditEvent)
@@ -264,8 +267,11 @@ final class CountingStore: Store {
     func revokeToken(_ token: MintedToken, entry: RevocationEntry, audit: AuditEvent) async throws -> Bool {
         try await base.revokeToken(token, entry: entry, audit: audit)
     }
-    func revocations(after seq: Int64, limit: Int, coveringAfter now: Date) async throws -> [RevocationEntry] {
-        try await base.revocations(after: seq, limit: limit, coveringAfter: now)
+    func revocations(
+        orgID: String, environment: CharterCore.Environment, after seq: Int64, limit: Int, coveringAfter now: Date
+    ) async throws -> (entries: [RevocationEntry], latest: Int64) {
+        try await base.revocations(
+            orgID: orgID, environment: environment, after: seq, limit: limit, coveringAfter: now)
     }
     func prune(expiredBefore date: Date) async throws { try await base.prune(expiredBefore: date) }
 }

@@ -48,8 +48,9 @@ import UCAN
                 try await store.createEnvelope(
                     Self.envelope(acme), audit: fixture.event("envelope.create", org: acme.org.id))
             }
-            #expect(try await store.longestEnvelopeTTL(environment: .live) == 600)
-            #expect(try await store.longestEnvelopeTTL(environment: .test) == 0)
+            #expect(try await store.longestEnvelopeTTL(orgID: acme.org.id, environment: .live) == 600)
+            #expect(try await store.longestEnvelopeTTL(orgID: acme.org.id, environment: .test) == 0)
+            #expect(try await store.longestEnvelopeTTL(orgID: other.org.id, environment: .live) == 0)
         }
     }
 
@@ -112,34 +113,55 @@ import UCAN
                         envelope, entry: entry, audit: fixture.event("envelope.revoke", org: acme.org.id)))
                 envelopes.append(envelope)
             }
-            let all = try await store.revocations(after: 0, limit: 10, coveringAfter: now)
+            // Another organization's entry takes a seq but never shows in this one's feed.
+            let other = try await fixture.organization("Other")
+            var foreign = Self.envelope(other, name: "theirs")
+            try await store.createEnvelope(foreign, audit: fixture.event("envelope.create", org: other.org.id))
+            foreign.revokedAt = now
+            #expect(
+                try await store.revokeEnvelope(
+                    foreign, entry: Self.entry(foreign.id, other, coversUntil: now.addingTimeInterval(6000)),
+                    audit: fixture.event("envelope.revoke", org: other.org.id)))
+            func feed(after seq: Int64 = 0, limit: Int = 10, at time: Date = now) async throws
+                -> (entries: [RevocationEntry], latest: Int64)
+            {
+                try await store.revocations(
+                    orgID: acme.org.id, environment: .live, after: seq, limit: limit, coveringAfter: time)
+            }
+            let (all, latest) = try await feed()
             #expect(all.map(\.subject) == envelopes.map(\.id))
             #expect(all.map(\.seq) == all.map(\.seq).sorted())
             #expect(all.allSatisfy { $0.hasValidSignature })
-            let rest = try await store.revocations(after: all[0].seq, limit: 1, coveringAfter: now)
-            #expect(rest.map(\.subject) == [envelopes[1].id])
+            #expect(latest > all[2].seq)
+            #expect(
+                try await store.revocations(
+                    orgID: acme.org.id, environment: .test, after: 0, limit: 10, coveringAfter: now
+                ).entries.isEmpty)
+            let rest = try await feed(after: all[0].seq, limit: 1)
+            #expect(rest.entries.map(\.subject) == [envelopes[1].id])
             // An entry whose tokens have all expired is left out, then deleted.
             let later = now.addingTimeInterval(120)
-            #expect(
-                try await store.revocations(after: 0, limit: 10, coveringAfter: later).map(\.subject)
-                    == [envelopes[1].id, envelopes[2].id])
+            #expect(try await feed(at: later).entries.map(\.subject) == [envelopes[1].id, envelopes[2].id])
             try await store.prune(expiredBefore: now.addingTimeInterval(1000))
-            #expect(
-                try await store.revocations(after: 0, limit: 10, coveringAfter: now).map(\.subject)
-                    == [envelopes[2].id])
+            #expect(try await feed().entries.map(\.subject) == [envelopes[2].id])
+            // Even once every entry is pruned, the latest seq a feed head names does not move backwards.
+            try await store.prune(expiredBefore: now.addingTimeInterval(100_000))
+            #expect(try await feed().entries.isEmpty)
+            #expect(try await feed().latest == latest)
         }
     }
 
     @Test(arguments: StoreFactory.all)
-    func oneSigningKeyIsActivePerEnvironment(factory: StoreFactory) async throws {
+    func oneSigningKeyIsActivePerOrganizationAndEnvironment(factory: StoreFactory) async throws {
         try await factory.withStore { store in
             let fixture = StoreFixture(store: store)
             let acme = try await fixture.organization()
-            func record(_ environment: Environment, at offset: TimeInterval) -> SigningKeyRecord {
+            let other = try await fixture.organization("Other")
+            func record(_ environment: Environment, at offset: TimeInterval, org: String? = nil) -> SigningKeyRecord {
                 let key = Ed25519.SigningKey()
                 return SigningKeyRecord(
-                    environment: environment, did: DID(publicKey: key.publicKey), sealedSeed: [1, 2, 3],
-                    createdAt: fixture.now.addingTimeInterval(offset))
+                    orgID: org ?? acme.org.id, environment: environment, did: DID(publicKey: key.publicKey),
+                    sealedSeed: [1, 2, 3], createdAt: fixture.now.addingTimeInterval(offset))
             }
             let event = fixture.event("signing_key.create", org: acme.org.id)
             let first = record(.live, at: 0)
@@ -152,12 +174,19 @@ import UCAN
             #expect(try await store.activateSigningKey(second, retiring: until, onlyIfNone: false, audit: event))
             let test = record(.test, at: 3)
             #expect(try await store.activateSigningKey(test, retiring: until, onlyIfNone: true, audit: event))
+            // Another organization's issuer neither waits for nor retires this one's.
+            let theirs = record(.live, at: 4, org: other.org.id)
+            #expect(
+                try await store.activateSigningKey(
+                    theirs, retiring: until, onlyIfNone: true,
+                    audit: fixture.event("signing_key.create", org: other.org.id)))
             let stored = try await store.signingKeys()
-            #expect(stored.map(\.id) == [first.id, second.id, test.id])
+            #expect(stored.map(\.id) == [first.id, second.id, test.id, theirs.id])
+            #expect(stored.map(\.orgID) == [acme.org.id, acme.org.id, acme.org.id, other.org.id])
             #expect(stored[0].retiredAt == second.createdAt)
             #expect(stored[0].verifyUntil == until)
             #expect(stored[0].sealedSeed == [1, 2, 3])
-            #expect(stored[1].retiredAt == nil && stored[2].retiredAt == nil)
+            #expect(stored[1].retiredAt == nil && stored[2].retiredAt == nil && stored[3].retiredAt == nil)
         }
     }
 }

@@ -33,13 +33,14 @@ public final class LiveCharter: Sendable {
     }
 
     /// Creates the organization, starts the server on a free port and waits until it listens.
-    public static func start() async throws -> LiveCharter {
+    /// - Parameter clock: the services' clock, for tests that move the server's time.
+    public static func start(clock: CharterClock = .system) async throws -> LiveCharter {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "charter-sdk-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let store = try SQLiteStore(path: directory.appendingPathComponent("charter.db").path)
         let owner = try await Setup(store: store, clock: .system).initialize()!
-        let controlPlane = ControlPlane(store: store, masterKey: SecretBox.Key())
+        let controlPlane = ControlPlane(store: store, masterKey: SecretBox.Key(), clock: clock)
         var logger = Logger(label: "live-charter")
         logger.logLevel = .critical
         let (ports, sink) = AsyncStream.makeStream(of: Int.self)
@@ -133,6 +134,14 @@ public final class LiveCharter: Sendable {
         return try await store.auditRecords(
             orgID: owner.organization.id, query: AuditQuery(action: action, outcome: outcome, limit: 10_000))
     }
+
+    /// Creates another organization on the same server.
+    public func secondOrganization() async throws -> Setup.Created {
+        try await Setup(store: store, clock: .system).createOrganization(name: "Other org")
+    }
+
+    /// The organizations a verifier of this server's tokens trusts: the one it was started with.
+    public var organizations: Set<String> { [owner.organization.id] }
 
     /// The issuer DIDs an offline verifier would trust.
     public func issuers() async throws -> Set<DID> { Set(try await controlPlane.signingKeys.issuers().map(\.did)) }

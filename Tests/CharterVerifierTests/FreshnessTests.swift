@@ -17,7 +17,9 @@ import UCAN
         let root = try await charter.mint(for: service.did)
         let clock = TestClock()
         let verifier = CharterVerifier(
-            VerifierConfiguration(server: charter.url, audiences: [service.did], maxFeedAge: 60), now: clock.now)
+            VerifierConfiguration(
+                server: charter.url, organizations: charter.organizations, audiences: [service.did], maxFeedAge: 60),
+            now: clock.now)
         try await verifier.sync()
         let synced = try #require(verifier.lastSuccessfulSync)
         let before = verifier.snapshot
@@ -44,7 +46,10 @@ import UCAN
         let root = try await charter.mint(for: service.did, ttl: 60)
         let clock = TestClock()
         let verifier = CharterVerifier(
-            VerifierConfiguration(server: charter.url, audiences: [service.did], leeway: 30), now: clock.now)
+            // Freshness is judged against the server's signed time, which these shifted clocks would make stale.
+            VerifierConfiguration(
+                server: charter.url, organizations: charter.organizations, audiences: [service.did], leeway: 30,
+                maxFeedAge: 3600), now: clock.now)
         // The verifier's clock runs ahead of the token's expiry by `offset`.
         let expiry = TimeInterval(root.payload.expiration!)
         clock.set(expiry + offset - Date().timeIntervalSince1970)
@@ -67,7 +72,10 @@ import UCAN
             root, to: service.did, capabilities: root.payload.capabilities.all, notBefore: start)
         let clock = TestClock()
         let verifier = CharterVerifier(
-            VerifierConfiguration(server: charter.url, audiences: [service.did], leeway: 30), now: clock.now)
+            // Freshness is judged against the server's signed time, which these shifted clocks would make stale.
+            VerifierConfiguration(
+                server: charter.url, organizations: charter.organizations, audiences: [service.did], leeway: 30,
+                maxFeedAge: 3600), now: clock.now)
         // The verifier's clock runs behind the delegation's nbf by `offset`.
         clock.set(TimeInterval(start) - offset - Date().timeIntervalSince1970)
         try await verifier.sync()
@@ -98,7 +106,9 @@ import UCAN
 
         let clock = TestClock()
         let verifier = CharterVerifier(
-            VerifierConfiguration(server: charter.url, audiences: [service.did]), now: clock.now)
+            VerifierConfiguration(
+                server: charter.url, organizations: charter.organizations, audiences: [service.did], maxFeedAge: 3600),
+            now: clock.now)
         try await verifier.sync()
         #expect(verifier.snapshot.trusted == [old.payload.issuer, fresh.payload.issuer])
         for token in [old, fresh, longLived] {
@@ -106,7 +116,7 @@ import UCAN
         }
 
         // not_after is the longest envelope lifetime plus five minutes after the rotation.
-        let notAfter = try #require(verifier.snapshot.windows[old.payload.issuer])
+        let notAfter = try #require(verifier.snapshot.trust.windows[old.payload.issuer])
         clock.set(notAfter.timeIntervalSinceNow + 1)
         try await verifier.sync()
         let error = #expect(throws: VerificationError.self) { try verifier.verify(longLived.encoded) }
@@ -119,19 +129,24 @@ import UCAN
         _ = try await charter.createEnvelope()
         let root = try await charter.mint(for: service.did)
         let pinned = CharterVerifier(
-            VerifierConfiguration(server: nil, issuers: .pinned([root.payload.issuer]), audiences: [service.did]))
+            VerifierConfiguration(
+                server: nil, organizations: charter.organizations, issuers: .pinned([root.payload.issuer]),
+                audiences: [service.did]))
         #expect(throws: Never.self) { try pinned.verify(root.encoded) }
         await #expect(throws: (any Error).self) { try await pinned.sync() }
 
         let stranger = CharterVerifier(
-            VerifierConfiguration(server: nil, issuers: .pinned([Agent().did]), audiences: [service.did]))
+            VerifierConfiguration(
+                server: nil, organizations: charter.organizations, issuers: .pinned([Agent().did]),
+                audiences: [service.did]))
         let error = #expect(throws: VerificationError.self) { try stranger.verify(root.encoded) }
         #expect(error?.code == .untrustedIssuer)
 
         // Pinned issuers with a server still sync the feed and fail closed without it.
         let synced = CharterVerifier(
             VerifierConfiguration(
-                server: charter.url, issuers: .pinned([root.payload.issuer]), audiences: [service.did]))
+                server: charter.url, organizations: charter.organizations, issuers: .pinned([root.payload.issuer]),
+                audiences: [service.did]))
         let unsynced = #expect(throws: VerificationError.self) { try synced.verify(root.encoded) }
         #expect(unsynced?.code == .notSynced)
         try await synced.sync()

@@ -63,7 +63,8 @@ import UCAN
             for: service.did, capabilities: ["mailto:a@example.com": ["email/send": [[:]]]])
         let clock = TestClock()
         let verifier = CharterVerifier(
-            VerifierConfiguration(server: charter.url, audiences: [service.did]), now: clock.now)
+            VerifierConfiguration(server: charter.url, organizations: charter.organizations, audiences: [service.did]),
+            now: clock.now)
         try await verifier.sync()
 
         try await app(verifier).test(.router) { client in
@@ -96,7 +97,8 @@ import UCAN
         defer { Task { await charter.remove() } }
         _ = try await charter.createEnvelope()
         let root = try await charter.mint(for: service.did)
-        let verifier = CharterVerifier(VerifierConfiguration(server: charter.url, audiences: [service.did]))
+        let verifier = CharterVerifier(
+            VerifierConfiguration(server: charter.url, organizations: charter.organizations, audiences: [service.did]))
         try await app(verifier).test(.router) { client in
             expectError(try await send(client, token: root.encoded), .serviceUnavailable, "not_synced")
         }

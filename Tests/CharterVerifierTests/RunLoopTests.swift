@@ -15,7 +15,9 @@ import UCAN
         _ = try await charter.createEnvelope()
         let old = try await charter.mint(for: service.did)
         let verifier = CharterVerifier(
-            VerifierConfiguration(server: charter.url, audiences: [service.did], syncInterval: 3600))
+            VerifierConfiguration(
+                server: charter.url, organizations: charter.organizations, audiences: [service.did], syncInterval: 3600)
+        )
         let running = Task { try await verifier.run() }
         defer { running.cancel() }
 

@@ -15,7 +15,9 @@ import UCAN
         -> CharterVerifier
     {
         CharterVerifier(
-            VerifierConfiguration(server: charter.url, audiences: [service.did], maxFeedAge: maxFeedAge),
+            VerifierConfiguration(
+                server: charter.url, organizations: charter.organizations, audiences: [service.did],
+                maxFeedAge: maxFeedAge),
             now: clock.now)
     }
 

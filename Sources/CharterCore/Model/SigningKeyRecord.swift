@@ -1,11 +1,14 @@
 public import Foundation
 public import UCAN
 
-/// An environment's issuer key as stored: its DID and its seed sealed under the master key.
+/// An issuer key of one organization and environment as stored: its DID and its seed sealed under the master key.
 ///
 /// The database alone cannot sign: the seed is only readable with the master key, which never sits in it.
 public struct SigningKeyRecord: Sendable, Hashable {
     public var id: String
+    /// The organization whose tokens it signs; nil for an issuer shared by every organization, as databases
+    /// made before issuers were per organization had, which is only ever verify-only.
+    public var orgID: String?
     public var environment: Environment
     public var did: DID
     /// `SecretBox.seal(seed)` under the master key: nonce, then ciphertext and tag.
@@ -17,10 +20,11 @@ public struct SigningKeyRecord: Sendable, Hashable {
     public var verifyUntil: Date?
 
     public init(
-        id: String = Identifier.make(.signingKey), environment: Environment, did: DID, sealedSeed: [UInt8],
-        createdAt: Date, retiredAt: Date? = nil, verifyUntil: Date? = nil
+        id: String = Identifier.make(.signingKey), orgID: String?, environment: Environment, did: DID,
+        sealedSeed: [UInt8], createdAt: Date, retiredAt: Date? = nil, verifyUntil: Date? = nil
     ) {
         self.id = id
+        self.orgID = orgID
         self.environment = environment
         self.did = did
         self.sealedSeed = sealedSeed

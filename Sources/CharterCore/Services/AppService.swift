@@ -16,6 +16,7 @@ public struct AppService: Sendable {
         guard let environment = Environment(rawValue: environment) else {
             throw CharterError.invalid("environment", "must be live or test")
         }
+        try caller.requireReach(environment)
         let now = clock.now()
         let app = App(
             orgID: caller.organization.id, name: trimmed, environment: environment, createdAt: now,
@@ -28,16 +29,17 @@ public struct AppService: Sendable {
         return app
     }
 
-    /// The caller's organization's apps.
+    /// The caller's organization's apps, of the environments its key reaches.
     public func list(by caller: Identity) async throws -> [App] {
         try caller.require(.appsRead)
-        return try await store.apps(orgID: caller.organization.id)
+        return try await store.apps(orgID: caller.organization.id).filter { caller.reaches($0.environment) }
     }
 
     /// One app of the caller's organization.
     public func get(id: String, by caller: Identity) async throws -> App {
         try caller.require(.appsRead)
-        guard let app = try await store.app(id: id, orgID: caller.organization.id) else {
+        guard let app = try await store.app(id: id, orgID: caller.organization.id), caller.reaches(app.environment)
+        else {
             throw CharterError.notFound("app")
         }
         return app

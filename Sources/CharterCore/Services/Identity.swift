@@ -59,6 +59,20 @@ public struct Identity: Sendable, Hashable {
     public func require(_ permission: Permission) throws(CharterError) {
         guard has(permission) else { throw .denied(permission) }
     }
+
+    /// Whether the key's management reaches `environment`: a `live` key's reaches both, a `test` key's only
+    /// `test`, as if each environment were its own instance.
+    public func reaches(_ environment: Environment) -> Bool {
+        key.environment == .live || environment == key.environment
+    }
+
+    /// Throws `permission_denied` for an action on an environment the key does not reach (what it cannot see,
+    /// such as another environment's apps, is `not_found` instead).
+    public func requireReach(_ environment: Environment) throws(CharterError) {
+        guard reaches(environment) else {
+            throw CharterError(.permissionDenied, "a test key manages only the test environment")
+        }
+    }
 }
 
 /// Where a request came from, for audit records.

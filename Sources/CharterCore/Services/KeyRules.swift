@@ -8,7 +8,11 @@ enum KeyRules {
     static func label(_ text: String) throws(CharterError) -> String { try name(text, field: "label") }
 
     /// A display name: at most 100 Unicode scalars as sent (the spec's `maxLength`), trimmed, not empty,
-    /// no control characters.
+    /// no control or format characters.
+    ///
+    /// Format characters (general category Cf: bidi overrides and isolates such as U+202E, zero-width
+    /// spaces and joiners, U+FEFF) are invisible, and the bidi ones reorder what follows them, so a name
+    /// holding one can pass in the dashboard for another.
     static func name(_ text: String, field: String) throws(CharterError) -> String {
         let name = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty else { throw .invalid(field, "must not be empty") }
@@ -16,6 +20,9 @@ enum KeyRules {
             !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
         else {
             throw .invalid(field, "must be at most \(maxLabelLength) printable characters")
+        }
+        guard !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .format }) else {
+            throw .invalid(field, "must not contain invisible format characters such as bidi controls (U+202E)")
         }
         return name
     }
@@ -89,5 +96,18 @@ enum KeyRules {
             && narrower.allSatisfy { inner in
                 wider.contains { APIKey.endpoint($0, matches: inner) }
             }
+    }
+
+    /// The first setting in which `key` is freer than `limit`, the key that makes or edits it; nil when it is at
+    /// most as free in every one: permissions, IP allowlist, allowed endpoints, rate limit and expiry.
+    static func freer(_ key: APIKey, than limit: APIKey) -> String? {
+        if !key.permissions.isSubset(of: limit.permissions) { return "permissions" }
+        if !networks(key.ipAllowlist, within: limit.ipAllowlist) { return "ip_allowlist" }
+        if !endpoints(key.allowedEndpoints, within: limit.allowedEndpoints) { return "allowed_endpoints" }
+        if let most = limit.rateLimitPerMinute, (key.rateLimitPerMinute ?? .max) > most {
+            return "rate_limit_per_minute"
+        }
+        if let latest = limit.expiresAt, (key.expiresAt ?? .distantFuture) > latest { return "expires_at" }
+        return nil
     }
 }

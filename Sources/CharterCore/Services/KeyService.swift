@@ -3,8 +3,9 @@ import UCAN
 
 /// The rules for API keys: who may create, see, narrow, revoke and duplicate which keys.
 ///
-/// Management permissions reach the whole organization, but no caller can create, edit or revoke
-/// a key holding a permission the caller itself lacks, and edits may only narrow.
+/// Management permissions reach the caller's organization (a `test` key only its `test` environment). No caller
+/// can create, duplicate or edit a key freer than itself (permissions, IP allowlist, endpoints, rate limit,
+/// expiry) or revoke one holding a permission it lacks, and edits may only narrow.
 public struct KeyService: Sendable {
     private let store: any Store
     private let clock: CharterClock
@@ -21,23 +22,34 @@ public struct KeyService: Sendable {
     /// Creates a key; the plaintext is returned this once and never stored.
     public func create(_ request: NewKeyRequest, by caller: Identity, context: CallContext) async throws -> IssuedKey {
         try caller.require(.keysWrite)
-        guard let app = try await store.app(id: request.appID, orgID: caller.organization.id) else {
+        guard let app = try await store.app(id: request.appID, orgID: caller.organization.id),
+            caller.reaches(app.environment)
+        else {
             throw CharterError.notFound("app")
         }
         let label = try KeyRules.label(request.label)
         let (role, permissions) = try KeyRules.permissions(role: request.role, permissions: request.permissions)
         try requireHolds(permissions, caller: caller)
         let now = clock.now()
-        let expiresAt = try expiry(at: request.expiresAt, inDays: request.expiresInDays, now: now)
+        let limits = caller.key
+        // What the request leaves out, the new key inherits from its creator: a restricted key cannot shed its
+        // restrictions by creating a key.
+        let expiresAt = try expiry(at: request.expiresAt, inDays: request.expiresInDays, now: now) ?? limits.expiresAt
         let secret = APIKeySecret.generate(for: app.environment)
         let key = APIKey(
             orgID: caller.organization.id, appID: app.id, environment: app.environment, label: label,
             prefix: secret.display, role: role, permissions: permissions, secretHash: secret.hash, createdAt: now,
             createdBy: caller.key.id, expiresAt: expiresAt,
-            ipAllowlist: try KeyRules.ipAllowlist(request.ipAllowlist ?? []),
-            allowedEndpoints: try KeyRules.endpoints(request.allowedEndpoints ?? []),
+            ipAllowlist: try request.ipAllowlist.map { t throws(CharterError) in try KeyRules.ipAllowlist(t) }
+                ?? limits.ipAllowlist,
+            allowedEndpoints: try request.allowedEndpoints.map { p throws(CharterError) in try KeyRules.endpoints(p) }
+                ?? limits.allowedEndpoints,
             rateLimitPerMinute: try request.rateLimitPerMinute.map { v throws(CharterError) in try KeyRules.rateLimit(v)
-            })
+            } ?? limits.rateLimitPerMinute)
+        if var field = KeyRules.freer(key, than: caller.key) {
+            if field == "expires_at", request.expiresInDays != nil { field = "expires_in_days" }
+            throw CharterError.invalid(field, "may not be wider than the creating key's own")
+        }
         try await store.createKey(
             key,
             audit: AuditEvent(
@@ -57,7 +69,8 @@ public struct KeyService: Sendable {
         let filter = KeyFilter(
             appID: appID, status: status, expiringWithin: expiringWithinDays.map { Double($0) * 86_400 },
             now: clock.now())
-        return try await store.keys(orgID: caller.organization.id, filter: filter).map(usage.current)
+        return try await store.keys(orgID: caller.organization.id, filter: filter)
+            .filter { caller.reaches($0.environment) }.map(usage.current)
     }
 
     /// One key of the caller's organization.
@@ -73,6 +86,7 @@ public struct KeyService: Sendable {
         try caller.require(.keysWrite)
         let current = try await find(id, caller: caller)
         try requireHolds(current.permissions, caller: caller)
+        try requireAtMostAsFree(current, caller: caller)
         guard current.revokedAt == nil else { throw CharterError(.conflict, "a revoked key cannot be changed") }
         var key = current
         var changed: [String] = []
@@ -162,6 +176,7 @@ public struct KeyService: Sendable {
             createdAt: now, createdBy: caller.key.id, expiresAt: lifetime.map { now.addingTimeInterval($0) },
             ipAllowlist: original.ipAllowlist, allowedEndpoints: original.allowedEndpoints,
             rateLimitPerMinute: original.rateLimitPerMinute)
+        try requireAtMostAsFree(key, caller: caller)
         try await store.createKey(
             key,
             audit: AuditEvent(
@@ -171,7 +186,8 @@ public struct KeyService: Sendable {
     }
 
     private func find(_ id: String, caller: Identity) async throws -> APIKey {
-        guard let key = try await store.key(id: id, orgID: caller.organization.id) else {
+        guard let key = try await store.key(id: id, orgID: caller.organization.id), caller.reaches(key.environment)
+        else {
             throw CharterError.notFound("key")
         }
         return key
@@ -188,6 +204,14 @@ public struct KeyService: Sendable {
         if let missing = permissions.subtracting(caller.key.permissions).min() {
             throw CharterError(
                 .permissionDenied, "this key lacks the \(missing.rawValue) permission the target key holds")
+        }
+    }
+
+    /// Refuses a key the caller may not make or change because it is freer than the caller itself.
+    private func requireAtMostAsFree(_ key: APIKey, caller: Identity) throws(CharterError) {
+        if let field = KeyRules.freer(key, than: caller.key) {
+            throw CharterError(
+                .permissionDenied, "this key cannot make or change a key with a wider \(field) than its own")
         }
     }
 

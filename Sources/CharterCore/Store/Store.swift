@@ -77,13 +77,14 @@ public protocol Store: Sendable {
     /// Marks an envelope revoked and appends its feed entry, if it is still active.
     /// - Returns: false, writing nothing, when it is already revoked.
     func revokeEnvelope(_ envelope: Envelope, entry: RevocationEntry, audit: AuditEvent) async throws -> Bool
-    /// The longest `maxTTLSeconds` of any envelope in `environment`, across organizations; 0 when there is none.
-    func longestEnvelopeTTL(environment: Environment) async throws -> Int
+    /// The longest `maxTTLSeconds` of the organization's envelopes in `environment`; 0 when there is none.
+    func longestEnvelopeTTL(orgID: String, environment: Environment) async throws -> Int
 
-    /// Every signing key, oldest first.
+    /// Every signing key of every organization, and the shared ones of old databases, oldest first.
     func signingKeys() async throws -> [SigningKeyRecord]
-    /// Stores `key` as its environment's active key, retiring the active one (if any) until `verifyUntil`.
-    /// - Parameter onlyIfNone: when true, stores nothing and returns false if the environment has an active key.
+    /// Stores `key` as the active key of its organization and environment, retiring the active one (if any)
+    /// until `verifyUntil`.
+    /// - Parameter onlyIfNone: when true, stores nothing and returns false if there already is an active key.
     func activateSigningKey(_ key: SigningKeyRecord, retiring verifyUntil: Date, onlyIfNone: Bool, audit: AuditEvent)
         async throws -> Bool
 
@@ -98,9 +99,14 @@ public protocol Store: Sendable {
     /// Marks a minted token revoked and appends its feed entry, if it is not revoked yet.
     /// - Returns: false, writing nothing, when it already is.
     func revokeToken(_ token: MintedToken, entry: RevocationEntry, audit: AuditEvent) async throws -> Bool
-    /// Feed entries after `seq`, in order, at most `limit`, leaving out those whose tokens have all expired.
-    func revocations(after seq: Int64, limit: Int, coveringAfter now: Date) async throws -> [RevocationEntry]
-    /// Deletes feed entries and minted-token records nothing can use any more: all covered tokens expired before `date`.
+    /// One organization's feed entries in `environment` after `seq`, in order, at most `limit`, leaving out those
+    /// whose tokens have all expired; and, read in the same snapshot, the highest seq any feed has handed out.
+    /// Every entry up to that seq is visible: a page that lists fewer than `limit` is complete up to it.
+    func revocations(
+        orgID: String, environment: Environment, after seq: Int64, limit: Int, coveringAfter now: Date
+    ) async throws -> (entries: [RevocationEntry], latest: Int64)
+    /// Deletes feed entries and minted-token records nothing can use any more: all covered tokens expired before
+    /// `date`. The highest seq handed out stays known (feed heads never move backwards).
     func prune(expiredBefore date: Date) async throws
 
     /// Appends events that change no other state, such as denied requests.

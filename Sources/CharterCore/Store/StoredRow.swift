@@ -194,8 +194,9 @@ extension SigningKeyRecord {
     /// Decodes a row of `signing_keys`.
     public init(row: some StoredRow) throws {
         self.init(
-            id: try row.string("id"), environment: try row.environment(), did: try row.did("did"),
-            sealedSeed: try row.requiredBytes("sealed_seed"), createdAt: try row.date("created_at"),
+            id: try row.string("id"), orgID: try row.text("org_id"), environment: try row.environment(),
+            did: try row.did("did"), sealedSeed: try row.requiredBytes("sealed_seed"),
+            createdAt: try row.date("created_at"),
             retiredAt: try row.optionalDate("retired_at"), verifyUntil: try row.optionalDate("verify_until"))
     }
 }

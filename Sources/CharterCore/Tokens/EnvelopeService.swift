@@ -32,7 +32,8 @@ public final class EnvelopeService: Sendable {
         guard (1...Envelope.longestTTLSeconds).contains(maxTTLSeconds) else {
             throw CharterError.invalid("max_ttl_seconds", "must be 1...\(Envelope.longestTTLSeconds)")
         }
-        guard let app = try await store.app(id: appID, orgID: caller.organization.id) else {
+        guard let app = try await store.app(id: appID, orgID: caller.organization.id), caller.reaches(app.environment)
+        else {
             throw CharterError.notFound("app")
         }
         let now = clock.now()
@@ -56,6 +57,7 @@ public final class EnvelopeService: Sendable {
     public func list(appID: String?, by caller: Identity) async throws -> [Envelope] {
         try caller.require(.envelopesRead)
         return try await store.envelopes(orgID: caller.organization.id, appID: appID)
+            .filter { caller.reaches($0.environment) }
     }
 
     /// One envelope of the caller's organization.
@@ -111,7 +113,9 @@ public final class EnvelopeService: Sendable {
     }
 
     private func find(_ id: String, caller: Identity) async throws -> Envelope {
-        guard let envelope = try await store.envelope(id: id, orgID: caller.organization.id) else {
+        guard let envelope = try await store.envelope(id: id, orgID: caller.organization.id),
+            caller.reaches(envelope.environment)
+        else {
             throw CharterError.notFound("envelope")
         }
         return envelope

@@ -2,15 +2,23 @@ public import Foundation
 import Synchronization
 public import UCAN
 
-/// Each environment's issuer keys: created on first need, sealed under the master key, rotated on request.
+/// Each organization's issuer keys, one per environment: created on first need, sealed under the master key,
+/// rotated on request.
 ///
 /// Opened keys stay in memory (zeroed when dropped); the store only ever sees them sealed. A rotated key
 /// stops signing at once and is published as verify-only until every token it can have signed has expired.
+/// One organization's keys are never used for, or changed by, another.
 public final class SigningKeys: Sendable {
-    /// An environment's current issuer, ready to sign.
+    /// An issuer ready to sign.
     public struct Active: Sendable {
         public let record: SigningKeyRecord
         public let key: Ed25519.SigningKey
+    }
+
+    /// Whose issuer: tokens never cross an organization or an environment, so neither do their signers.
+    struct Scope: Hashable {
+        let orgID: String
+        let environment: Environment
     }
 
     /// Extra time a retired key stays published, past the longest token lifetime, for clock leeway.
@@ -19,7 +27,7 @@ public final class SigningKeys: Sendable {
     private let store: any Store
     private let masterKey: SecretBox.Key
     private let clock: CharterClock
-    private let active = Mutex<[Environment: Active]>([:])
+    private let active = Mutex<[Scope: Active]>([:])
     private let opened = Mutex<[String: Ed25519.SigningKey]>([:])
 
     public init(store: any Store, masterKey: SecretBox.Key, clock: CharterClock) {
@@ -28,41 +36,62 @@ public final class SigningKeys: Sendable {
         self.clock = clock
     }
 
-    /// The environment's signing key, created (and audited under `caller`) if it has none yet.
+    /// The issuer of the caller's organization in `environment`, created (and audited under `caller`) if it has
+    /// none yet.
     public func active(_ environment: Environment, for caller: Identity, context: CallContext) async throws -> Active {
-        if let current = active.withLock({ $0[environment] }) { return current }
-        if let stored = try await loadActive(environment) { return stored }
-        let now = clock.now()
-        let created = try await activate(
-            environment, at: now, onlyIfNone: true,
-            audit: AuditEvent(
-                "signing_key.create", by: caller, at: now, context: context, environment: environment))
-        if let created { return created }
-        guard let stored = try await loadActive(environment) else {
-            throw CharterError(.unavailable, "no signing key for \(environment.rawValue)")
+        try await active(Scope(orgID: caller.organization.id, environment: environment)) { now in
+            AuditEvent("signing_key.create", by: caller, at: now, context: context, environment: environment)
+        }
+    }
+
+    /// The issuer of `orgID` in `environment`, created if it has none yet, for work no key asked for (signing a
+    /// feed page); its creation is audited in that organization's trail without a key.
+    public func active(orgID: String, environment: Environment, context: CallContext) async throws -> Active {
+        try await active(Scope(orgID: orgID, environment: environment)) { now in
+            AuditEvent(
+                time: now, orgID: orgID, environment: environment, keyID: nil, action: "signing_key.create",
+                target: nil, outcome: .success, ip: context.ip?.description, requestID: context.requestID)
+        }
+    }
+
+    private func active(_ scope: Scope, audit: (Date) -> AuditEvent) async throws -> Active {
+        if let current = active.withLock({ $0[scope] }) { return current }
+        if let stored = try await loadActive(scope) { return stored }
+        if let created = try await activate(scope, onlyIfNone: true, audit: audit) { return created }
+        guard let stored = try await loadActive(scope) else {
+            throw CharterError(.unavailable, "no signing key for \(scope.environment.rawValue)")
         }
         return stored
     }
 
-    /// Replaces the environment's signing key; the old one stays verify-only until its tokens have expired.
+    /// Replaces the caller's organization's issuer in `environment`; the old one stays verify-only until its
+    /// tokens have expired. A `test` key rotates only the `test` issuer.
     public func rotate(_ environment: Environment, by caller: Identity, context: CallContext) async throws
         -> (active: SigningKeyRecord, retired: SigningKeyRecord?)
     {
         try caller.require(.signingKeysRotate)
-        let previous = try await store.signingKeys().first { $0.environment == environment && $0.retiredAt == nil }
-        let now = clock.now()
+        try caller.requireReach(environment)
+        let scope = Scope(orgID: caller.organization.id, environment: environment)
+        let previous = try await store.signingKeys().first { Scope($0) == scope && $0.retiredAt == nil }
         guard
             let created = try await activate(
-                environment, at: now, onlyIfNone: false,
-                audit: AuditEvent(
-                    "signing_key.rotate", by: caller, at: now, context: context, environment: environment,
-                    details: ["previous": previous.map { .string($0.did.string) } ?? .null]))
+                scope, onlyIfNone: false,
+                audit: { now in
+                    AuditEvent(
+                        "signing_key.rotate", by: caller, at: now, context: context, environment: environment,
+                        details: ["previous": previous.map { .string($0.did.string) } ?? .null])
+                })
         else { throw CharterError(.unavailable, "the signing key could not be rotated") }
         let retired = try await store.signingKeys().first { $0.id == previous?.id }
         return (created.record, retired)
     }
 
-    /// The published keys: active and verify-only ones, oldest first.
+    /// The caller's organization's keys in the environments its key reaches: active and verify-only, oldest first.
+    public func issuers(of caller: Identity) async throws -> [SigningKeyRecord] {
+        try await issuers().filter { $0.orgID == caller.organization.id && caller.reaches($0.environment) }
+    }
+
+    /// The published keys of every organization: active and verify-only ones, oldest first.
     public func issuers() async throws -> [SigningKeyRecord] {
         let now = clock.now()
         return try await store.signingKeys().filter { $0.status(at: now) != .expired }
@@ -88,31 +117,27 @@ public final class SigningKeys: Sendable {
         active.withLock { $0.removeAll() }
     }
 
-    private func loadActive(_ environment: Environment) async throws -> Active? {
-        guard
-            let record = try await store.signingKeys().first(where: {
-                $0.environment == environment && $0.retiredAt == nil
-            })
+    private func loadActive(_ scope: Scope) async throws -> Active? {
+        guard let record = try await store.signingKeys().first(where: { Scope($0) == scope && $0.retiredAt == nil })
         else { return nil }
         let current = Active(record: record, key: try open(record))
-        active.withLock { $0[environment] = current }
+        active.withLock { $0[scope] = current }
         return current
     }
 
     /// Creates and stores a new active key, retiring the current one.
     /// - Returns: nil when `onlyIfNone` and another task or replica created one first.
-    private func activate(_ environment: Environment, at now: Date, onlyIfNone: Bool, audit: AuditEvent) async throws
-        -> Active?
-    {
+    private func activate(_ scope: Scope, onlyIfNone: Bool, audit: (Date) -> AuditEvent) async throws -> Active? {
+        let now = clock.now()
         let key = Ed25519.SigningKey()
         var secret = key.exportSecretKey()
         defer { SecureBytes.zero(&secret) }
         let record = SigningKeyRecord(
-            environment: environment, did: DID(publicKey: key.publicKey),
+            orgID: scope.orgID, environment: scope.environment, did: DID(publicKey: key.publicKey),
             sealedSeed: SecretBox.seal(secret, using: masterKey), createdAt: now)
-        let longest = try await store.longestEnvelopeTTL(environment: environment)
+        let longest = try await store.longestEnvelopeTTL(orgID: scope.orgID, environment: scope.environment)
         let verifyUntil = now.addingTimeInterval(TimeInterval(longest) + Self.retirementGrace)
-        var audit = audit
+        var audit = audit(now)
         audit.target = record.id
         audit.details["did"] = .string(record.did.string)
         guard
@@ -120,7 +145,7 @@ public final class SigningKeys: Sendable {
         else { return nil }
         let created = Active(record: record, key: key)
         opened.withLock { $0[record.id] = key }
-        active.withLock { $0[environment] = created }
+        active.withLock { $0[scope] = created }
         return created
     }
 
@@ -142,5 +167,13 @@ public final class SigningKeys: Sendable {
                 "signing key \(record.id) does not open with this master key (is CHARTER_MASTER_KEY or the key file the one it was created with?)"
             )
         }
+    }
+}
+
+extension SigningKeys.Scope {
+    /// The scope a stored key signs for; nil organization (a shared key of an old database) matches none.
+    init?(_ record: SigningKeyRecord) {
+        guard let orgID = record.orgID else { return nil }
+        self.init(orgID: orgID, environment: record.environment)
     }
 }

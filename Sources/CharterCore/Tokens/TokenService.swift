@@ -108,11 +108,18 @@ public final class TokenService: Sendable {
         facts["app"] = .string(caller.key.appID)
         facts["envelope"] = .string(envelope.id)
         facts["key"] = .string(caller.key.id)
-        let token = try UCAN(
-            signing: Payload(
-                issuer: signer.record.did, audience: audience, expiration: expiration,
-                nonce: Base64URL.encode(SecureBytes.random(count: 16)), facts: facts, capabilities: capabilities),
-            with: signer.key)
+        let token: UCAN
+        do {
+            token = try UCAN(
+                signing: Payload(
+                    issuer: signer.record.did, audience: audience, expiration: expiration,
+                    nonce: Base64URL.encode(SecureBytes.random(count: 16)), facts: facts, capabilities: capabilities),
+                with: signer.key)
+        } catch {
+            // A token no verifier would parse is refused (and audited) rather than handed out.
+            guard error.code == .tooLarge else { throw error }
+            throw CharterError.invalid("capabilities", error.message)
+        }
         let expiresAt = Date(timeIntervalSince1970: TimeInterval(expiration))
         let cid = token.cid
         let record = MintedToken(
@@ -189,7 +196,9 @@ public final class TokenService: Sendable {
     /// Revokes one token of the caller's organization by CID, with an entry signed by the key that signed it.
     public func revoke(cid text: String, by caller: Identity, context: CallContext) async throws -> MintedToken {
         try caller.require(.tokensRevoke)
-        guard let cid = try? CID(text), var token = try await store.mintedToken(cid: cid, orgID: caller.organization.id)
+        guard let cid = try? CID(text),
+            var token = try await store.mintedToken(cid: cid, orgID: caller.organization.id),
+            caller.reaches(token.environment)
         else { throw CharterError.notFound("token") }
         guard token.revokedAt == nil else { throw CharterError(.conflict, "the token is already revoked") }
         let now = clock.now()
@@ -210,10 +219,23 @@ public final class TokenService: Sendable {
         return token
     }
 
-    /// The feed after `seq`: entries still covering a token that could be valid, oldest first.
-    public func revocations(after seq: Int64, limit: Int) async throws -> [RevocationEntry] {
-        try await store.revocations(
-            after: seq, limit: limit, coveringAfter: clock.now().addingTimeInterval(-Self.feedGrace))
+    /// A page of `orgID`'s feed in `environment` after `seq`: the entries still covering a token that could be
+    /// valid, oldest first, under a head signed by that organization's issuer (created if it has none yet).
+    /// - Parameter listing: the entries as the answer lists them; the head's digest covers exactly that.
+    /// - Throws: ``CharterError`` `not_found` for an organization that does not exist.
+    public func feed(
+        orgID: String, environment: Environment, after seq: Int64, limit: Int, context: CallContext,
+        listing: ([RevocationEntry]) -> JSONValue
+    ) async throws -> FeedPage {
+        guard try await store.organization(id: orgID) != nil else { throw CharterError.notFound("organization") }
+        let signer = try await signingKeys.active(orgID: orgID, environment: environment, context: context)
+        let now = clock.now()
+        let (entries, latest) = try await store.revocations(
+            orgID: orgID, environment: environment, after: seq, limit: limit,
+            coveringAfter: now.addingTimeInterval(-Self.feedGrace))
+        return FeedPage.signed(
+            orgID: orgID, environment: environment, since: seq, entries: entries, listed: listing(entries),
+            latest: latest, limit: limit, at: now, by: signer.key)
     }
 
     /// Drops feed entries and token records that can no longer matter.

@@ -111,16 +111,15 @@ enum Representation {
         json.time("revoked_at", token.revokedAt)
     }
 
-    /// A feed entry; for a token, `iss`, `revoke` and `challenge` are its UCAN 0.10 revocation record.
-    static func revocation(_ entry: RevocationEntry, into json: inout JSONObjectWriter) {
-        json.string("challenge", Base64URL.encode(entry.challenge))
-        json.time("covers_until", entry.coversUntil)
-        json.string("environment", entry.environment.rawValue)
-        json.string("iss", entry.issuer.string)
-        json.string("kind", entry.kind.rawValue)
-        json.string("revoke", entry.subject)
-        json.time("revoked_at", entry.revokedAt)
-        json.integer("seq", entry.seq)
+    /// A feed entry; for a token, `iss`, `revoke` and `challenge` are its UCAN 0.10 revocation record. A value
+    /// rather than written bytes, because the feed head's digest covers the list exactly as sent.
+    static func revocation(_ entry: RevocationEntry) -> JSONValue {
+        [
+            "challenge": .string(Base64URL.encode(entry.challenge)), "covers_until": time(entry.coversUntil),
+            "environment": .string(entry.environment.rawValue), "iss": .string(entry.issuer.string),
+            "kind": .string(entry.kind.rawValue), "revoke": .string(entry.subject), "revoked_at": time(entry.revokedAt),
+            "seq": .integer(entry.seq),
+        ]
     }
 
     /// A signing key as published: never its sealed secret.
@@ -129,6 +128,8 @@ enum Representation {
         json.string("environment", key.environment.rawValue)
         json.time("not_after", key.verifyUntil)
         json.time("not_before", key.createdAt)
+        // null for an issuer shared by every organization, from before issuers were per organization.
+        json.value("org", key.orgID.map(JSONValue.string) ?? .null)
         json.time("retired_at", key.retiredAt)
         json.string("status", key.status(at: now).rawValue)
     }

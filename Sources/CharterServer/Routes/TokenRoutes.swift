@@ -94,8 +94,14 @@ enum PublicationRoutes {
                 $0.objects("issuers", issuers) { Representation.issuer($0, at: now, into: &$1) }
             }
         }
-        router.on(RouterPath(Endpoint.revocations.path), method: Endpoint.revocations.method) { request, _ in
+        router.on(RouterPath(Endpoint.revocations.path), method: Endpoint.revocations.method) { request, context in
             let query = request.uri.queryParameters
+            guard let orgID = query.get("org"), !orgID.isEmpty else {
+                throw CharterError.invalid("org", "is required: the organization whose feed to read")
+            }
+            guard let environment = query.get("environment").flatMap(Environment.init(rawValue:)) else {
+                throw CharterError.invalid("environment", "is required: live or test")
+            }
             let since: Int64 =
                 try query.get("since").map { text in
                     guard let value = Int64(text), value >= 0 else {
@@ -110,10 +116,13 @@ enum PublicationRoutes {
                     }
                     return value
                 } ?? maxPage
-            let entries = try await tokens.revocations(after: since, limit: limit)
+            let page = try await tokens.feed(
+                orgID: orgID, environment: environment, after: since, limit: limit, context: context.call
+            ) { .array($0.map(Representation.revocation)) }
             return JSONResponse.object {
-                $0.integer("next_since", entries.last?.seq ?? since)
-                $0.objects("revocations", entries) { Representation.revocation($0, into: &$1) }
+                $0.value("head", .object(page.head))
+                $0.integer("next_since", page.nextSince)
+                $0.value("revocations", page.listed)
             }
         }
     }

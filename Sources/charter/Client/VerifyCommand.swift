@@ -14,7 +14,7 @@ struct VerifyCommand: AsyncParsableCommand {
             API key, then verifies the token and its proofs offline with CharterVerifier: signatures, the whole \
             delegation chain, a trusted Charter issuer within its window, time, revocation of any token on the \
             chain or of the root's envelope, and --resource/--ability if given. On failure one line on stderr names \
-            the reason, such as 'revoked: envelope env_… is revoked'.
+            the reason, such as 'revoked: envelope env_… is revoked'. Only tokens of the --organization ids are             accepted; without any, tokens of every organization the server publishes issuers for are, and a             second line names the one that signed.
             """)
 
     @Argument(help: "The token (the outermost one, for a delegation).")
@@ -37,6 +37,11 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Require this ability on --resource, such as email/send.", valueName: "ability"))
     var ability: String?
+
+    @Option(
+        name: .customLong("organization"),
+        help: ArgumentHelp("Accept only tokens of this organization id; repeat for several.", valueName: "org"))
+    var organizations: [String] = []
 
     @Option(help: ArgumentHelp("The environment whose issuers are trusted: live or test.", valueName: "env"))
     var environment = "live"
@@ -70,26 +75,36 @@ struct VerifyCommand: AsyncParsableCommand {
                 try fail("\(VerificationError.Code.malformed): \(error)")
             }
         }
-        let verifier = verifier(audiences)
+        let verifier: CharterVerifier
         do {
+            verifier = self.verifier(audiences, organizations: try await trustedOrganizations())
             try await verifier.sync()
         } catch {
             try fail("sync_failed: could not sync from \(server): \(error)")
         }
         let required = resource.flatMap { resource in ability.map { Capability(resource: resource, ability: $0) } }
         do {
-            _ = try verifier.verify(token, proofs: proofs, requiring: required)
+            let verified = try verifier.verify(token, proofs: proofs, requiring: required)
             print("valid")
+            if organizations.isEmpty, let org = verified.org { print("organization: \(org)") }
         } catch {
             try fail(error.description)
         }
     }
 
-    private func verifier(_ audiences: Set<DID>) -> CharterVerifier {
+    /// The organizations named, or every one the server publishes issuers for.
+    private func trustedOrganizations() async throws -> Set<String> {
+        guard organizations.isEmpty else { return Set(organizations) }
+        return try await CharterVerifier.publishedOrganizations(server: URL(string: server)!)
+    }
+
+    private func verifier(_ audiences: Set<DID>, organizations: Set<String>) -> CharterVerifier {
         // The one line on stderr is the verdict; the verifier's own warnings stay out of it.
         let quiet = Logger(label: "charter.verify") { _ in SwiftLogNoOpLogHandler() }
         return CharterVerifier(
-            VerifierConfiguration(server: URL(string: server), environments: [environment], audiences: audiences),
+            VerifierConfiguration(
+                server: URL(string: server), organizations: organizations, environments: [environment],
+                audiences: audiences),
             logger: quiet)
     }
 
