@@ -1,6 +1,12 @@
 public import CharterCore
 import GRDB
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// The embedded default store: one SQLite file in WAL mode through a GRDB `DatabasePool`.
 ///
 /// Readers never wait for the writer, and SQLite runs one write transaction at a time. Every change commits
@@ -12,7 +18,7 @@ public struct SQLiteStore: Store {
     /// happens beside the writer instead of inside some request's commit.
     private let checkpointer: DatabaseQueue
 
-    /// Opens the database file at `path`, creating it if needed.
+    /// Opens the database file at `path`, creating it if needed, readable and writable by its owner only.
     ///
     /// Call ``migrate()`` before anything else.
     /// - Parameter path: the file; its directory must exist.
@@ -27,6 +33,7 @@ public struct SQLiteStore: Store {
             // Checkpoints run from `checkpoint()`; the writer only steps in if they fall far behind.
             try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.fallbackCheckpointPages)")
         }
+        Self.createPrivately(path)
         pool = try DatabasePool(path: path, configuration: configuration)
         // DESIGN.md requires an audit record to be durable before its answer is sent. GRDB opens a pool's
         // writer with synchronous=NORMAL, under which a power cut can undo commits already answered; FULL
@@ -37,6 +44,15 @@ public struct SQLiteStore: Store {
         checkpointing.busyMode = .timeout(10)
         checkpointing.label = "charter-checkpoint"
         checkpointer = try DatabaseQueue(path: path, configuration: checkpointing)
+    }
+
+    /// Creates the database file with mode 0600 when it does not exist yet. SQLite gives the `-wal` and
+    /// `-shm` files it makes beside a database the database's own mode, so they are 0600 too, whatever the
+    /// umask. An existing file keeps the mode its operator gave it; any failure here is left for SQLite to
+    /// report when it opens the path.
+    static func createPrivately(_ path: String) {
+        guard !path.isEmpty, path != ":memory:", !path.hasPrefix("file:") else { return }
+        createNewFile(path, mode: 0o600)
     }
 
     /// WAL pages after which a commit checkpoints by itself (SQLite's default is 1000): about 40 MB.
@@ -128,4 +144,11 @@ public struct SQLiteStore: Store {
             throw error
         }
     }
+}
+
+/// Creates an empty file with `mode` unless something is already at `path` (`O_EXCL`: never truncates, never
+/// follows a link planted there). At file scope so `close` is the system call, not the store's method.
+private func createNewFile(_ path: String, mode: mode_t) {
+    let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+    if descriptor >= 0 { close(descriptor) }
 }

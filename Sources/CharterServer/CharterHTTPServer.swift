@@ -14,7 +14,7 @@ public enum CharterHTTPServer {
         router.add(middleware: RequestMiddleware(trustedProxies: configuration.trustedProxies))
         HealthRoutes.register(on: router, store: controlPlane.store, metrics: metrics)
         PublicationRoutes.register(on: router, controlPlane: controlPlane)
-        DashboardRoutes.register(on: router, controlPlane: controlPlane)
+        DashboardRoutes.register(on: router, controlPlane: controlPlane, trustedProxies: configuration.trustedProxies)
         let routes = RouteRegistrar(router: router, controlPlane: controlPlane)
         AppRoutes.register(on: routes)
         KeyRoutes.register(on: routes)
@@ -35,7 +35,9 @@ public enum CharterHTTPServer {
             router: router(controlPlane: controlPlane, configuration: configuration, metrics: metrics),
             server: .http1(
                 configuration: HTTP1Channel.Configuration(
-                    additionalChannelHandlers: [RequestHeadDeadline()], idleTimeout: configuration.idleTimeout)),
+                    additionalChannelHandlers: [
+                        RequestDeadline(head: configuration.requestHeadTimeout, body: configuration.requestBodyTimeout)
+                    ], idleTimeout: configuration.idleTimeout)),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "charter"),
             services: [flusher],

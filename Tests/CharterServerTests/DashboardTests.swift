@@ -16,11 +16,12 @@ import UCAN
         return String(try #require(cookie.split(separator: ";").first))
     }
 
-    static func form(_ client: Client, _ path: String, _ body: String, cookie: String? = nil) async throws
-        -> Client.Reply
-    {
+    static func form(
+        _ client: Client, _ path: String, _ body: String, cookie: String? = nil, headers extra: HTTPFields = [:]
+    ) async throws -> Client.Reply {
         var headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
         if let cookie { headers[.cookie] = cookie }
+        headers.append(contentsOf: extra)
         return try await client.client.execute(
             uri: path, method: .post, headers: headers, body: ByteBuffer(string: body)
         ) { response in
@@ -133,6 +134,106 @@ import UCAN
             let missing = try await Self.page(client, "/dashboard/apps/app_doesnotexist0000000", cookie: cookie)
             #expect(foreign.status == .notFound && missing.status == .notFound)
             #expect(foreign.text == missing.text, "byte-identical: nothing tells the app exists")
+        }
+    }
+
+    /// Whether the session behind `cookie` still opens a page rather than being sent to sign in.
+    static func alive(_ client: Client, _ cookie: String) async throws -> Bool {
+        let reply = try await page(client, "/dashboard", cookie: cookie)
+        return !(reply.status == .seeOther && reply.headers[.location] == "/dashboard/sign-in")
+    }
+
+    @Test func signInsWithOneKeyEndOnlyThatKeysOwnOldestSessions() async throws {
+        let server = try await TestServer()
+        defer { server.removeFiles() }
+        let other = try await server.secondOrganization()
+        try await server.run { client in
+            let member = try await client.createKey(other.ownerKey, app: other.app.id, role: "member")
+            let victim = try await Self.signIn(client, server.owner.ownerKey)
+            let colleague = try await Self.signIn(client, other.ownerKey)
+            var flood: [String] = []
+            for _ in 0..<25 { flood.append(try await Self.signIn(client, member.key)) }
+            for (n, cookie) in flood.enumerated() {
+                #expect(try await Self.alive(client, cookie) == (n >= 5), "sign-in \(n + 1) of 25")
+            }
+            #expect(try await Self.alive(client, victim), "another organization's session survives")
+            #expect(try await Self.alive(client, colleague), "another key's session survives")
+        }
+    }
+
+    static let foreign: [(String, HTTPFields)] = [
+        ("another site's Origin", [.origin: "https://evil.example"]),
+        ("another port's Origin", [.origin: "http://localhost:8081"]),
+        ("a sandboxed frame", [.origin: "null"]),
+        ("Sec-Fetch-Site: cross-site", [HTTPField.Name("Sec-Fetch-Site")!: "cross-site"]),
+        ("Sec-Fetch-Site: same-site", [HTTPField.Name("Sec-Fetch-Site")!: "same-site", .origin: "http://localhost"]),
+    ]
+
+    @Test func aSignInPostedFromAnotherSiteIsRefused() async throws {
+        let server = try await TestServer()
+        defer { server.removeFiles() }
+        try await server.run { client in
+            let owner = server.owner.ownerKey
+            for (name, headers) in Self.foreign {
+                let refused = try await Self.form(
+                    client, "/dashboard/sign-in", "key=\(Self.encode(owner))", headers: headers)
+                #expect(refused.status == .forbidden, "\(name)")
+                #expect(refused.headers[.setCookie] == nil, "\(name)")
+                #expect(refused.text.contains("not posted from this dashboard"), "\(name)")
+            }
+            let own = try await Self.form(
+                client, "/dashboard/sign-in", "key=\(Self.encode(owner))",
+                headers: [.origin: "http://localhost", HTTPField.Name("Sec-Fetch-Site")!: "same-origin"])
+            #expect(own.status == .seeOther && own.headers[.setCookie] != nil, "the dashboard's own page signs in")
+        }
+    }
+
+    @Test func aFormPostedFromAnotherSiteChangesNothingEvenWithTheCSRFToken() async throws {
+        let server = try await TestServer()
+        defer { server.removeFiles() }
+        try await server.run { client in
+            let owner = server.owner.ownerKey
+            let target = try await client.createKey(owner, app: server.owner.app.id)
+            let cookie = try await Self.signIn(client, owner)
+            let page = try await Self.page(client, "/dashboard/apps/\(server.owner.app.id)", cookie: cookie)
+            let token = try Self.csrf(in: page)
+            for (name, headers) in Self.foreign {
+                let refused = try await Self.form(
+                    client, "/dashboard/keys/\(target.id)/revoke", "csrf=\(Self.encode(token))", cookie: cookie,
+                    headers: headers)
+                #expect(refused.status == .forbidden, "\(name)")
+                let out = try await Self.form(
+                    client, "/dashboard/sign-out", "csrf=\(Self.encode(token))", cookie: cookie, headers: headers)
+                #expect(out.status == .forbidden, "\(name)")
+            }
+            #expect(try await client.get("/v1/me", key: target.key).status == .ok, "the key is untouched")
+            #expect(try await Self.alive(client, cookie), "the session is still signed in")
+        }
+    }
+
+    @Test func theSessionCookieIsSecureWhenTheBrowserUsedHTTPS() async throws {
+        let proto = HTTPField.Name("X-Forwarded-Proto")!
+        let behindProxy = try await TestServer(trustedProxies: [try CIDR("127.0.0.1/32"), try CIDR("::1/128")])
+        defer { behindProxy.removeFiles() }
+        try await behindProxy.run { client in
+            let key = "key=\(Self.encode(behindProxy.owner.ownerKey))"
+            let https = try await Self.form(
+                client, "/dashboard/sign-in", key, headers: [proto: "https", .origin: "https://localhost"])
+            #expect(https.status == .seeOther)
+            #expect(https.headers[.setCookie]?.contains("; Secure") == true)
+            let http = try await Self.form(client, "/dashboard/sign-in", key, headers: [proto: "http"])
+            #expect(http.headers[.setCookie]?.contains("Secure") == false)
+            // The proxy's own entry is the last; a client's claim before it is not believed.
+            let claimed = try await Self.form(client, "/dashboard/sign-in", key, headers: [proto: "https, http"])
+            #expect(claimed.headers[.setCookie]?.contains("Secure") == false)
+        }
+        let direct = try await TestServer()
+        defer { direct.removeFiles() }
+        try await direct.run { client in
+            let spoofed = try await Self.form(
+                client, "/dashboard/sign-in", "key=\(Self.encode(direct.owner.ownerKey))", headers: [proto: "https"])
+            #expect(spoofed.status == .seeOther)
+            #expect(spoofed.headers[.setCookie]?.contains("Secure") == false, "an untrusted peer's header is ignored")
         }
     }
 }

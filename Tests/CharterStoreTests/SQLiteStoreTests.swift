@@ -2,6 +2,7 @@ import CharterCore
 import Foundation
 import GRDB
 import Testing
+import UCAN
 
 @testable import CharterSQLite
 
@@ -27,6 +28,17 @@ import Testing
         func appendSteps(_ count: Int) async throws -> [AuditRecord] {
             try await store.appendAudit((0..<count).map { fixture.event("step.\($0)", org: tenant.org.id) })
             return try await fixture.chain(tenant.org.id)
+        }
+    }
+
+    @Test func theDatabaseItsLogAndItsIndexAreTheOwnersAlone() async throws {
+        let setup = try await Setup()
+        defer { setup.database.remove() }
+        _ = try await setup.appendSteps(3)
+        for suffix in ["", "-wal", "-shm"] {
+            let attributes = try FileManager.default.attributesOfItem(atPath: setup.database.path + suffix)
+            let mode = try #require(attributes[.posixPermissions] as? Int)
+            #expect(mode == 0o600, "charter.db\(suffix) is \(String(mode, radix: 8))")
         }
     }
 
@@ -189,7 +201,7 @@ import Testing
         #expect(
             migrations == [
                 "v1-organizations-apps-keys", "v1-audit", "v2-envelopes-signing-keys-tokens",
-                "v3-minted-tokens-in-mint-order",
+                "v3-minted-tokens-in-mint-order", "v4-issuers-per-organization",
             ])
         #expect(journal == "wal")
         let reopened = try SQLiteStore(path: setup.database.path)
@@ -232,6 +244,56 @@ import Testing
                 audit: fixture.event("token.revoke", org: tenant.org.id)))
         #expect(try await store.mintedToken(cid: revoked.cid, orgID: tenant.org.id)?.revokedAt != nil)
         #expect(try await fixture.chainBreak(tenant.org.id) == nil)
+    }
+
+    /// Issue 17: the issuers older databases shared between organizations stop signing at the upgrade, stay
+    /// verify-only for as long as their tokens may live, and every organization signs with its own from then on.
+    @Test func sharedIssuersOfAnOlderDatabaseTurnVerifyOnlyAndMintsUseTheOrganizationsOwn() async throws {
+        let database = try TemporaryDatabase()
+        defer { database.remove() }
+        let raw = try DatabaseQueue(path: database.path)
+        try SQLiteMigrations.migrator.migrate(raw, upTo: "v3-minted-tokens-in-mint-order")
+        let store = try SQLiteStore(path: database.path)
+        let fixture = StoreFixture(store: store)
+        let tenant = try await fixture.organization()
+        try await store.createEnvelope(
+            TokenStoreTests.envelope(tenant), audit: fixture.event("envelope.create", org: tenant.org.id))
+        let masterKey = SecretBox.Key()
+        var shared: [Environment: DID] = [:]
+        for environment in Environment.allCases {
+            let key = Ed25519.SigningKey()
+            shared[environment] = DID(publicKey: key.publicKey)
+            try await raw.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO signing_keys (id, environment, did, sealed_seed, created_at) VALUES (?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        Identifier.make(.signingKey), environment.rawValue, DID(publicKey: key.publicKey).string,
+                        Data(SecretBox.seal(key.exportSecretKey(), using: masterKey)), 0,
+                    ])
+            }
+        }
+
+        let upgraded = Date()
+        try await store.migrate()
+        let stored = try await store.signingKeys()
+        #expect(stored.count == 2 && stored.allSatisfy { $0.orgID == nil && $0.retiredAt != nil })
+        let longest = TimeInterval(TokenStoreTests.envelope(tenant).maxTTLSeconds)
+        for record in stored {
+            let window = (record.environment == .live ? longest : 0) + SigningKeys.retirementGrace
+            let verifyUntil = try #require(record.verifyUntil)
+            #expect(abs(verifyUntil.timeIntervalSince(upgraded) - window) < 5, "\(record.environment)")
+        }
+
+        let controlPlane = ControlPlane(store: store, masterKey: masterKey)
+        try await controlPlane.signingKeys.checkMasterKey()
+        let signer = try await controlPlane.signingKeys.active(
+            orgID: tenant.org.id, environment: .live, context: CallContext(ip: nil, requestID: "test"))
+        #expect(signer.record.orgID == tenant.org.id && signer.record.did != shared[.live])
+        let published = try await controlPlane.signingKeys.issuers()
+        #expect(Set(published.map(\.did)) == Set(shared.values).union([signer.record.did]))
+        #expect(published.filter { $0.orgID == nil }.allSatisfy { $0.status(at: Date()) == .verifyOnly })
     }
 
     @Test func aKeyForAMissingAppIsRefused() async throws {

@@ -154,7 +154,7 @@ enum DashboardPages {
         }.joined()
         let rotate =
             signed.identity.has(.signingKeysRotate)
-            ? Environment.allCases.map { environment in
+            ? Environment.allCases.filter(signed.identity.reaches).map { environment in
                 """
                 <form method="post" action="/dashboard/signing-keys/rotate" data-confirm="Rotate the \(environment.rawValue) signing key? New tokens are signed by a new key at once; tokens signed by the old one keep verifying until they expire.">\
                 \(HTML.csrfField(signed.csrf))<input type="hidden" name="environment" value="\(environment.rawValue)">\

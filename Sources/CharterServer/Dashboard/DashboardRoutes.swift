@@ -7,10 +7,10 @@ import UCAN
 /// The web dashboard at `/dashboard`: server-rendered pages over the same services as the API, so every
 /// action is checked and audited exactly as its API call would be.
 ///
-/// Signing in with an API key starts a session (an HttpOnly, SameSite=Strict cookie); every page
-/// re-authenticates the session's key, so a revoked key is signed out at once. Every form that changes
-/// something carries the session's CSRF token. What the key may not do is not offered, and is refused by
-/// the services if asked anyway.
+/// Signing in with an API key starts a session (an HttpOnly, SameSite=Strict cookie, Secure over HTTPS);
+/// every page re-authenticates the session's key, so a revoked key is signed out at once. Every POST must
+/// come from the dashboard's own origin, and every form that changes something carries the session's CSRF
+/// token. What the key may not do is not offered, and is refused by the services if asked anyway.
 struct DashboardRoutes: Sendable {
     /// A signed-in request: who, and the session's CSRF token.
     struct Signed {
@@ -19,10 +19,14 @@ struct DashboardRoutes: Sendable {
     }
 
     let controlPlane: ControlPlane
+    let origins: DashboardOrigin
     let sessions = DashboardSessions()
 
-    static func register(on router: Router<CharterRequestContext>, controlPlane: ControlPlane) {
-        let routes = DashboardRoutes(controlPlane: controlPlane)
+    static func register(
+        on router: Router<CharterRequestContext>, controlPlane: ControlPlane, trustedProxies: [CIDR]
+    ) {
+        let routes = DashboardRoutes(
+            controlPlane: controlPlane, origins: DashboardOrigin(trustedProxies: trustedProxies))
         let group = router.group("dashboard")
         group.get { request, context in await routes.page(request, context, routes.home) }
         group.get("sign-in") { _, _ in routes.signInPage() }
@@ -70,23 +74,40 @@ struct DashboardRoutes: Sendable {
     }
 
     private func signIn(_ request: Request, _ context: CharterRequestContext) async throws -> Response {
+        // Before the key is looked at: another site must not sign a visitor in under a key of its choosing
+        // (login CSRF), nor learn from the answer whether a key works.
+        guard !origins.isCrossOrigin(request, context) else {
+            return signInPage(Self.crossOrigin.message, status: .forbidden)
+        }
         let form = try await Self.form(request, context)
         let presented = form["key"] ?? ""
+        let identity: Identity
         do {
-            _ = try await controlPlane.authenticator.authenticate(
+            identity = try await controlPlane.authenticator.authenticate(
                 authorization: "Bearer \(presented)", ip: context.clientIP, path: "/dashboard")
         } catch {
             Denials.record(error.error, key: error.key, request: request, context: context, into: controlPlane)
             // The same words whatever was wrong with the key, as the API's 401s are indistinguishable.
             return signInPage("That key cannot sign in (\(error.error.code.rawValue)).", status: .unauthorized)
         }
-        let token = sessions.start(keyHash: APIKeySecret.hash(of: Substring(presented)), at: controlPlane.clock.now())
+        guard
+            let token = sessions.start(
+                keyHash: APIKeySecret.hash(of: Substring(presented)), keyID: identity.key.id,
+                organizationID: identity.organization.id, at: controlPlane.clock.now())
+        else {
+            return signInPage(
+                "The dashboard has as many sessions as it can hold; try again when some have ended.",
+                status: .serviceUnavailable)
+        }
         var headers = HTTPFields()
-        headers[.setCookie] = Self.cookie(token)
+        headers[.setCookie] = Self.cookie(token, secure: origins.isHTTPS(request, context))
         return HTML.redirect("/dashboard", headers: headers)
     }
 
     private func signOut(_ request: Request, _ context: CharterRequestContext) async throws -> Response {
+        guard !origins.isCrossOrigin(request, context) else {
+            return Self.failure(Self.crossOrigin, signed: nil, back: "/dashboard")
+        }
         let form = try await Self.form(request, context)
         if let token = request.cookies[DashboardSessions.cookie]?.value,
             let session = sessions.session(token, at: controlPlane.clock.now()),
@@ -95,13 +116,19 @@ struct DashboardRoutes: Sendable {
             sessions.end(token)
         }
         var headers = HTTPFields()
-        headers[.setCookie] = Self.cookie("", expire: true)
+        headers[.setCookie] = Self.cookie("", secure: origins.isHTTPS(request, context), expire: true)
         return HTML.redirect("/dashboard/sign-in", headers: headers)
     }
 
-    static func cookie(_ value: String, expire: Bool = false) -> String {
-        "\(DashboardSessions.cookie)=\(value); Path=/dashboard; HttpOnly; SameSite=Strict\(expire ? "; Max-Age=0" : "")"
+    /// The session cookie; `Secure` whenever the browser's connection was HTTPS, so it is never sent in clear.
+    static func cookie(_ value: String, secure: Bool, expire: Bool = false) -> String {
+        "\(DashboardSessions.cookie)=\(value); Path=/dashboard; HttpOnly; SameSite=Strict"
+            + (secure ? "; Secure" : "") + (expire ? "; Max-Age=0" : "")
     }
+
+    /// The refusal of a POST from another site's page.
+    static let crossOrigin = CharterError(
+        .permissionDenied, "this form was not posted from this dashboard's own pages; open the dashboard and try there")
 
     /// The signed-in caller, re-authenticated with every check the API applies; nil sends them to sign in.
     private func signedIn(_ request: Request, _ context: CharterRequestContext) async -> Signed? {
@@ -135,10 +162,14 @@ struct DashboardRoutes: Sendable {
 
     typealias Action = @Sendable (FormData, Request, CharterRequestContext, Signed) async throws -> Response
 
-    /// A form POST: signed in, with the session's CSRF token, or refused before anything happens.
+    /// A form POST: from the dashboard's own origin, signed in, with the session's CSRF token, or refused
+    /// before anything happens.
     private func action(_ request: Request, _ context: CharterRequestContext, _ perform: Action) async -> Response {
-        guard let signed = await signedIn(request, context) else { return HTML.redirect("/dashboard/sign-in") }
         let back = Self.pageAbove(request.uri.path)
+        guard !origins.isCrossOrigin(request, context) else {
+            return Self.failure(Self.crossOrigin, signed: nil, back: back)
+        }
+        guard let signed = await signedIn(request, context) else { return HTML.redirect("/dashboard/sign-in") }
         do {
             let form = try await Self.form(request, context)
             guard form.carries(csrf: signed.csrf) else {
@@ -343,7 +374,7 @@ struct DashboardRoutes: Sendable {
         -> Response
     {
         try signed.identity.require(.signingKeysRead)
-        let issuers = try await controlPlane.signingKeys.issuers()
+        let issuers = try await controlPlane.signingKeys.issuers(of: signed.identity)
         return HTML.response(
             HTML.page(
                 "Signing keys", session: signed,

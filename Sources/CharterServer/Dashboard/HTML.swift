@@ -82,7 +82,7 @@ enum HTML {
     }
 
     /// Headers every dashboard response carries: no caching (pages show keys and audit data), no framing,
-    /// no inline script, no referrer.
+    /// no inline script, no referrer to other sites.
     static var securityHeaders: HTTPFields {
         [
             .contentType: "text/html; charset=utf-8",
@@ -91,7 +91,9 @@ enum HTML {
                 "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
             HTTPField.Name("X-Frame-Options")!: "DENY",
             HTTPField.Name("X-Content-Type-Options")!: "nosniff",
-            HTTPField.Name("Referrer-Policy")!: "no-referrer",
+            // No Referer leaves the dashboard, while its own form posts carry their real Origin (under
+            // no-referrer a browser would send `Origin: null`, which DashboardOrigin cannot tell from a sandbox).
+            HTTPField.Name("Referrer-Policy")!: "same-origin",
         ]
     }
 
