@@ -62,10 +62,16 @@ import UCAN
             "", "b", "Bafkreib6biccfxb6jwsh5kkqcueikijqpcgg4r2pc6o4mflrt5uioj32pi",
             "bafkreib6biccfxb6jwsh5kkqcueikijqpcgg4r2pc6o4mflrt5uioj32p",
             "QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG",
-            "bafyreib6biccfxb6jwsh5kkqcueikijqpcgg4r2pc6o4mflrt5uioj32pi",
+            // base58btc is read for DAG-CBOR CIDs only, as the 1.0 spec writes them; a raw CID is base32.
+            "z" + Base58.encode(cid.bytes),
         ] {
             #expect(throws: UCANError.self, "\(text)") { try CID(text) }
         }
+        // The same digest under the DAG-CBOR codec is a UCAN 1.0 CID, in base32 or base58btc.
+        let envelope = try CID("bafyreib6biccfxb6jwsh5kkqcueikijqpcgg4r2pc6o4mflrt5uioj32pi")
+        #expect(envelope.codec == .dagCBOR && envelope.digest == cid.digest)
+        #expect(try CID("z" + Base58.encode(envelope.bytes)) == envelope)
+        #expect(try CID(bytes: envelope.bytes) == envelope)
     }
 
     @Test func encodingOmitsAbsentFieldsAndWritesNullExpiry() throws {
