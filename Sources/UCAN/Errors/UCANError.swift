@@ -47,6 +47,19 @@ public struct UCANError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let revoked = Code(rawValue: "revoked")
         /// A revocation record is malformed, badly signed or from an issuer outside the chain.
         public static let invalidRevocation = Code(rawValue: "invalid_revocation")
+
+        // UCAN 1.0 validation, each with the name the spec's fixtures use (``UCANError/name``).
+        /// Principals do not line up: a delegation's `aud` is not the next one's `iss`, the last is not made out
+        /// to the invoker, or the invocation is not for this executor.
+        public static let invalidAudience = Code(rawValue: "invalid_audience")
+        /// A `sub` does not match the invocation's subject, or the root is a powerline or not issued by it.
+        public static let invalidSubject = Code(rawValue: "invalid_subject")
+        /// A delegation's command does not prove the invoked one.
+        public static let invalidClaim = Code(rawValue: "invalid_claim")
+        /// A delegation's policy does not hold on the invocation's arguments.
+        public static let policyMismatch = Code(rawValue: "policy_mismatch")
+        /// The invocation was seen before (a replay), or cannot be remembered long enough to tell.
+        public static let replayed = Code(rawValue: "replayed")
     }
 
     /// The failure class.
@@ -61,6 +74,23 @@ public struct UCANError: Error, Sendable, Hashable, CustomStringConvertible {
         self.code = code
         self.field = field
         self.message = message
+    }
+
+    /// The name the UCAN 1.0 fixtures give this kind of failure (`InvalidClaim`, `UnavailableProof`, `Expired`,
+    /// `TooEarly`, `InvalidAudience`, `InvalidSubject`, `InvalidSignature`, `MatchError`); for the failures they
+    /// do not name, the code in the same style (`Malformed`, `InvalidField`, …).
+    public var name: String {
+        switch code {
+        case .invalidSignature: return "InvalidSignature"
+        case .expired: return "Expired"
+        case .notYetValid: return "TooEarly"
+        case .unknownProof: return "UnavailableProof"
+        case .invalidAudience: return "InvalidAudience"
+        case .invalidSubject: return "InvalidSubject"
+        case .invalidClaim: return "InvalidClaim"
+        case .policyMismatch: return "MatchError"
+        default: return code.rawValue.split(separator: "_").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+        }
     }
 
     /// One line: the field, then the message.

@@ -18,6 +18,11 @@ public struct DID: Sendable, Hashable, CustomStringConvertible, Comparable {
     /// - Throws: ``UCANError`` (`invalid_field`) when it is not an Ed25519 did:key, or when its key is not a
     ///   full-order point (such as one of the eight small-order points, which no private key signs for).
     public init(_ string: String, field: String = "did") throws(UCANError) {
+        if let key = KnownDIDs.key(of: string) {
+            self.string = string
+            self.publicKey = key
+            return
+        }
         guard string.hasPrefix(Self.prefix),
             let bytes = Base58.decode(string.dropFirst(Self.prefix.count)),
             bytes.count == 34, bytes[0] == 0xED, bytes[1] == 0x01,
@@ -32,6 +37,7 @@ public struct DID: Sendable, Hashable, CustomStringConvertible, Comparable {
         }
         self.string = string
         self.publicKey = key
+        KnownDIDs.insert(string, key)
     }
 
     public var description: String { string }
