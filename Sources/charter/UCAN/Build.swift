@@ -7,7 +7,7 @@ extension UCANCommand {
     struct Build: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Build and sign a UCAN; prints the token.")
 
-        @Option(help: "Base64 of the issuer's 64-byte libsodium secret key or 32-byte seed.")
+        @Option(help: "Base64 of the issuer's 64-byte secret key, 32-byte seed, or multicodec ed25519-priv key.")
         var issuerKey: String
 
         @Option(help: "The audience's did:key.")
@@ -32,15 +32,8 @@ extension UCANCommand {
         var proofs: [String] = []
 
         func run() throws {
-            let key = try signingKey()
-            let expires: Int64?
-            if expiration == "never" {
-                expires = nil
-            } else if let seconds = Int64(expiration) {
-                expires = seconds
-            } else {
-                throw ValidationError("--expiration must be Unix seconds or 'never'")
-            }
+            let key = try signingKey(base64: issuerKey)
+            let expires = try parseExpiration(expiration)
             let payload = Payload(
                 issuer: DID(publicKey: key.publicKey),
                 audience: try DID(audience, field: "--audience"),
@@ -54,18 +47,6 @@ extension UCANCommand {
                 proofs: try proofs.map { try CID($0, field: "--proof") }
             )
             print(try UCAN(signing: payload, with: key).encoded)
-        }
-
-        private func signingKey() throws -> Ed25519.SigningKey {
-            guard var bytes = Data(base64Encoded: issuerKey).map(Array.init) else {
-                throw ValidationError("--issuer-key is not base64")
-            }
-            defer { SecureBytes.zero(&bytes) }
-            switch bytes.count {
-            case Ed25519.seedByteCount: return try Ed25519.SigningKey(seed: bytes)
-            case Ed25519.secretKeyByteCount: return try Ed25519.SigningKey(secretKey: bytes)
-            default: throw ValidationError("--issuer-key must decode to a 32-byte seed or a 64-byte secret key")
-            }
         }
     }
 }

@@ -5,7 +5,9 @@ extension UCANCommand {
     /// `charter ucan cid`: the CID of a token's exact bytes.
     struct CIDCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "cid", abstract: "Print the CIDv1 (raw codec) of a token's exact bytes.")
+            commandName: "cid",
+            abstract:
+                "Print the CIDv1 of a token's exact bytes: raw codec for 0.10 (bafkrei…), DAG-CBOR for 1.0 (bafyrei…).")
 
         @Argument(help: "The token.")
         var token: String
@@ -19,10 +21,12 @@ extension UCANCommand {
             }
         }
 
-        func run() {
-            var bytes = token
-            let cid = bytes.withUTF8 { CID(hashing: UnsafeRawBufferPointer($0), hasher: CID.Hasher(rawValue: hasher)!) }
-            print(cid)
+        func run() throws {
+            let hasher = CID.Hasher(rawValue: hasher)!
+            switch try TokenInput(token) {
+            case .jwt(let text): print(CID(hashing: Array(text.utf8), hasher: hasher))
+            case .envelope(let bytes): print(CID(hashing: bytes, hasher: hasher, codec: .dagCBOR))
+            }
         }
     }
 }
