@@ -1,7 +1,8 @@
 import CSodium
 import UCAN
 
-/// `charter-bench ucan`: raw libsodium sign/verify beside Charter's build, root verify and depth-3 chain.
+/// `charter-bench ucan`: raw libsodium sign/verify beside Charter's build, root verify and depth-3 chain, for
+/// UCAN 0.10 and 1.0 (delegation seal and unseal, and an invocation validated with a chain of 3).
 struct UCANBenchmark {
     let roundSeconds: Double
     let rounds = 5
@@ -53,6 +54,22 @@ struct UCANBenchmark {
                     _ = try! fixture.validator.validate(
                         fixture.leaf.encoded, proofs: fixture.chainProofs, now: fixture.now)
                 })
+            results.record(
+                "1.0 seal",
+                opsPerSecond(seconds: roundSeconds) {
+                    _ = try! fixture.v1.seal()
+                })
+            results.record(
+                "1.0 unseal",
+                opsPerSecond(seconds: roundSeconds) {
+                    _ = try! Delegation(bytes: fixture.v1.root.bytes)
+                })
+            results.record(
+                "1.0 invocation+chain3",
+                opsPerSecond(seconds: roundSeconds) {
+                    _ = try! fixture.v1.validator.validate(
+                        fixture.v1.invocation.bytes, proofs: fixture.v1.proofs, now: fixture.now)
+                })
         }
 
         let rawSign = results.median("raw sign"), rawVerify = results.median("raw verify")
@@ -70,6 +87,17 @@ struct UCANBenchmark {
         print(
             "ratios: build=\(format(build / rawSign)) verify=\(format(verify / rawVerify)) chain3=\(format(chain / (rawVerify / 3)))"
         )
+        let seal = results.median("1.0 seal"), unseal = results.median("1.0 unseal")
+        let invocation = results.median("1.0 invocation+chain3")
+        print(
+            "UCAN 1.0: delegation \(fixture.v1.root.bytes.count) bytes, invocation \(fixture.v1.invocation.bytes.count) bytes"
+        )
+        row("UCAN 1.0 delegation seal", seal, "raw sign", seal / rawSign)
+        row("UCAN 1.0 delegation unseal", unseal, "raw verify", unseal / rawVerify)
+        row("UCAN 1.0 invocation, chain of 3", invocation, "raw verify / 4", invocation / (rawVerify / 4))
+        print(
+            "ratios 1.0: seal=\(format(seal / rawSign)) unseal=\(format(unseal / rawVerify)) invocation+chain3=\(format(invocation / (rawVerify / 4)))"
+        )
     }
 }
 
@@ -85,6 +113,7 @@ private struct Fixture {
     let leaf: UCAN
     let chainProofs: [String]
     let validator = Validator(policy: ValidationPolicy(leeway: 30))
+    let v1: Fixture1
 
     init() {
         let caps = try! Capabilities(
@@ -113,6 +142,49 @@ private struct Fixture {
                 issuer: DID(publicKey: subKey.publicKey), audience: DID(publicKey: serviceKey.publicKey),
                 expiration: now + 300, capabilities: narrow, proofs: [middle.cid]), with: subKey)
         chainProofs = [root.encoded, middle.encoded]
+        v1 = Fixture1(now: now, keys: [rootKey, agentKey, subKey, serviceKey])
+    }
+}
+
+/// The same parties in UCAN 1.0: a root delegation as Charter would mint it (a command, a policy, meta), two
+/// narrower links, and an invocation by the last audience (four signatures to check in all).
+private struct Fixture1 {
+    let keys: [Ed25519.SigningKey]
+    let now: Int64
+    let policy = try! Policy([["like", ".to", "*@example.com"], ["<", ".count", 100]])
+    let meta: [String: IPLD] = [
+        "org": "org_01HZX3", "env": "live", "app": "app_01HZX4", "envelope": "env_01HZX5", "key": "key_01HZX6",
+    ]
+    let root: Delegation
+    let invocation: Invocation
+    let proofs: [[UInt8]]
+    let validator = InvocationValidator(policy: InvocationPolicy(leeway: 30))
+
+    init(now: Int64, keys: [Ed25519.SigningKey]) {
+        self.now = now
+        self.keys = keys
+        let dids = keys.map { DID(publicKey: $0.publicKey) }
+        root = try! Delegation(
+            issuer: keys[0], audience: dids[1], subject: dids[0], command: Command("/email"), policy: policy,
+            nonce: Array(repeating: 7, count: 16), meta: meta, expiration: now + 900)
+        let middle = try! Delegation(
+            issuer: keys[1], audience: dids[2], subject: dids[0], command: Command("/email/send"),
+            expiration: now + 600)
+        let last = try! Delegation(
+            issuer: keys[2], audience: dids[3], subject: dids[0], command: Command("/email/send"),
+            policy: try! Policy([["==", ".priority", "low"]]), expiration: now + 300)
+        invocation = try! Invocation(
+            issuer: keys[3], subject: dids[0], command: Command("/email/send"),
+            arguments: ["to": "ops@example.com", "count": 3, "priority": "low", "subject": "weekly report"],
+            proofs: [root.cid, middle.cid, last.cid], expiration: now + 60)
+        proofs = [root.bytes, middle.bytes, last.bytes]
+    }
+
+    /// A mint-like seal: the root's fields, a fresh signature.
+    func seal() throws -> Delegation {
+        try Delegation(
+            issuer: keys[0], audience: root.audience, subject: root.subject, command: root.command, policy: policy,
+            nonce: root.nonce, meta: meta, expiration: now + 900)
     }
 }
 
