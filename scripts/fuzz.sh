@@ -26,7 +26,7 @@ fi
 sources=()
 while IFS= read -r -d '' file; do sources+=("$file"); done \
     < <(find Sources/UCAN -name '*.swift' -print0 | LC_ALL=C sort -z)
-sources+=(Tests/Fuzz/UCANFuzz.swift)
+sources+=(Tests/Fuzz/UCANFuzz.swift Tests/Fuzz/UCAN1Fuzz.swift)
 
 build() {
     # Rebuild only when a source, this script or the compiler changed.

@@ -3,7 +3,8 @@
 // Not part of the Swift package: scripts/fuzz.sh compiles this file together with every file of
 // Sources/UCAN into one module, so `package` and `internal` APIs are reachable. See Tests/Fuzz/README.md.
 //
-// The first input byte picks a mode (byte % 6); the rest is that mode's input:
+// The first input byte picks a mode (byte % 6, or for 0xF0 and above one of UCAN1Fuzz.swift's); the rest is that
+// mode's input:
 //   0  token text: full decode, signature check, CIDs, payload re-serialization round trip
 //   1  JSON: option byte (depth limit), then a document; parse, serialize, re-parse, pretty-print, capabilities
 //   2  identifiers and encodings: option byte (sub-mode), then text: DID, CID, base64url, base58, base32,
@@ -27,6 +28,19 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard size > 0 else { return 0 }
     require(!selfTestTrap, "self-test: a failed property must be reported as a crash")
     let body = UnsafeBufferPointer(start: data + 1, count: size - 1)
+    switch data[0] {
+    case 0xF0:
+        fuzzDAGCBOR(body)
+        return 0
+    case 0xF1:
+        fuzzPolicy(body)
+        return 0
+    case 0xF2...:
+        fuzzEnvelope(body)
+        return 0
+    default:
+        break
+    }
     switch data[0] % 6 {
     case 0: fuzzToken(body)
     case 1: fuzzJSON(body)
@@ -43,6 +57,8 @@ public func fuzzInitialize(
     _ argc: UnsafeMutablePointer<CInt>,
     _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>
 ) -> CInt {
+    // Lazily initialised globals, made once here: made during an input, libFuzzer's leak check would blame it.
+    _ = (Command.top, Varsig.ed25519DAGCBOR, FuzzKeys.dids)
     if let dir = getenv("UCAN_FUZZ_WRITE_SEEDS") {
         let written = Seeds.write(to: String(cString: dir))
         report("wrote \(written) seeds to \(String(cString: dir))")
@@ -595,7 +611,7 @@ enum Seeds {
         for (index, template) in (chain + diamond + [odd]).enumerated() {
             add("payload\(index)", "5", [0x00] + Array(template.utf8))
         }
-        return seeds
+        return seeds + Seeds1.all()
     }
 
     static func write(to directory: String) -> Int {

@@ -5,7 +5,7 @@
 /// reproduces its bytes.
 public struct Policy: Sendable, Hashable {
     /// The policy that constrains nothing: `[]`.
-    public static let empty = Policy(ipld: [], statements: [])
+    public static var empty: Policy { Policy(ipld: [], statements: []) }
 
     /// The statements exactly as given.
     public let ipld: IPLD
