@@ -95,11 +95,6 @@ public struct Delegation: Sendable, Hashable {
         }
     }
 
-    /// The payload as DAG-JSON-ready IPLD, for display.
-    public var payload: IPLD {
-        (try? Envelope(bytes: bytes)).map { .map($0.payload) } ?? .null
-    }
-
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.bytes == rhs.bytes }
     public func hash(into hasher: inout Hasher) { hasher.combine(bytes) }
 }

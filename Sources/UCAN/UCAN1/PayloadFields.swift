@@ -30,7 +30,7 @@ struct PayloadFields {
     }
 
     /// A field that must be present and may be null, such as `sub` (powerline) or `exp` (never expires).
-    mutating func requirePresent(_ name: String) throws(UCANError) {
+    func requirePresent(_ name: String) throws(UCANError) {
         guard fields[name] != nil else { throw UCANError(.missingField, field: name, "is required") }
     }
 
