@@ -23,15 +23,9 @@ final class VerifierSnapshot: Sendable {
     var trusted: Set<DID> { trust.dids }
 
     /// The server time in the oldest signed head of the feeds the configuration reads: how fresh the revocation
-    /// data provably is. nil while any of those feeds has not been read.
-    var feedTime: Date? {
-        var oldest: Date?
-        for key in configuration.feeds {
-            guard let time = feeds[key]?.head?.time else { return nil }
-            oldest = min(oldest ?? time, time)
-        }
-        return oldest
-    }
+    /// data provably is. nil while any of those feeds has not been read. Worked out once per snapshot, since
+    /// every verification reads it.
+    let feedTime: Date?
 
     /// The state before any sync: pinned issuers only, nothing revoked.
     convenience init(configuration: VerifierConfiguration) {
@@ -51,6 +45,15 @@ final class VerifierSnapshot: Sendable {
         self.revokedEnvelopes = revokedEnvelopes
         self.feeds = feeds
         self.lastSuccessfulSync = lastSuccessfulSync
+        var oldest: Date?
+        for key in configuration.feeds {
+            guard let time = feeds[key]?.head?.time else {
+                oldest = nil
+                break
+            }
+            oldest = min(oldest ?? time, time)
+        }
+        feedTime = oldest
         validator = Validator(
             policy: ValidationPolicy(
                 leeway: configuration.leeway, trustedIssuers: trust.dids, audiences: configuration.audiences))
