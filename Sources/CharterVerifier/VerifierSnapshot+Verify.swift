@@ -46,7 +46,11 @@ extension VerifierSnapshot {
                 throw VerificationError(.untrustedIssuer, "\(issuer) was retired and verifies nothing after its window")
             }
         }
-        try checkOrganizations(Self.roots(of: token, in: chain))
+        if token.payload.proofs.isEmpty {
+            try checkOrganization(of: token)
+        } else {
+            for proof in chain.proofs.values where proof.payload.proofs.isEmpty { try checkOrganization(of: proof) }
+        }
         let root = Self.root(of: token, in: chain)
         try checkRevocation(presented, chain)
         if let capability, !token.payload.capabilities.all.contains(where: { $0.covers(capability) }) {
@@ -101,18 +105,15 @@ extension VerifierSnapshot {
         }
     }
 
-    /// Every root must be minted for an organization this service trusts, by that organization's own issuer (or,
+    /// Each root must be minted for an organization this service trusts, by that organization's own issuer (or,
     /// for a shared issuer of an old server, name a trusted organization): one organization's tokens never pass
     /// at another's services.
-    private func checkOrganizations(_ roots: [UCAN]) throws(VerificationError) {
-        for root in roots {
-            guard case .string(let org)? = root.payload.facts?["org"], configuration.organizations.contains(org)
-            else {
-                throw VerificationError(.untrustedIssuer, "the token is not from an organization this service trusts")
-            }
-            if let owner = trust.organization[root.payload.issuer], owner != org {
-                throw VerificationError(.untrustedIssuer, "the token's issuer does not sign for organization \(org)")
-            }
+    private func checkOrganization(of root: UCAN) throws(VerificationError) {
+        guard case .string(let org)? = root.payload.facts?["org"], configuration.organizations.contains(org) else {
+            throw VerificationError(.untrustedIssuer, "the token is not from an organization this service trusts")
+        }
+        if let owner = trust.organization[root.payload.issuer], owner != org {
+            throw VerificationError(.untrustedIssuer, "the token's issuer does not sign for organization \(org)")
         }
     }
 
