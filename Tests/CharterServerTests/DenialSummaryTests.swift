@@ -9,14 +9,6 @@ import UCAN
 /// An anonymous flood costs one audit record per address per minute; a known key's refusals stay one record
 /// each in its organization's trail.
 @Suite struct DenialSummaryTests {
-    /// A clock the test moves by hand, so minutes pass without sleeping.
-    final class ManualClock: Sendable {
-        private let time: Mutex<Date>
-        init(_ start: Date) { time = Mutex(start) }
-        func advance(_ seconds: TimeInterval) { time.withLock { $0 += seconds } }
-        var clock: CharterClock { CharterClock { [self] in time.withLock { $0 } } }
-    }
-
     @Test func twoHundredGarbageKeysFromOneAddressAreOneSummaryPerMinute() async throws {
         // 10 s into a minute, so the flood and the mid-minute flush fall in the same window.
         let clock = ManualClock(Date(timeIntervalSince1970: 1_800_000_010))

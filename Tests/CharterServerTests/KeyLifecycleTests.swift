@@ -59,7 +59,8 @@ import UCAN
     }
 
     @Test func revocationAndExpiryTakeEffectOnTheNextRequest() async throws {
-        let server = try await TestServer()
+        let clock = ManualClock()
+        let server = try await TestServer(clock: clock.clock)
         defer { server.removeFiles() }
         let owner = server.owner.ownerKey
         let app = server.owner.app.id
@@ -75,12 +76,14 @@ import UCAN
             #expect(refused.code == "api_key_revoked")
             #expect(try await client.post("/v1/keys/\(id)/revoke", key: owner).status == .conflict)
 
-            let soon = Date().addingTimeInterval(1.5).formatted(
+            let soon = clock.now.addingTimeInterval(60).formatted(
                 Date.ISO8601FormatStyle(includingFractionalSeconds: true))
             let (short, _) = try await client.createKey(
                 owner, app: app, role: "auditor", extra: ["expires_at": .string(soon)])
             #expect(try await client.get("/v1/me", key: short).status == .ok)
-            try await Task.sleep(for: .milliseconds(1600))
+            clock.advance(59)
+            #expect(try await client.get("/v1/me", key: short).status == .ok, "a second before it expires")
+            clock.advance(1)
             let expired = try await client.get("/v1/me", key: short)
             #expect(expired.status == .unauthorized)
             #expect(expired.code == "api_key_expired")

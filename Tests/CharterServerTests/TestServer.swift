@@ -159,6 +159,15 @@ struct Client: Sendable {
     }
 }
 
+/// A clock a test moves by hand, so expiries and minutes pass without sleeping.
+final class ManualClock: Sendable {
+    private let time: Mutex<Date>
+    init(_ start: Date = Date()) { time = Mutex(start) }
+    func advance(_ seconds: TimeInterval) { time.withLock { $0 += seconds } }
+    var now: Date { time.withLock { $0 } }
+    var clock: CharterClock { CharterClock { [self] in time.withLock { $0 } } }
+}
+
 struct TestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
