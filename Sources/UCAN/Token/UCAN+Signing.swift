@@ -1,5 +1,6 @@
 extension UCAN {
-    /// The largest integer a JSON number carries exactly everywhere (2^53 − 1); times must not exceed it.
+    /// The largest integer a JSON number carries exactly everywhere (2^53 − 1); times must not exceed it, in 0.10
+    /// and 1.0 tokens alike.
     static let maxTime: Int64 = 9_007_199_254_740_991
 
     static let encodedHeader = Array(Base64URL.encode(Array(headerJSON.utf8)).utf8)

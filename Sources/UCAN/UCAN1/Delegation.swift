@@ -86,7 +86,7 @@ public struct Delegation: Sendable, Hashable {
 
     static func checkTimes(notBefore: Int64?, expiration: Int64?) throws(UCANError) {
         for (field, time) in [("nbf", notBefore), ("exp", expiration)] {
-            if let time, !(0...PayloadFields.maxTime).contains(time) {
+            if let time, !(0...UCAN.maxTime).contains(time) {
                 throw UCANError(.invalidField, field: field, "must be between 0 and 2^53-1")
             }
         }
@@ -103,11 +103,21 @@ extension Delegation {
     /// Checks the delegation's time bounds at `now`.
     /// - Throws: ``UCANError`` `expired` or `not_yet_valid`.
     public func checkTime(at now: Int64, leeway: Int64 = 0) throws(UCANError) {
+        try TimeBounds.check(notBefore: notBefore, expiration: expiration, now: now, leeway: leeway)
+    }
+}
+
+/// The one rule for a UCAN 1.0 token's validity period: valid from `nbf` through `exp`, with leeway.
+enum TimeBounds {
+    /// - Parameter field: the field an error names; nil names `exp` or `nbf` themselves.
+    static func check(
+        notBefore: Int64?, expiration: Int64?, now: Int64, leeway: Int64, field: String? = nil
+    ) throws(UCANError) {
         if let expiration, now > expiration + leeway {
-            throw UCANError(.expired, field: "exp", "expired at \(expiration)")
+            throw UCANError(.expired, field: field ?? "exp", "expired at \(expiration)")
         }
         if let notBefore, now + leeway < notBefore {
-            throw UCANError(.notYetValid, field: "nbf", "not valid before \(notBefore)")
+            throw UCANError(.notYetValid, field: field ?? "nbf", "not valid before \(notBefore)")
         }
     }
 }

@@ -35,7 +35,7 @@ public struct Invocation: Sendable, Hashable {
         meta: [String: IPLD]? = nil, expiration: Int64?, issuedAt: Int64? = nil, cause: CID? = nil
     ) throws(UCANError) {
         try Delegation.checkTimes(notBefore: nil, expiration: expiration)
-        if let issuedAt, !(0...PayloadFields.maxTime).contains(issuedAt) {
+        if let issuedAt, !(0...UCAN.maxTime).contains(issuedAt) {
             throw UCANError(.invalidField, field: "iat", "must be between 0 and 2^53-1")
         }
         let issuer = DID(publicKey: key.publicKey)

@@ -81,7 +81,7 @@ public struct InvocationValidator: Sendable {
     public func validate(_ invocation: Invocation, delegations supplied: [CID: Delegation], now: Int64)
         throws(UCANError) -> ValidatedInvocation
     {
-        try checkTime(notBefore: nil, expiration: invocation.expiration, now: now, field: "exp")
+        try TimeBounds.check(notBefore: nil, expiration: invocation.expiration, now: now, leeway: policy.leeway)
         if let executors = policy.executors, !executors.contains(invocation.audience ?? invocation.subject) {
             throw UCANError(
                 .invalidAudience, field: invocation.audience == nil ? "sub" : "aud",
@@ -100,7 +100,9 @@ public struct InvocationValidator: Sendable {
         try checkPrincipals(invocation, chain)
         for (index, delegation) in chain.enumerated() {
             let field = "prf[\(index)]"
-            try checkTime(notBefore: delegation.notBefore, expiration: delegation.expiration, now: now, field: field)
+            try TimeBounds.check(
+                notBefore: delegation.notBefore, expiration: delegation.expiration, now: now, leeway: policy.leeway,
+                field: field)
             guard delegation.command.proves(invocation.command) else {
                 throw UCANError(
                     .invalidClaim, field: "\(field).cmd", "\(delegation.command) does not prove \(invocation.command)")
@@ -146,15 +148,6 @@ public struct InvocationValidator: Sendable {
             throw UCANError(
                 .invalidAudience, field: "prf[\(chain.count - 1)].aud",
                 "the last delegation is not made out to the invoker")
-        }
-    }
-
-    private func checkTime(notBefore: Int64?, expiration: Int64?, now: Int64, field: String) throws(UCANError) {
-        if let expiration, now > expiration + policy.leeway {
-            throw UCANError(.expired, field: field, "expired at \(expiration)")
-        }
-        if let notBefore, now + policy.leeway < notBefore {
-            throw UCANError(.notYetValid, field: field, "not valid before \(notBefore)")
         }
     }
 }

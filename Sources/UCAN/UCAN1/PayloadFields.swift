@@ -4,9 +4,6 @@ struct PayloadFields {
 
     init(_ fields: [String: IPLD]) { self.fields = fields }
 
-    /// The largest integer a time may be (2^53 − 1), as the spec bounds `exp`, `nbf` and `iat`.
-    static let maxTime: Int64 = 9_007_199_254_740_991
-
     /// The field, which must be present.
     private mutating func take(_ name: String) throws(UCANError) -> IPLD {
         guard let value = fields.removeValue(forKey: name) else {
@@ -62,7 +59,7 @@ struct PayloadFields {
         switch fields.removeValue(forKey: name) {
         case nil: return nil
         case .null? where nullAllowed: return nil
-        case .integer(let value)? where (0...Self.maxTime).contains(value): return value
+        case .integer(let value)? where (0...UCAN.maxTime).contains(value): return value
         default: throw UCANError(.invalidField, field: name, "must be an integer between 0 and 2^53-1")
         }
     }
