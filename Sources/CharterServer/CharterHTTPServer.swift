@@ -12,15 +12,19 @@ public enum CharterHTTPServer {
     ) -> Router<CharterRequestContext> {
         let router = Router(context: CharterRequestContext.self)
         router.add(middleware: RequestMiddleware(trustedProxies: configuration.trustedProxies))
-        HealthRoutes.register(on: router, store: controlPlane.store, metrics: metrics)
-        PublicationRoutes.register(on: router, controlPlane: controlPlane)
-        DashboardRoutes.register(on: router, controlPlane: controlPlane, trustedProxies: configuration.trustedProxies)
-        let routes = RouteRegistrar(router: router, controlPlane: controlPlane)
+        let dashboard = DashboardRoutes(
+            controlPlane: controlPlane, origins: DashboardOrigin(trustedProxies: configuration.trustedProxies))
+        let routes = EndpointRouter(
+            router: router, controlPlane: controlPlane, sessionAuthentication: dashboard.authentication)
+        HealthRoutes.register(on: routes, metrics: metrics)
+        PublicationRoutes.register(on: routes)
         AppRoutes.register(on: routes)
         KeyRoutes.register(on: routes)
         MeRoutes.register(on: routes)
         AuditRoutes.register(on: routes)
         TokenRoutes.register(on: routes)
+        dashboard.register(on: routes)
+        routes.finish()
         return router
     }
 

@@ -2,8 +2,7 @@ public import CharterCore
 public import Hummingbird
 import NIOCore
 
-/// Per-request state: the request id and the client address. The authenticated caller is handed to each API
-/// route by ``RouteRegistrar``, so no route can forget to ask for it.
+/// Per-request state: the request id, the client address, and the authenticated caller.
 public struct CharterRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The TCP peer's socket address, turned into an ``IPAddress`` only when something needs it.
@@ -17,6 +16,10 @@ public struct CharterRequestContext: RequestContext {
     var forwardedClient: IPAddress?
     /// The client address after trusted-proxy handling.
     public var clientIP: IPAddress? { forwardedClient ?? peer }
+    /// The caller, set by the authentication middleware of the endpoint's access (``EndpointRouter``).
+    public internal(set) var identity: Identity?
+    /// The dashboard session's CSRF token, set with ``identity`` for dashboard pages.
+    var csrf: String?
     /// The largest request body accepted.
     public var maxUploadSize: Int { 64 * 1024 }
 

@@ -113,12 +113,16 @@ final class Moment: Sendable {
             for (method, path, allow) in [
                 (HTTPRequest.Method.put, "/v1/apps", "GET, POST"), (.delete, "/v1/keys/key_x", "GET, PATCH"),
                 (.post, "/v1/me", "GET"), (.delete, "/v1/issuers", "GET"), (.post, "/healthz", "GET"),
+                (.get, "/dashboard/sign-out", "POST"), (.put, "/dashboard/sign-in", "GET, POST"),
             ] {
                 let reply = try await client.call(method, path, key: owner)
                 #expect(reply.status == .methodNotAllowed && reply.code == "method_not_allowed", "\(method) \(path)")
                 #expect(reply.headers[.allow] == allow, "\(method) \(path)")
             }
             #expect(try await client.get("/v1/nothing-here", key: owner).status == .notFound)
+            // This server has no metrics: a 404 that says so, not a 405 telling the caller to use GET.
+            let metrics = try await client.get("/metrics", key: nil)
+            #expect(metrics.status == .notFound && metrics.code == "not_found")
             #expect(try await client.call(.put, "/v1/keys/a/b/c", key: owner).status == .notFound)
         }
     }

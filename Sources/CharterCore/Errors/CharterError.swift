@@ -3,32 +3,29 @@
 ///
 /// Only the server maps codes to HTTP statuses. Messages never contain a key, token or secret.
 public struct CharterError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// A stable, machine-readable failure class, as listed in DESIGN.md.
-    public struct Code: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
-        public let rawValue: String
-        public init(rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
+    /// A stable, machine-readable failure class, as listed in DESIGN.md. An enum, so that the server's
+    /// mapping of codes to statuses is exhaustive: a new code without a status does not compile.
+    public enum Code: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+        case apiKeyMissing = "api_key_missing"
+        case apiKeyMalformed = "api_key_malformed"
+        case apiKeyInvalid = "api_key_invalid"
+        case apiKeyRevoked = "api_key_revoked"
+        case apiKeyExpired = "api_key_expired"
+        case ipNotAllowed = "ip_not_allowed"
+        case permissionDenied = "permission_denied"
+        case notFound = "not_found"
+        case conflict = "conflict"
+        case validationFailed = "validation_failed"
+        case rateLimited = "rate_limited"
+        case envelopeRevoked = "envelope_revoked"
+        case noActiveEnvelope = "no_active_envelope"
+        case capabilityNotInEnvelope = "capability_not_in_envelope"
+        case ttlTooLong = "ttl_too_long"
+        case invalidAudience = "invalid_audience"
+        case internalError = "internal_error"
+        case unavailable = "unavailable"
 
-        public static let apiKeyMissing = Code(rawValue: "api_key_missing")
-        public static let apiKeyMalformed = Code(rawValue: "api_key_malformed")
-        public static let apiKeyInvalid = Code(rawValue: "api_key_invalid")
-        public static let apiKeyRevoked = Code(rawValue: "api_key_revoked")
-        public static let apiKeyExpired = Code(rawValue: "api_key_expired")
-        public static let ipNotAllowed = Code(rawValue: "ip_not_allowed")
-        public static let permissionDenied = Code(rawValue: "permission_denied")
-        public static let notFound = Code(rawValue: "not_found")
-        public static let conflict = Code(rawValue: "conflict")
-        public static let validationFailed = Code(rawValue: "validation_failed")
-        public static let rateLimited = Code(rawValue: "rate_limited")
-        public static let payloadTooLarge = Code(rawValue: "payload_too_large")
-        public static let methodNotAllowed = Code(rawValue: "method_not_allowed")
-        public static let envelopeRevoked = Code(rawValue: "envelope_revoked")
-        public static let noActiveEnvelope = Code(rawValue: "no_active_envelope")
-        public static let capabilityNotInEnvelope = Code(rawValue: "capability_not_in_envelope")
-        public static let ttlTooLong = Code(rawValue: "ttl_too_long")
-        public static let invalidAudience = Code(rawValue: "invalid_audience")
-        public static let internalError = Code(rawValue: "internal_error")
-        public static let unavailable = Code(rawValue: "unavailable")
+        public var description: String { rawValue }
     }
 
     /// The failure class.

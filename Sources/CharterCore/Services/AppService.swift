@@ -11,7 +11,7 @@ public struct AppService: Sendable {
     /// Creates an app in the caller's organization.
     public func create(name: String, environment: String, by caller: Identity, context: CallContext) async throws -> App
     {
-        try caller.require(.appsWrite)
+        try caller.authorize(.createApp)
         let trimmed = try KeyRules.name(name, field: "name")
         guard let environment = Environment(rawValue: environment) else {
             throw CharterError.invalid("environment", "must be live or test")
@@ -31,13 +31,13 @@ public struct AppService: Sendable {
 
     /// The caller's organization's apps, of the environments its key reaches.
     public func list(by caller: Identity) async throws -> [App] {
-        try caller.require(.appsRead)
+        try caller.authorize(.listApps)
         return try await store.apps(orgID: caller.organization.id).filter { caller.reaches($0.environment) }
     }
 
     /// One app of the caller's organization.
     public func get(id: String, by caller: Identity) async throws -> App {
-        try caller.require(.appsRead)
+        try caller.authorize(.readApp)
         guard let app = try await store.app(id: id, orgID: caller.organization.id), caller.reaches(app.environment)
         else {
             throw CharterError.notFound("app")

@@ -9,7 +9,7 @@ public struct AuditService: Sendable {
 
     /// One page of the caller's organization's records, newest first.
     public func query(_ query: AuditQuery, by caller: Identity) async throws -> [AuditRecord] {
-        try caller.require(.auditRead)
+        try caller.authorize(.readAudit)
         guard (1...Self.maxPage).contains(query.limit) else {
             throw CharterError.invalid("limit", "must be 1...\(Self.maxPage)")
         }
@@ -21,7 +21,7 @@ public struct AuditService: Sendable {
         AsyncThrowingStream { continuation in
             let task = Task {
                 do {
-                    try caller.require(.auditRead)
+                    try caller.authorize(.readAudit)
                     var page = query
                     page.limit = Self.maxPage
                     while true {

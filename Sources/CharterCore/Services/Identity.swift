@@ -55,9 +55,10 @@ public struct Identity: Sendable, Hashable {
     /// Whether the key holds `permission`.
     public func has(_ permission: Permission) -> Bool { key.permissions.contains(permission) }
 
-    /// Throws `permission_denied` naming the permission unless the key holds it.
-    public func require(_ permission: Permission) throws(CharterError) {
-        guard has(permission) else { throw .denied(permission) }
+    /// Throws `permission_denied` naming the permission `action` demands, unless the key holds it.
+    public func authorize(_ action: Action) throws(CharterError) {
+        guard let permission = action.permission, !has(permission) else { return }
+        throw .denied(permission)
     }
 
     /// Whether the key's management reaches `environment`: a `live` key's reaches both, a `test` key's only

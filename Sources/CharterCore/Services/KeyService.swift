@@ -21,7 +21,7 @@ public struct KeyService: Sendable {
 
     /// Creates a key; the plaintext is returned this once and never stored.
     public func create(_ request: NewKeyRequest, by caller: Identity, context: CallContext) async throws -> IssuedKey {
-        try caller.require(.keysWrite)
+        try caller.authorize(.createKey)
         guard let app = try await store.app(id: request.appID, orgID: caller.organization.id),
             caller.reaches(app.environment)
         else {
@@ -62,7 +62,7 @@ public struct KeyService: Sendable {
     public func list(
         appID: String?, status: APIKey.Status?, expiringWithinDays: Int?, by caller: Identity
     ) async throws -> [APIKey] {
-        try caller.require(.keysRead)
+        try caller.authorize(.listKeys)
         if let days = expiringWithinDays, !(0...3650).contains(days) {
             throw CharterError.invalid("expiring_within_days", "must be 0...3650")
         }
@@ -75,7 +75,7 @@ public struct KeyService: Sendable {
 
     /// One key of the caller's organization.
     public func get(id: String, by caller: Identity) async throws -> APIKey {
-        try caller.require(.keysRead)
+        try caller.authorize(.readKey)
         return usage.current(try await find(id, caller: caller))
     }
 
@@ -83,7 +83,7 @@ public struct KeyService: Sendable {
     public func update(id: String, changes: KeyChanges, by caller: Identity, context: CallContext) async throws
         -> APIKey
     {
-        try caller.require(.keysWrite)
+        try caller.authorize(.updateKey)
         let current = try await find(id, caller: caller)
         try requireHolds(current.permissions, caller: caller)
         try requireAtMostAsFree(current, caller: caller)
@@ -142,7 +142,7 @@ public struct KeyService: Sendable {
 
     /// Revokes a key: it is refused from the next request on. Tokens it minted live until they expire.
     public func revoke(id: String, by caller: Identity, context: CallContext) async throws -> APIKey {
-        try caller.require(.keysWrite)
+        try caller.authorize(.revokeKey)
         let current = try await find(id, caller: caller)
         try requireHolds(current.permissions, caller: caller)
         guard current.revokedAt == nil else { throw CharterError(.conflict, "the key is already revoked") }
@@ -162,7 +162,7 @@ public struct KeyService: Sendable {
     public func duplicate(id: String, label: String?, by caller: Identity, context: CallContext) async throws
         -> IssuedKey
     {
-        try caller.require(.keysWrite)
+        try caller.authorize(.duplicateKey)
         let original = try await find(id, caller: caller)
         try requireHolds(original.permissions, caller: caller)
         let now = clock.now()

@@ -26,7 +26,7 @@ public final class EnvelopeService: Sendable {
         appID: String, name: String, capabilities: JSONValue, maxTTLSeconds: Int, by caller: Identity,
         context: CallContext
     ) async throws -> Envelope {
-        try caller.require(.envelopesWrite)
+        try caller.authorize(.createEnvelope)
         let trimmed = try KeyRules.name(name, field: "name")
         let capabilities = try Self.capabilities(capabilities)
         guard (1...Envelope.longestTTLSeconds).contains(maxTTLSeconds) else {
@@ -55,20 +55,20 @@ public final class EnvelopeService: Sendable {
 
     /// The caller's organization's envelopes, of one app when `appID` is given.
     public func list(appID: String?, by caller: Identity) async throws -> [Envelope] {
-        try caller.require(.envelopesRead)
+        try caller.authorize(.listEnvelopes)
         return try await store.envelopes(orgID: caller.organization.id, appID: appID)
             .filter { caller.reaches($0.environment) }
     }
 
     /// One envelope of the caller's organization.
     public func get(id: String, by caller: Identity) async throws -> Envelope {
-        try caller.require(.envelopesRead)
+        try caller.authorize(.readEnvelope)
         return try await find(id, caller: caller)
     }
 
     /// Revokes an envelope: no more mints under it, and a signed feed entry that kills its outstanding tokens.
     public func revoke(id: String, by caller: Identity, context: CallContext) async throws -> Envelope {
-        try caller.require(.envelopesWrite)
+        try caller.authorize(.revokeEnvelope)
         var envelope = try await find(id, caller: caller)
         guard envelope.revokedAt == nil else { throw CharterError(.conflict, "the envelope is already revoked") }
         let signer = try await signingKeys.active(envelope.environment, for: caller, context: context)

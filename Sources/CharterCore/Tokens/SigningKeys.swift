@@ -69,7 +69,7 @@ public final class SigningKeys: Sendable {
     public func rotate(_ environment: Environment, by caller: Identity, context: CallContext) async throws
         -> (active: SigningKeyRecord, retired: SigningKeyRecord?)
     {
-        try caller.require(.signingKeysRotate)
+        try caller.authorize(.rotateSigningKey)
         try caller.requireReach(environment)
         let scope = Scope(orgID: caller.organization.id, environment: environment)
         let previous = try await store.signingKeys().first { Scope($0) == scope && $0.retiredAt == nil }
@@ -88,7 +88,8 @@ public final class SigningKeys: Sendable {
 
     /// The caller's organization's keys in the environments its key reaches: active and verify-only, oldest first.
     public func issuers(of caller: Identity) async throws -> [SigningKeyRecord] {
-        try await issuers().filter { $0.orgID == caller.organization.id && caller.reaches($0.environment) }
+        try caller.authorize(.readSigningKeys)
+        return try await issuers().filter { $0.orgID == caller.organization.id && caller.reaches($0.environment) }
     }
 
     /// The published keys of every organization: active and verify-only ones, oldest first.

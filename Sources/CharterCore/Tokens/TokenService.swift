@@ -66,7 +66,7 @@ public final class TokenService: Sendable {
     public func authorize(_ request: AuthorizeRequest, by caller: Identity, context: CallContext) async throws
         -> Authorized
     {
-        try caller.require(.tokenAuthorize)
+        try caller.authorize(.authorize)
         do {
             return try await mint(request, by: caller, context: context)
         } catch let error as CharterError {
@@ -195,7 +195,7 @@ public final class TokenService: Sendable {
 
     /// Revokes one token of the caller's organization by CID, with an entry signed by the key that signed it.
     public func revoke(cid text: String, by caller: Identity, context: CallContext) async throws -> MintedToken {
-        try caller.require(.tokensRevoke)
+        try caller.authorize(.revokeToken)
         guard let cid = try? CID(text),
             var token = try await store.mintedToken(cid: cid, orgID: caller.organization.id),
             caller.reaches(token.environment)

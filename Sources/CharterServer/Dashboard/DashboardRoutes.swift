@@ -22,36 +22,30 @@ struct DashboardRoutes: Sendable {
     let origins: DashboardOrigin
     let sessions = DashboardSessions()
 
-    static func register(
-        on router: Router<CharterRequestContext>, controlPlane: ControlPlane, trustedProxies: [CIDR]
-    ) {
-        let routes = DashboardRoutes(
-            controlPlane: controlPlane, origins: DashboardOrigin(trustedProxies: trustedProxies))
-        let group = router.group("dashboard")
-        group.get { request, context in await routes.page(request, context, routes.home) }
-        group.get("sign-in") { _, _ in routes.signInPage() }
-        group.post("sign-in") { request, context in try await routes.signIn(request, context) }
-        group.post("sign-out") { request, context in try await routes.signOut(request, context) }
-        group.get("apps") { request, context in await routes.page(request, context, routes.apps) }
-        group.post("apps") { request, context in await routes.action(request, context, routes.createApp) }
-        group.get("apps/:id") { request, context in await routes.page(request, context, routes.app) }
-        group.post("apps/:id/keys") { request, context in await routes.action(request, context, routes.createKey) }
-        group.post("keys/:id/revoke") { request, context in await routes.action(request, context, routes.revokeKey) }
-        group.post("keys/:id/duplicate") { request, context in
-            await routes.action(request, context, routes.duplicateKey)
-        }
-        group.get("envelopes") { request, context in await routes.page(request, context, routes.envelopes) }
-        group.post("envelopes") { request, context in await routes.action(request, context, routes.createEnvelope) }
-        group.post("envelopes/:id/revoke") { request, context in
-            await routes.action(request, context, routes.revokeEnvelope)
-        }
-        group.get("signing-keys") { request, context in await routes.page(request, context, routes.signingKeys) }
-        group.post("signing-keys/rotate") { request, context in
-            await routes.action(request, context, routes.rotate)
-        }
-        group.get("audit") { request, context in await routes.page(request, context, routes.audit) }
-        group.get("assets/dashboard.css") { _, _ in DashboardAssets.response(DashboardAssets.css, type: "text/css") }
-        group.get("assets/dashboard.js") { _, _ in
+    /// The middleware that signs in the dashboard's session endpoints.
+    var authentication: SessionAuthentication {
+        SessionAuthentication(controlPlane: controlPlane, sessions: sessions, origins: origins)
+    }
+
+    func register(on routes: EndpointRouter) {
+        page(.dashboardHome, on: routes, home)
+        routes.on(.dashboardSignInPage) { _, _ in signInPage() }
+        routes.on(.dashboardSignIn) { request, context in try await signIn(request, context) }
+        routes.on(.dashboardSignOut) { request, context in try await signOut(request, context) }
+        page(.dashboardApps, on: routes, apps)
+        action(.dashboardCreateApp, on: routes, createApp)
+        page(.dashboardApp, on: routes, app)
+        action(.dashboardCreateKey, on: routes, createKey)
+        action(.dashboardRevokeKey, on: routes, revokeKey)
+        action(.dashboardDuplicateKey, on: routes, duplicateKey)
+        page(.dashboardEnvelopes, on: routes, envelopes)
+        action(.dashboardCreateEnvelope, on: routes, createEnvelope)
+        action(.dashboardRevokeEnvelope, on: routes, revokeEnvelope)
+        page(.dashboardSigningKeys, on: routes, signingKeys)
+        action(.dashboardRotateSigningKey, on: routes, rotate)
+        page(.dashboardAudit, on: routes, audit)
+        routes.on(.dashboardStylesheet) { _, _ in DashboardAssets.response(DashboardAssets.css, type: "text/css") }
+        routes.on(.dashboardScript) { _, _ in
             DashboardAssets.response(DashboardAssets.javascript, type: "text/javascript")
         }
     }
@@ -130,56 +124,30 @@ struct DashboardRoutes: Sendable {
     static let crossOrigin = CharterError(
         .permissionDenied, "this form was not posted from this dashboard's own pages; open the dashboard and try there")
 
-    /// The signed-in caller, re-authenticated with every check the API applies; nil sends them to sign in.
-    private func signedIn(_ request: Request, _ context: CharterRequestContext) async -> Signed? {
-        guard let token = request.cookies[DashboardSessions.cookie]?.value,
-            let session = sessions.session(token, at: controlPlane.clock.now())
-        else { return nil }
-        do {
-            let identity = try await controlPlane.authenticator.authenticate(
-                secretHash: session.keyHash, ip: context.clientIP, path: request.uri.path)
-            return Signed(identity: identity, csrf: session.csrf)
-        } catch {
-            Denials.record(error.error, key: error.key, request: request, context: context, into: controlPlane)
-            if error.error.code != .rateLimited { sessions.end(token) }
-            return nil
-        }
-    }
-
     // MARK: Page plumbing
 
     typealias Page = @Sendable (Request, CharterRequestContext, Signed) async throws -> Response
 
-    /// A GET page for a signed-in caller; others are sent to sign in.
-    private func page(_ request: Request, _ context: CharterRequestContext, _ render: Page) async -> Response {
-        guard let signed = await signedIn(request, context) else { return HTML.redirect("/dashboard/sign-in") }
-        do {
-            return try await render(request, context, signed)
-        } catch {
-            return Self.failure(error, signed: signed, back: "/dashboard")
+    /// A GET page for a signed-in caller (``SessionAuthentication`` sends others to sign in).
+    private func page(_ endpoint: Endpoint, on routes: EndpointRouter, _ render: @escaping Page) {
+        routes.on(endpoint) { request, context, caller in
+            try await render(request, context, Signed(identity: caller, csrf: context.csrf ?? ""))
         }
     }
 
-    typealias Action = @Sendable (FormData, Request, CharterRequestContext, Signed) async throws -> Response
+    typealias FormAction = @Sendable (FormData, Request, CharterRequestContext, Signed) async throws -> Response
 
-    /// A form POST: from the dashboard's own origin, signed in, with the session's CSRF token, or refused
-    /// before anything happens.
-    private func action(_ request: Request, _ context: CharterRequestContext, _ perform: Action) async -> Response {
-        let back = Self.pageAbove(request.uri.path)
-        guard !origins.isCrossOrigin(request, context) else {
-            return Self.failure(Self.crossOrigin, signed: nil, back: back)
-        }
-        guard let signed = await signedIn(request, context) else { return HTML.redirect("/dashboard/sign-in") }
-        do {
+    /// A form POST, which must carry the session's CSRF token (``SessionAuthentication`` has already refused
+    /// one from another origin).
+    private func action(_ endpoint: Endpoint, on routes: EndpointRouter, _ perform: @escaping FormAction) {
+        routes.on(endpoint) { request, context, caller in
+            let signed = Signed(identity: caller, csrf: context.csrf ?? "")
             let form = try await Self.form(request, context)
             guard form.carries(csrf: signed.csrf) else {
-                return Self.failure(
-                    CharterError(.permissionDenied, "the form is stale or did not come from this dashboard; reload it"),
-                    signed: signed, back: back)
+                throw CharterError(
+                    .permissionDenied, "the form is stale or did not come from this dashboard; reload it")
             }
             return try await perform(form, request, context, signed)
-        } catch {
-            return Self.failure(error, signed: signed, back: back)
         }
     }
 
@@ -200,7 +168,7 @@ struct DashboardRoutes: Sendable {
     }
 
     /// A refusal as a page, with the status its API call would have.
-    private static func failure(_ error: any Error, signed: Signed?, back: String) -> Response {
+    static func failure(_ error: any Error, signed: Signed?, back: String) -> Response {
         let charterError =
             (error as? CharterError)
             ?? CharterError(.internalError, "something went wrong; the request changed nothing")
@@ -210,7 +178,7 @@ struct DashboardRoutes: Sendable {
                 """
                 \(HTML.notice("\(charterError.message) (\(charterError.code.rawValue))"))
                 <p><a class="button" href="\(HTML.escape(back))">Back</a></p>
-                """), status: JSONResponse.status(for: charterError.code))
+                """), status: charterError.status)
     }
 
     // MARK: Pages
@@ -373,7 +341,6 @@ struct DashboardRoutes: Sendable {
     private func signingKeys(_ request: Request, _ context: CharterRequestContext, _ signed: Signed) async throws
         -> Response
     {
-        try signed.identity.require(.signingKeysRead)
         let issuers = try await controlPlane.signingKeys.issuers(of: signed.identity)
         return HTML.response(
             HTML.page(

@@ -17,7 +17,7 @@ struct JSONBody {
         do {
             buffer = try await request.collectBody(upTo: maxBytes)
         } catch {
-            throw CharterError(.payloadTooLarge, "the request body is over \(maxBytes / 1024) KiB")
+            throw HTTPRefusal.payloadTooLarge(limit: maxBytes)
         }
         let bytes = buffer.readableBytesView
         guard !bytes.isEmpty else { return JSONBody(object: [:]) }

@@ -27,32 +27,17 @@ enum JSONResponse {
     private static let jsonContentType: HTTPFields = [.contentType: "application/json"]
 
     /// The error shape of DESIGN.md: `{"error": {"code", "message", "request_id"}}`, plus `field` for 422s.
-    static func error(_ error: CharterError, requestID: String) -> Response {
-        var body: JSONObject = [
-            "code": .string(error.code.rawValue),
-            "message": .string(error.message),
-            "request_id": .string(requestID),
-        ]
-        if let field = error.field { body["field"] = .string(field) }
-        var headers: HTTPFields = [:]
-        if let retryAfter = error.retryAfter { headers[.retryAfter] = String(retryAfter) }
-        return make(["error": .object(body)], status: status(for: error.code), headers: headers)
-    }
-
-    /// The one place codes become HTTP statuses.
-    static func status(for code: CharterError.Code) -> HTTPResponse.Status {
-        switch code {
-        case .apiKeyMissing, .apiKeyMalformed, .apiKeyInvalid, .apiKeyRevoked, .apiKeyExpired, .ipNotAllowed:
-            .unauthorized
-        case .permissionDenied, .envelopeRevoked, .noActiveEnvelope, .capabilityNotInEnvelope: .forbidden
-        case .notFound: .notFound
-        case .conflict: .conflict
-        case .validationFailed, .ttlTooLong, .invalidAudience: .unprocessableContent
-        case .rateLimited: .tooManyRequests
-        case .payloadTooLarge: .contentTooLarge
-        case .methodNotAllowed: .methodNotAllowed
-        case .unavailable: .serviceUnavailable
-        default: .internalServerError
+    static func error(
+        code: String, message: String, field: String? = nil, status: HTTPResponse.Status, requestID: String,
+        headers: HTTPFields = [:]
+    ) -> Response {
+        object(status: status, headers: headers) { body in
+            body.object("error") { error in
+                error.string("code", code)
+                if let field { error.string("field", field) }
+                error.string("message", message)
+                error.string("request_id", requestID)
+            }
         }
     }
 }

@@ -60,30 +60,37 @@ struct RequestMiddleware: RouterMiddleware {
                 context.logger.error(
                     "request failed", metadata: ["code": "\(error.code)", "request_id": "\(context.requestID)"])
             }
-            return JSONResponse.error(error, requestID: context.requestID)
+            return error.response(from: request, context: context)
+        case let error as HTTPRefusal:
+            return error.response(from: request, context: context)
         case let error as any HTTPResponseError:
-            // A known path asked with a method it does not take is a 405 naming the ones it does.
-            if error.status == .notFound, let allowed = Endpoint.methods(for: request.uri.path) {
-                var response = JSONResponse.error(
-                    CharterError(.methodNotAllowed, "\(request.method) is not allowed here; use \(allowed)"),
-                    requestID: context.requestID)
-                response.headers[.allow] = allowed
-                return response
-            }
-            return JSONResponse.error(translate(error.status), requestID: context.requestID)
+            // Hummingbird's own: an unknown route, or a body that could not be read.
+            return translated(error.status, request: request, context: context)
         default:
             context.logger.error(
                 "unexpected error", metadata: ["type": "\(type(of: error))", "request_id": "\(context.requestID)"])
-            return JSONResponse.error(CharterError(.internalError, "internal error"), requestID: context.requestID)
+            return CharterError(.internalError, "internal error").response(from: request, context: context)
         }
     }
 
-    private static func translate(_ status: HTTPResponse.Status) -> CharterError {
+    private static func translated(_ status: HTTPResponse.Status, request: Request, context: Context) -> Response {
         switch status {
-        case .notFound: CharterError(.notFound, "no such endpoint")
-        case .contentTooLarge: CharterError(.payloadTooLarge, "the request body is too large")
-        case .badRequest: CharterError(.validationFailed, "the request could not be read")
-        default: CharterError(.internalError, "internal error")
+        case .notFound:
+            // A known path asked with a method it does not take is a 405 naming the ones it does.
+            guard let allowed = Endpoint.methods(for: request.uri.path) else {
+                return CharterError(.notFound, "no such endpoint").response(from: request, context: context)
+            }
+            return HTTPRefusal(
+                code: .methodNotAllowed, message: "\(request.method) is not allowed here; use \(allowed)",
+                allow: allowed
+            ).response(from: request, context: context)
+        case .contentTooLarge:
+            return HTTPRefusal.payloadTooLarge(limit: JSONBody.maxBytes).response(from: request, context: context)
+        case .badRequest:
+            return CharterError(.validationFailed, "the request could not be read").response(
+                from: request, context: context)
+        default:
+            return CharterError(.internalError, "internal error").response(from: request, context: context)
         }
     }
 

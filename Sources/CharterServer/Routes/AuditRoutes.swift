@@ -6,16 +6,16 @@ import UCAN
 
 /// `/v1/audit` and `/v1/audit/export`.
 enum AuditRoutes {
-    static func register(on routes: RouteRegistrar) {
+    static func register(on routes: EndpointRouter) {
         let audit = routes.controlPlane.audit
-        routes.register(.audit) { request, _, caller in
+        routes.on(.audit) { request, _, caller in
             let query = try auditQuery(request.uri.queryParameters, pageable: true)
             let records = try await audit.query(query, by: caller)
             let next: JSONValue =
                 records.count == query.limit ? records.last.map { .string(String($0.seq)) } ?? .null : .null
             return JSONResponse.make(["records": .array(records.map(Representation.audit)), "next_cursor": next])
         }
-        routes.register(.auditExport) { request, _, caller in
+        routes.on(.auditExport) { request, _, caller in
             let query = try auditQuery(request.uri.queryParameters, pageable: false)
             let pages = audit.export(query, by: caller)
             let body = ResponseBody { writer in

@@ -13,10 +13,10 @@ enum KeyRoutes {
         "label", "role", "permissions", "ip_allowlist", "allowed_endpoints", "rate_limit_per_minute",
     ]
 
-    static func register(on routes: RouteRegistrar) {
+    static func register(on routes: EndpointRouter) {
         let keys = routes.controlPlane.keys
         let clock = routes.controlPlane.clock
-        routes.register(.createKey) { request, context, caller in
+        routes.on(.createKey) { request, context, caller in
             let body = try await JSONBody.read(request, allowed: createFields)
             let issued = try await keys.create(
                 NewKeyRequest(
@@ -29,7 +29,7 @@ enum KeyRoutes {
                 by: caller, context: context.call)
             return issuedResponse(issued, at: clock.now())
         }
-        routes.register(.listKeys) { request, _, caller in
+        routes.on(.listKeys) { request, _, caller in
             let query = request.uri.queryParameters
             let status = try query.get("status").map { text in
                 guard let status = APIKey.Status(rawValue: String(text)) else {
@@ -48,11 +48,11 @@ enum KeyRoutes {
             let now = clock.now()
             return JSONResponse.object { $0.objects("keys", list) { Representation.key($0, at: now, into: &$1) } }
         }
-        routes.register(.getKey) { _, context, caller in
+        routes.on(.getKey) { _, context, caller in
             let key = try await keys.get(id: context.parameters.require("id"), by: caller)
             return keyResponse(key, at: clock.now())
         }
-        routes.register(.updateKey) { request, context, caller in
+        routes.on(.updateKey) { request, context, caller in
             let body = try await JSONBody.read(request, allowed: updateFields)
             let changes = KeyChanges(
                 label: try body.optionalString("label"), role: try body.optionalString("role"),
@@ -64,11 +64,11 @@ enum KeyRoutes {
                 id: context.parameters.require("id"), changes: changes, by: caller, context: context.call)
             return keyResponse(key, at: clock.now())
         }
-        routes.register(.revokeKey) { _, context, caller in
+        routes.on(.revokeKey) { _, context, caller in
             let key = try await keys.revoke(id: context.parameters.require("id"), by: caller, context: context.call)
             return keyResponse(key, at: clock.now())
         }
-        routes.register(.duplicateKey) { request, context, caller in
+        routes.on(.duplicateKey) { request, context, caller in
             let body = try await JSONBody.read(request, allowed: ["label"])
             let issued = try await keys.duplicate(
                 id: context.parameters.require("id"), label: body.optionalString("label"), by: caller,

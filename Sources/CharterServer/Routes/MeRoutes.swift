@@ -4,9 +4,9 @@ import UCAN
 
 /// `/v1/me`: the calling key and its organization.
 enum MeRoutes {
-    static func register(on routes: RouteRegistrar) {
+    static func register(on routes: EndpointRouter) {
         let controlPlane = routes.controlPlane
-        routes.register(.me) { _, _, caller in
+        routes.on(.me) { _, _, caller in
             // The record is rendered once per cached identity; only its live members are written per request.
             let template = caller.memoized(Representation.me)
             let unflushed = caller.usage.unflushed

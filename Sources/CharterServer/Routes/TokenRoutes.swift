@@ -5,10 +5,10 @@ import UCAN
 
 /// `/v1/envelopes`, `/v1/authorize`, `/v1/tokens/{cid}/revoke` and `/v1/signing-keys/rotate`.
 enum TokenRoutes {
-    static func register(on routes: RouteRegistrar) {
+    static func register(on routes: EndpointRouter) {
         let controlPlane = routes.controlPlane
         let envelopes = controlPlane.envelopes
-        routes.register(.createEnvelope) { request, context, caller in
+        routes.on(.createEnvelope) { request, context, caller in
             let body = try await JSONBody.read(
                 request, allowed: ["app_id", "name", "capabilities", "max_ttl_seconds"])
             guard let maxTTL = try body.optionalInteger("max_ttl_seconds") else {
@@ -19,22 +19,22 @@ enum TokenRoutes {
                 maxTTLSeconds: maxTTL, by: caller, context: context.call)
             return JSONResponse.object(status: .created) { Representation.envelope(envelope, into: &$0) }
         }
-        routes.register(.listEnvelopes) { request, _, caller in
+        routes.on(.listEnvelopes) { request, _, caller in
             let list = try await envelopes.list(appID: request.uri.queryParameters.get("app_id"), by: caller)
             return JSONResponse.object { $0.objects("envelopes", list) { Representation.envelope($0, into: &$1) } }
         }
-        routes.register(.getEnvelope) { _, context, caller in
+        routes.on(.getEnvelope) { _, context, caller in
             let envelope = try await envelopes.get(id: context.parameters.require("id"), by: caller)
             return JSONResponse.object { Representation.envelope(envelope, into: &$0) }
         }
-        routes.register(.revokeEnvelope) { _, context, caller in
+        routes.on(.revokeEnvelope) { _, context, caller in
             let envelope = try await envelopes.revoke(
                 id: context.parameters.require("id"), by: caller, context: context.call)
             return JSONResponse.object { Representation.envelope(envelope, into: &$0) }
         }
 
         let tokens = controlPlane.tokens
-        routes.register(.authorize) { request, context, caller in
+        routes.on(.authorize) { request, context, caller in
             let body = try await JSONBody.read(
                 request, allowed: ["audience", "capabilities", "ttl_seconds", "envelope_id", "facts"])
             let minted = try await tokens.authorize(
@@ -52,7 +52,7 @@ enum TokenRoutes {
                 $0.string("token", minted.token.encoded)
             }
         }
-        routes.register(.revokeToken) { _, context, caller in
+        routes.on(.revokeToken) { _, context, caller in
             let token = try await tokens.revoke(
                 cid: context.parameters.require("cid"), by: caller, context: context.call)
             return JSONResponse.object { Representation.token(token, into: &$0) }
@@ -60,7 +60,7 @@ enum TokenRoutes {
 
         let signingKeys = controlPlane.signingKeys
         let clock = controlPlane.clock
-        routes.register(.rotateSigningKey) { request, context, caller in
+        routes.on(.rotateSigningKey) { request, context, caller in
             let body = try await JSONBody.read(request, allowed: ["environment"])
             guard let environment = Environment(rawValue: try body.string("environment")) else {
                 throw CharterError.invalid("environment", "must be live or test")
@@ -83,18 +83,19 @@ enum TokenRoutes {
 enum PublicationRoutes {
     static let maxPage = 1000
 
-    static func register(on router: Router<CharterRequestContext>, controlPlane: ControlPlane) {
+    static func register(on routes: EndpointRouter) {
+        let controlPlane = routes.controlPlane
         let signingKeys = controlPlane.signingKeys
         let tokens = controlPlane.tokens
         let clock = controlPlane.clock
-        router.on(RouterPath(Endpoint.issuers.path), method: Endpoint.issuers.method) { _, _ in
+        routes.on(.issuers) { _, _ in
             let issuers = try await signingKeys.issuers()
             let now = clock.now()
             return JSONResponse.object {
                 $0.objects("issuers", issuers) { Representation.issuer($0, at: now, into: &$1) }
             }
         }
-        router.on(RouterPath(Endpoint.revocations.path), method: Endpoint.revocations.method) { request, context in
+        routes.on(.revocations) { request, context in
             let query = request.uri.queryParameters
             guard let orgID = query.get("org"), !orgID.isEmpty else {
                 throw CharterError.invalid("org", "is required: the organization whose feed to read")

@@ -1,0 +1,48 @@
+import CharterCore
+import Hummingbird
+
+/// Signs in the dashboard's session endpoints: puts the session key's ``Identity`` and the session's CSRF
+/// token in the request context, re-authenticating the key with every check the API applies on every page,
+/// so a revoked key is signed out at once. A POST from another origin is refused before the session is
+/// looked at; a request without a live session is sent to sign in. What the page throws is rendered as a
+/// page with the status its API call would have.
+struct SessionAuthentication: RouterMiddleware {
+    typealias Context = CharterRequestContext
+
+    let controlPlane: ControlPlane
+    let sessions: DashboardSessions
+    let origins: DashboardOrigin
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        let back = request.method == .get ? "/dashboard" : DashboardRoutes.pageAbove(request.uri.path)
+        if request.method != .get, origins.isCrossOrigin(request, context) {
+            return DashboardRoutes.failure(DashboardRoutes.crossOrigin, signed: nil, back: back)
+        }
+        guard let token = request.cookies[DashboardSessions.cookie]?.value,
+            let session = sessions.session(token, at: controlPlane.clock.now())
+        else { return HTML.redirect("/dashboard/sign-in") }
+        var context = context
+        do throws(AuthenticationFailure) {
+            context.identity = try await controlPlane.authenticator.authenticate(
+                secretHash: session.keyHash, ip: context.clientIP, path: request.uri.path)
+        } catch {
+            Denials.record(error.error, key: error.key, request: request, context: context, into: controlPlane)
+            if error.error.code != .rateLimited { sessions.end(token) }
+            return HTML.redirect("/dashboard/sign-in")
+        }
+        context.csrf = session.csrf
+        do {
+            return try await next(request, context)
+        } catch {
+            if (error as? CharterError)?.status ?? .internalServerError == .internalServerError {
+                context.logger.error(
+                    "dashboard page failed",
+                    metadata: ["type": "\(type(of: error))", "request_id": "\(context.requestID)"])
+            }
+            let signed = context.identity.map { DashboardRoutes.Signed(identity: $0, csrf: session.csrf) }
+            return DashboardRoutes.failure(error, signed: signed, back: back)
+        }
+    }
+}
