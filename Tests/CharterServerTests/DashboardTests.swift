@@ -137,6 +137,32 @@ import UCAN
         }
     }
 
+    @Test func theAuditLogShowsEachKeysLabelBesideItsID() async throws {
+        let server = try await TestServer()
+        defer { server.removeFiles() }
+        try await server.run { client in
+            let owner = server.owner.ownerKey
+            let agent = try await client.createKey(owner, app: server.owner.app.id, label: "<b>mailer</b>")
+            let created = try await client.post(
+                "/v1/apps", key: agent.key, json: ["name": "by-the-mailer", "environment": "test"])
+            #expect(created.status == .created, "an audited call under the new key")
+            let cookie = try await Self.signIn(client, owner)
+            let page = try await Self.page(client, "/dashboard/audit?key_id=\(server.owner.keyID)", cookie: cookie)
+            #expect(page.status == .ok)
+            // The owner's key.create row names the owner key by its label, and the new key is the target.
+            let ownerKey = try await client.get("/v1/keys/\(server.owner.keyID)", key: owner)
+            let ownerLabel = try #require(ownerKey.json["label"]?.stringValue)
+            #expect(
+                page.text.contains(
+                    #"<span class="key-label">\#(ownerLabel)</span> <code>\#(server.owner.keyID)</code>"#))
+            let agentRows = try await Self.page(client, "/dashboard/audit?key_id=\(agent.id)", cookie: cookie)
+            #expect(
+                agentRows.text.contains(
+                    #"<span class="key-label">&lt;b&gt;mailer&lt;/b&gt;</span> <code>\#(agent.id)</code>"#))
+            #expect(!agentRows.text.contains("<b>mailer</b>"), "labels are escaped")
+        }
+    }
+
     /// Whether the session behind `cookie` still opens a page rather than being sent to sign in.
     static func alive(_ client: Client, _ cookie: String) async throws -> Bool {
         let reply = try await page(client, "/dashboard", cookie: cookie)

@@ -23,6 +23,7 @@ enum DashboardAssets {
         h2 { font-size: 1.15rem; margin: 0; }
         a { color: var(--accent); }
         code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .85em; }
+        .key-label { font-weight: 600; }
         code.wrap { word-break: break-all; }
         .top { display: flex; flex-wrap: wrap; align-items: center; gap: .5rem 1.25rem; padding: .6rem 1.25rem;
           background: #fff; border-bottom: 1px solid var(--line); }

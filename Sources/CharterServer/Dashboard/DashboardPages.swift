@@ -168,7 +168,17 @@ enum DashboardPages {
             """
     }
 
-    static func audit(_ records: [AuditRecord], filters: (String) -> String?, next: Int64?) -> String {
+    /// - Parameter labels: key id → label, for the keys the caller may read; a row shows its key's label
+    ///   beside the id, since people attribute calls by label.
+    private static func keyCell(_ id: String?, labels: [String: String]) -> String {
+        guard let id else { return "—" }
+        let code = "<code>\(HTML.escape(id))</code>"
+        return labels[id].map { #"<span class="key-label">\#(HTML.escape($0))</span> \#(code)"# } ?? code
+    }
+
+    static func audit(
+        _ records: [AuditRecord], labels: [String: String], filters: (String) -> String?, next: Int64?
+    ) -> String {
         func value(_ name: String) -> String { HTML.escape(filters(name) ?? "") }
         let outcomes = ["", "success", "denied", "failure"].map { outcome in
             #"<option value="\#(outcome)"\#(filters("outcome") == outcome ? " selected" : "")>\#(outcome.isEmpty ? "any" : outcome)</option>"#
@@ -177,7 +187,7 @@ enum DashboardPages {
             let event = record.event
             return """
                 <tr><td class="number">\(record.seq)</td><td>\(HTML.time(event.time))</td>\
-                <td><code>\(HTML.escape(event.keyID ?? "—"))</code></td><td>\(HTML.escape(event.action))</td>\
+                <td>\(keyCell(event.keyID, labels: labels))</td><td>\(HTML.escape(event.action))</td>\
                 <td><span class="status \(event.outcome.rawValue)">\(event.outcome.rawValue)</span></td>\
                 <td>\(HTML.escape(event.target ?? ""))</td><td>\(HTML.escape(event.reason ?? ""))</td>\
                 <td>\(HTML.escape(event.ip ?? ""))</td></tr>

@@ -93,9 +93,9 @@ struct DashboardRoutes: Sendable {
                 "The dashboard has as many sessions as it can hold; try again when some have ended.",
                 status: .serviceUnavailable)
         }
-        var headers = HTTPFields()
-        headers[.setCookie] = Self.cookie(token, secure: origins.isHTTPS(request, context))
-        return HTML.redirect("/dashboard", headers: headers)
+        var response = HTML.redirect("/dashboard")
+        response.setCookie(Self.cookie(token, secure: origins.isHTTPS(request, context)))
+        return response
     }
 
     private func signOut(_ request: Request, _ context: CharterRequestContext) async throws -> Response {
@@ -109,15 +109,16 @@ struct DashboardRoutes: Sendable {
         {
             sessions.end(token)
         }
-        var headers = HTTPFields()
-        headers[.setCookie] = Self.cookie("", secure: origins.isHTTPS(request, context), expire: true)
-        return HTML.redirect("/dashboard/sign-in", headers: headers)
+        var response = HTML.redirect("/dashboard/sign-in")
+        response.setCookie(Self.cookie("", secure: origins.isHTTPS(request, context), expire: true))
+        return response
     }
 
     /// The session cookie; `Secure` whenever the browser's connection was HTTPS, so it is never sent in clear.
-    static func cookie(_ value: String, secure: Bool, expire: Bool = false) -> String {
-        "\(DashboardSessions.cookie)=\(value); Path=/dashboard; HttpOnly; SameSite=Strict"
-            + (secure ? "; Secure" : "") + (expire ? "; Max-Age=0" : "")
+    static func cookie(_ value: String, secure: Bool, expire: Bool = false) -> Cookie {
+        Cookie(
+            name: DashboardSessions.cookie, value: value, maxAge: expire ? 0 : nil, path: "/dashboard", secure: secure,
+            httpOnly: true, sameSite: .strict)
     }
 
     /// The refusal of a POST from another site's page.
@@ -374,12 +375,18 @@ struct DashboardRoutes: Sendable {
             throw CharterError.invalid("outcome", "must be success, denied or failure")
         }
         var records = try await controlPlane.audit.query(query, by: signed.identity)
+        let keys =
+            signed.identity.has(.keysRead)
+            ? try await controlPlane.keys.list(appID: nil, status: nil, expiringWithinDays: nil, by: signed.identity)
+            : []
         let more = records.count > pageSize
         records = Array(records.prefix(pageSize))
         query.before = more ? records.last?.seq : nil
         return HTML.response(
             HTML.page(
                 "Audit log", session: signed,
-                DashboardPages.audit(records, filters: text, next: query.before)))
+                DashboardPages.audit(
+                    records, labels: Dictionary(keys.map { ($0.id, $0.label) }) { first, _ in first }, filters: text,
+                    next: query.before)))
     }
 }
