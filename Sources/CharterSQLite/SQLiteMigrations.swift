@@ -166,7 +166,7 @@ enum SQLiteMigrations {
         // Issuers were shared by every organization, so one organization's owner could rotate the key that signed
         // another's tokens, and a verifier could not tell their tokens apart. Each organization and environment now
         // has its own; the shared ones sign nothing more and stay verify-only while their tokens may be valid
-        // (the longest envelope lifetime in their environment plus SigningKeys.retirementGrace, five minutes).
+        // (the longest envelope lifetime in their environment plus TokenLifetimePolicy.retirementGrace, five minutes).
         migrator.registerMigration("v4-issuers-per-organization") { db in
             try db.execute(
                 sql: """

@@ -42,6 +42,7 @@ import UCAN
             let before = Int64(Date().timeIntervalSince1970)
             let reply = try await client.authorize(
                 agentKey, audience: Self.audience, extra: ["ttl_seconds": 120, "facts": ["ticket": "T-1"]])
+            let after = Int64(Date().timeIntervalSince1970)
             #expect(reply.status == .ok, "\(reply.text)")
             #expect(reply.headers[.cacheControl] == "no-store")
             let token = try UCAN(parsing: try #require(reply.json["token"]?.stringValue))
@@ -55,7 +56,8 @@ import UCAN
             #expect(payload.audience == Self.audience)
             #expect(payload.proofs.isEmpty)
             let expiration = try #require(payload.expiration)
-            #expect((before + 120...before + 122).contains(expiration))
+            // Minted between `before` and `after`, however long the request took on a busy machine.
+            #expect((before + 120...after + 120).contains(expiration))
             #expect(payload.nonce?.isEmpty == false)
             #expect(
                 payload.facts == [

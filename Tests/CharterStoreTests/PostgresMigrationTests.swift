@@ -51,7 +51,7 @@ struct PostgresMigrationTests {
             let longest = record.environment == .live ? TimeInterval(envelope.maxTTLSeconds) : 0
             let verifyUntil = try #require(record.verifyUntil)
             #expect(
-                abs(verifyUntil.timeIntervalSince(upgraded) - longest - SigningKeys.retirementGrace) < 5,
+                abs(verifyUntil.timeIntervalSince(upgraded) - longest - TokenLifetimePolicy.retirementGrace) < 5,
                 "\(record.environment)")
         }
         let controlPlane = ControlPlane(store: store, masterKey: masterKey)

@@ -281,7 +281,7 @@ import UCAN
         #expect(stored.count == 2 && stored.allSatisfy { $0.orgID == nil && $0.retiredAt != nil })
         let longest = TimeInterval(TokenStoreTests.envelope(tenant).maxTTLSeconds)
         for record in stored {
-            let window = (record.environment == .live ? longest : 0) + SigningKeys.retirementGrace
+            let window = (record.environment == .live ? longest : 0) + TokenLifetimePolicy.retirementGrace
             let verifyUntil = try #require(record.verifyUntil)
             #expect(abs(verifyUntil.timeIntervalSince(upgraded) - window) < 5, "\(record.environment)")
         }

@@ -42,7 +42,4 @@ public struct Envelope: Sendable, Hashable {
     }
 
     public var status: Status { revokedAt == nil ? .active : .revoked }
-
-    /// The longest lifetime an envelope may allow: one day. Tokens are meant to be short-lived.
-    public static let longestTTLSeconds = 86_400
 }

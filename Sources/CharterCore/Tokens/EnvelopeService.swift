@@ -29,9 +29,7 @@ public final class EnvelopeService: Sendable {
         try caller.authorize(.createEnvelope)
         let trimmed = try KeyRules.name(name, field: "name")
         let capabilities = try Self.capabilities(capabilities)
-        guard (1...Envelope.longestTTLSeconds).contains(maxTTLSeconds) else {
-            throw CharterError.invalid("max_ttl_seconds", "must be 1...\(Envelope.longestTTLSeconds)")
-        }
+        try TokenLifetimePolicy.validateEnvelopeTTL(maxTTLSeconds)
         guard let app = try await store.app(id: appID, orgID: caller.organization.id), caller.reaches(app.environment)
         else {
             throw CharterError.notFound("app")
@@ -75,10 +73,10 @@ public final class EnvelopeService: Sendable {
         let now = clock.now()
         envelope.revokedAt = now
         envelope.revokedBy = caller.key.id
-        // Every token minted under it was minted before now, so none outlives now + its longest lifetime.
         let entry = RevocationEntry.signed(
             .envelope, subject: envelope.id, orgID: envelope.orgID, environment: envelope.environment,
-            by: signer.key, at: now, coversUntil: now.addingTimeInterval(TimeInterval(envelope.maxTTLSeconds)))
+            by: signer.key, at: now, coversUntil: TokenLifetimePolicy.envelopeRevocationCovers(envelope, revokedAt: now)
+        )
         let revoked = try await store.revokeEnvelope(
             envelope, entry: entry,
             audit: AuditEvent(

@@ -21,9 +21,6 @@ public final class SigningKeys: Sendable {
         let environment: Environment
     }
 
-    /// Extra time a retired key stays published, past the longest token lifetime, for clock leeway.
-    public static let retirementGrace: TimeInterval = 300
-
     private let store: any Store
     private let masterKey: SecretBox.Key
     private let clock: CharterClock
@@ -137,7 +134,7 @@ public final class SigningKeys: Sendable {
             orgID: scope.orgID, environment: scope.environment, did: DID(publicKey: key.publicKey),
             sealedSeed: SecretBox.seal(secret, using: masterKey), createdAt: now)
         let longest = try await store.longestEnvelopeTTL(orgID: scope.orgID, environment: scope.environment)
-        let verifyUntil = now.addingTimeInterval(TimeInterval(longest) + Self.retirementGrace)
+        let verifyUntil = TokenLifetimePolicy.retiredIssuerVerifies(retiredAt: now, longestEnvelopeTTL: longest)
         var audit = audit(now)
         audit.target = record.id
         audit.details["did"] = .string(record.did.string)

@@ -32,8 +32,6 @@ public struct Authorized: Sendable {
 
 /// Mints root UCANs inside envelopes, revokes them by CID, and serves the revocation feed.
 public final class TokenService: Sendable {
-    /// The lifetime of a token when the request names none (or less, if the envelope allows less).
-    public static let defaultTTLSeconds = 900
     /// The fact names Charter writes into every token's `fct`; a request may not set them.
     public static let reservedFacts: Set<String> = ["org", "env", "app", "envelope", "key"]
     /// The largest `facts` object a request may add, serialized.
@@ -90,18 +88,12 @@ public final class TokenService: Sendable {
         }
         let capabilities = try EnvelopeService.capabilities(request.capabilities)
         let extraFacts = try Self.facts(request.facts)
-        if let ttl = request.ttlSeconds, ttl < 1 { throw CharterError.invalid("ttl_seconds", "must be at least 1") }
         let envelope = try await envelope(request.envelopeID, for: capabilities, caller: caller)
-        let ttl = request.ttlSeconds ?? min(Self.defaultTTLSeconds, envelope.maxTTLSeconds)
-        guard ttl <= envelope.maxTTLSeconds else {
-            throw CharterError(
-                .ttlTooLong, "ttl_seconds: the envelope allows at most \(envelope.maxTTLSeconds) seconds",
-                field: "ttl_seconds")
-        }
+        let ttl = try TokenLifetimePolicy.mintTTL(requested: request.ttlSeconds, envelope: envelope)
 
         let signer = try await signingKeys.active(caller.key.environment, for: caller, context: context)
         let now = clock.now()
-        let expiration = Int64(now.timeIntervalSince1970.rounded(.down)) + Int64(ttl)
+        let expiration = TokenLifetimePolicy.expiration(mintedAt: now, ttl: ttl)
         var facts = extraFacts
         facts["org"] = .string(caller.organization.id)
         facts["env"] = .string(caller.key.environment.rawValue)
@@ -207,7 +199,7 @@ public final class TokenService: Sendable {
         token.revokedAt = now
         let entry = RevocationEntry.signed(
             .token, subject: cid.string, orgID: token.orgID, environment: token.environment, by: signer, at: now,
-            coversUntil: token.expiresAt)
+            coversUntil: TokenLifetimePolicy.tokenRevocationCovers(token))
         guard
             try await store.revokeToken(
                 token, entry: entry,
