@@ -1,0 +1,38 @@
+import CharterCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import UCAN
+
+/// The audit log page.
+extension DashboardRoutes {
+    func audit(_ request: Request, _ context: CharterRequestContext, _ signed: Signed) async throws -> Response {
+        let parameters = request.uri.queryParameters
+        func text(_ name: String) -> String? {
+            parameters[Substring(name)].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        }
+        let pageSize = 50
+        var query = AuditQuery(
+            keyID: text("key_id"), action: text("action"), outcome: text("outcome").flatMap(AuditEvent.Outcome.init),
+            since: text("since").flatMap(DashboardPages.day),
+            until: text("until").flatMap(DashboardPages.day).map { $0.addingTimeInterval(86_400 - 0.001) },
+            before: text("cursor").flatMap { Int64($0) }, limit: pageSize + 1)
+        if text("outcome") != nil, query.outcome == nil {
+            throw CharterError.invalid("outcome", "must be success, denied or failure")
+        }
+        var records = try await controlPlane.audit.query(query, by: signed.identity)
+        let keys =
+            signed.identity.has(.keysRead)
+            ? try await controlPlane.keys.list(appID: nil, status: nil, expiringWithinDays: nil, by: signed.identity)
+            : []
+        let more = records.count > pageSize
+        records = Array(records.prefix(pageSize))
+        query.before = more ? records.last?.seq : nil
+        return HTML.response(
+            HTML.page(
+                "Audit log", session: signed,
+                DashboardPages.audit(
+                    records, labels: Dictionary(keys.map { ($0.id, $0.label) }) { first, _ in first }, filters: text,
+                    next: query.before)))
+    }
+}
