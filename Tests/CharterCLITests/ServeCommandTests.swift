@@ -114,7 +114,13 @@ final class ServerProcess: @unchecked Sendable {
         process.standardError = pipe
         pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let data = handle.availableData
-            guard let self, !data.isEmpty else { return }
+            // Empty means end of file: without clearing the handler, Foundation on Linux calls it again at once,
+            // for ever, which spun a core per exited server and starved the rest of the suite.
+            guard !data.isEmpty else {
+                handle.readabilityHandler = nil
+                return
+            }
+            guard let self else { return }
             self.lock.withLock { self.captured.append(data) }
         }
         try process.run()

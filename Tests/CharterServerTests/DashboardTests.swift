@@ -163,6 +163,20 @@ import UCAN
         }
     }
 
+    @Test func anOversizedFormIsA413PageThatChangesNothing() async throws {
+        let server = try await TestServer()
+        defer { server.removeFiles() }
+        try await server.run { client in
+            let owner = server.owner.ownerKey
+            let cookie = try await Self.signIn(client, owner)
+            let name = String(repeating: "a", count: 70 * 1024)
+            let refused = try await Self.form(
+                client, "/dashboard/apps", "name=\(name)&environment=test", cookie: cookie)
+            #expect(refused.status == .contentTooLarge && refused.text.contains("payload_too_large"))
+            #expect(try await client.get("/v1/apps", key: owner).json["apps"]?.arrayValue?.count == 1)
+        }
+    }
+
     /// Whether the session behind `cookie` still opens a page rather than being sent to sign in.
     static func alive(_ client: Client, _ cookie: String) async throws -> Bool {
         let reply = try await page(client, "/dashboard", cookie: cookie)

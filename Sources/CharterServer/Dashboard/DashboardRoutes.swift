@@ -89,22 +89,30 @@ struct DashboardRoutes: Sendable {
     }
 
     static func form(_ request: Request, _ context: CharterRequestContext) async throws -> FormData {
-        let body = try await request.body.collect(upTo: context.maxUploadSize)
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: context.maxUploadSize)
+        } catch {
+            throw HTTPRefusal.payloadTooLarge(limit: context.maxUploadSize)
+        }
         return FormData(String(buffer: body))
     }
 
     /// A refusal as a page, with the status its API call would have.
     static func failure(_ error: any Error, signed: Signed?, back: String) -> Response {
-        let charterError =
-            (error as? CharterError)
-            ?? CharterError(.internalError, "something went wrong; the request changed nothing")
+        let (notice, status): (String, HTTPResponse.Status) =
+            switch error {
+            case let error as CharterError: ("\(error.message) (\(error.code.rawValue))", error.status)
+            case let error as HTTPRefusal: ("\(error.message) (\(error.code.rawValue))", error.status)
+            default: ("something went wrong; the request changed nothing (internal_error)", .internalServerError)
+            }
         return HTML.response(
             HTML.page(
                 "Not done", session: signed,
                 """
-                \(HTML.notice("\(charterError.message) (\(charterError.code.rawValue))"))
+                \(HTML.notice(notice))
                 <p><a class="button" href="\(HTML.escape(back))">Back</a></p>
-                """), status: charterError.status)
+                """), status: status)
     }
 
     // MARK: The home page

@@ -131,9 +131,10 @@ struct FormData {
         return value?.isEmpty == false ? value : nil
     }
 
-    /// Whether the form's `csrf` field is the session's token, compared in constant time.
+    /// Whether the form's `csrf` field is the session's token, compared in constant time; never for an empty
+    /// token.
     func carries(csrf token: String) -> Bool {
-        SecureBytes.constantTimeEquals(Array((self["csrf"] ?? "").utf8), Array(token.utf8))
+        !token.isEmpty && SecureBytes.constantTimeEquals(Array((self["csrf"] ?? "").utf8), Array(token.utf8))
     }
 
     /// Every non-empty value of `name`.

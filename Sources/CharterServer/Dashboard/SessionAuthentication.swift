@@ -36,7 +36,8 @@ struct SessionAuthentication: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
-            if (error as? CharterError)?.status ?? .internalServerError == .internalServerError {
+            let expected = (error as? CharterError).map { $0.status != .internalServerError } ?? (error is HTTPRefusal)
+            if !expected {
                 context.logger.error(
                     "dashboard page failed",
                     metadata: ["type": "\(type(of: error))", "request_id": "\(context.requestID)"])
