@@ -56,9 +56,7 @@ struct DashboardRoutes: Sendable {
 
     /// A GET page for a signed-in caller (``SessionAuthentication`` sends others to sign in).
     private func page(_ endpoint: Endpoint, on routes: EndpointRouter, _ render: @escaping Page) {
-        routes.on(endpoint) { request, context, caller in
-            try await render(request, context, Signed(identity: caller, csrf: context.csrf ?? ""))
-        }
+        routes.on(endpoint) { request, context, _ in try await render(request, context, try context.signed()) }
     }
 
     typealias FormAction = @Sendable (FormData, Request, CharterRequestContext, Signed) async throws -> Response
@@ -66,8 +64,8 @@ struct DashboardRoutes: Sendable {
     /// A form POST, which must carry the session's CSRF token (``SessionAuthentication`` has already refused
     /// one from another origin).
     private func action(_ endpoint: Endpoint, on routes: EndpointRouter, _ perform: @escaping FormAction) {
-        routes.on(endpoint) { request, context, caller in
-            let signed = Signed(identity: caller, csrf: context.csrf ?? "")
+        routes.on(endpoint) { request, context, _ in
+            let signed = try context.signed()
             let form = try await Self.form(request, context)
             guard form.carries(csrf: signed.csrf) else {
                 throw CharterError(
@@ -129,5 +127,13 @@ struct DashboardRoutes: Sendable {
                   <p>This key may: \(HTML.escape(key.permissions.sorted().map(\.rawValue).joined(separator: ", ")))</p>
                 </section>
                 """))
+    }
+}
+
+extension CharterRequestContext {
+    /// The signed-in caller of a session endpoint, as ``SessionAuthentication`` left it in the context.
+    func signed() throws(CharterError) -> DashboardRoutes.Signed {
+        guard let identity, let csrf else { throw CharterError(.internalError, "internal error") }
+        return DashboardRoutes.Signed(identity: identity, csrf: csrf)
     }
 }

@@ -42,8 +42,7 @@ struct SessionAuthentication: RouterMiddleware {
                     "dashboard page failed",
                     metadata: ["type": "\(type(of: error))", "request_id": "\(context.requestID)"])
             }
-            let signed = context.identity.map { DashboardRoutes.Signed(identity: $0, csrf: session.csrf) }
-            return DashboardRoutes.failure(error, signed: signed, back: back)
+            return DashboardRoutes.failure(error, signed: try? context.signed(), back: back)
         }
     }
 }
