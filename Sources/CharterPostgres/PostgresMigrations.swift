@@ -157,5 +157,21 @@ enum PostgresMigrations {
                 WHERE retired_at IS NULL;
             """
         ),
+        // Dashboard sessions, so any replica serves a signed-in user (see the SQLite migration of the same name).
+        (
+            "v5-dashboard-sessions",
+            """
+            CREATE TABLE dashboard_sessions (
+                id BYTEA PRIMARY KEY,
+                key_hash BYTEA NOT NULL,
+                key_id TEXT NOT NULL,
+                org_id TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                last_seen BIGINT NOT NULL
+            );
+            CREATE INDEX dashboard_sessions_by_key ON dashboard_sessions (key_id, created_at);
+            CREATE INDEX dashboard_sessions_by_organization ON dashboard_sessions (org_id, created_at);
+            """
+        ),
     ]
 }

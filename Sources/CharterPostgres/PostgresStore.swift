@@ -75,36 +75,29 @@ public final class PostgresStore: Store {
     /// Applies the migrations not applied yet, in order, in one transaction under an advisory lock, so
     /// replicas starting together apply each migration once; the others wait, then find nothing to do.
     public func migrate() async throws {
-        try await client.withConnection { connection in
-            try await connection.query("BEGIN", logger: logger)
-            do {
-                try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: logger)
+        try await transaction { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: logger)
+            try await connection.query(
+                """
+                CREATE TABLE IF NOT EXISTS charter_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)
+                """, logger: logger)
+            var applied = Set<String>()
+            for try await name in try await connection.query(
+                "SELECT name FROM charter_migrations", logger: logger
+            ).decode(String.self) {
+                applied.insert(name)
+            }
+            for migration in PostgresMigrations.all where !applied.contains(migration.name) {
+                logger.info("applying migration", metadata: ["migration": "\(migration.name)"])
+                // The extended protocol runs one statement at a time; a migration's end each with ";\n".
+                for statement in migration.sql.components(separatedBy: ";\n")
+                where !statement.allSatisfy(\.isWhitespace) {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                let now = StoredValue.time(Date())
                 try await connection.query(
-                    """
-                    CREATE TABLE IF NOT EXISTS charter_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)
-                    """, logger: logger)
-                var applied = Set<String>()
-                for try await name in try await connection.query(
-                    "SELECT name FROM charter_migrations", logger: logger
-                ).decode(String.self) {
-                    applied.insert(name)
-                }
-                for migration in PostgresMigrations.all where !applied.contains(migration.name) {
-                    logger.info("applying migration", metadata: ["migration": "\(migration.name)"])
-                    // The extended protocol runs one statement at a time; a migration's end each with ";\n".
-                    for statement in migration.sql.components(separatedBy: ";\n")
-                    where !statement.allSatisfy(\.isWhitespace) {
-                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
-                    }
-                    let now = StoredValue.time(Date())
-                    try await connection.query(
-                        "INSERT INTO charter_migrations (name, applied_at) VALUES (\(migration.name), \(now))",
-                        logger: logger)
-                }
-                try await connection.query("COMMIT", logger: logger)
-            } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
-                throw error
+                    "INSERT INTO charter_migrations (name, applied_at) VALUES (\(migration.name), \(now))",
+                    logger: logger)
             }
         }
     }
@@ -112,6 +105,7 @@ public final class PostgresStore: Store {
     /// Advisory lock keys: arbitrary constants, the same in every replica.
     static let migrationLock: Int64 = 0x6368_6172_7465_7201
     static let initializationLock: Int64 = 0x6368_6172_7465_7202
+    static let sessionLock: Int64 = 0x6368_6172_7465_7203
 
     public func organizationCount() async throws -> Int {
         try await one(Int64.self, "SELECT COUNT(*) FROM organizations").map { Int($0) } ?? 0
@@ -197,28 +191,35 @@ public final class PostgresStore: Store {
     ) async throws -> T {
         let announcements = changes.map(listener.announce)
         do {
-            let value = try await client.withConnection { connection in
-                try await connection.query("BEGIN", logger: logger)
-                do {
-                    try await connection.query("SELECT 1 FROM audit_counter FOR UPDATE", logger: logger)
-                    let value = try await body(connection)
-                    for announcement in announcements {
-                        try await connection.query(
-                            "SELECT pg_notify(\(ChangeListener.channel), \(announcement.payload))", logger: logger)
-                    }
-                    try await connection.query("COMMIT", logger: logger)
-                    return value
-                } catch {
-                    _ = try? await connection.query("ROLLBACK", logger: logger)
-                    throw error
+            let value = try await transaction { connection in
+                try await connection.query("SELECT 1 FROM audit_counter FOR UPDATE", logger: logger)
+                let value = try await body(connection)
+                for announcement in announcements {
+                    try await connection.query(
+                        "SELECT pg_notify(\(ChangeListener.channel), \(announcement.payload))", logger: logger)
                 }
+                return value
             }
             for announcement in announcements { await listener.waitForEcho(announcement.tag) }
             return value
         } catch {
             for announcement in announcements { listener.withdraw(announcement.tag) }
-            if let error = error as? PSQLError, let conflict = CharterError(uniqueViolation: error) { throw conflict }
             throw error
+        }
+    }
+
+    /// Runs `body` in a transaction of its own, without the write lock: for state no audit chain or feed
+    /// orders, such as dashboard sessions.
+    ///
+    /// - Throws: what `body` threw, or ``CharterError`` `conflict` for a uniqueness violation; the transaction
+    ///   is rolled back on any error.
+    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        } catch let error as PostgresTransactionError {
+            let cause = error.closureError ?? error.commitError ?? error.beginError ?? error
+            if let error = cause as? PSQLError, let conflict = CharterError(uniqueViolation: error) { throw conflict }
+            throw cause
         }
     }
 

@@ -183,6 +183,24 @@ enum SQLiteMigrations {
                         WHERE retired_at IS NULL;
                     """)
         }
+        // Dashboard sessions lived in one process's memory, so replicas behind a load balancer needed sticky
+        // sessions. A session is found by its token's SHA-256; the token itself is never stored. Sessions are
+        // not audited records and end on their own, so they reference no key or organization row.
+        migrator.registerMigration("v5-dashboard-sessions") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE dashboard_sessions (
+                        id BLOB PRIMARY KEY,
+                        key_hash BLOB NOT NULL,
+                        key_id TEXT NOT NULL,
+                        org_id TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        last_seen INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX dashboard_sessions_by_key ON dashboard_sessions (key_id, created_at);
+                    CREATE INDEX dashboard_sessions_by_organization ON dashboard_sessions (org_id, created_at);
+                    """)
+        }
         return migrator
     }
 }

@@ -126,6 +126,36 @@ struct ReplicaTests {
         #expect(refused.status == 403 && Self.code(refused) == "envelope_revoked", "\(refused.body)")
     }
 
+    @Test func aDashboardSessionStartedOnOneReplicaIsServedAndEndedByTheOther() async throws {
+        let pair = try await Pair()
+        defer { pair.stop() }
+        let signIn = try await pair.a.dashboard("/dashboard/sign-in", form: ["key": pair.owner])
+        #expect(signIn.status == 303 && signIn.location == "/dashboard")
+        let session = try #require(signIn.session)
+
+        let onB = try await pair.b.dashboard("/dashboard/apps", session: session)
+        #expect(onB.status == 200 && onB.body.contains("Sign out"), "B serves A's session: \(onB.status)")
+        let csrf = try #require(onB.csrf)
+        #expect(try await pair.a.dashboard("/dashboard/apps", session: session).csrf == csrf, "one CSRF token")
+        // A base64url token: nothing in it needs quoting.
+        let byHash = try await TestPostgres.scalar(
+            pair.database,
+            "SELECT COUNT(*)::text FROM dashboard_sessions WHERE id = sha256(convert_to('\(session)', 'UTF8'))")
+        #expect(byHash == "1", "one session, stored as its token's SHA-256")
+
+        let created = try await pair.b.dashboard(
+            "/dashboard/apps", session: session, form: ["csrf": csrf, "name": "billing", "environment": "live"])
+        #expect(created.status == 303, "a form posted on B: \(created.body)")
+        let apps = try await pair.a.get("/v1/apps", key: pair.owner)
+        #expect(apps.body.contains("billing"))
+
+        let signOut = try await pair.b.dashboard("/dashboard/sign-out", session: session, form: ["csrf": csrf])
+        #expect(signOut.status == 303 && signOut.location == "/dashboard/sign-in")
+        let afterOnA = try await pair.a.dashboard("/dashboard/apps", session: session)
+        #expect(afterOnA.status == 303 && afterOnA.location == "/dashboard/sign-in", "signed out on A too")
+        #expect(try await TestPostgres.scalar(pair.database, "SELECT COUNT(*)::text FROM dashboard_sessions") == "0")
+    }
+
     @Test func concurrentWritesThroughBothReplicasKeepOneUnbrokenChainAndExactUsage() async throws {
         let pair = try await Pair()
         let envelope = try await pair.envelope("load")
@@ -169,7 +199,7 @@ struct ReplicaTests {
         defer { servers.forEach { $0.stop() } }
         #expect(servers.compactMap(\.ownerKey).count == 1, "exactly one replica created the owner key")
         #expect(try await TestPostgres.scalar(database, "SELECT COUNT(*)::text FROM organizations") == "1")
-        #expect(try await TestPostgres.scalar(database, "SELECT COUNT(*)::text FROM charter_migrations") == "4")
+        #expect(try await TestPostgres.scalar(database, "SELECT COUNT(*)::text FROM charter_migrations") == "5")
         let owner = try #require(servers.compactMap(\.ownerKey).first)
         for server in servers { #expect(try await server.get("/v1/me", key: owner).status == 200) }
     }

@@ -170,6 +170,61 @@ final class ServerProcess: @unchecked Sendable {
     }
 }
 
+extension ServerProcess {
+    /// A dashboard answer: where it redirects, and the session cookie it sets, if any.
+    struct Page {
+        let status: Int
+        let location: String?
+        let session: String?
+        let body: String
+
+        /// The CSRF token the page's forms carry.
+        var csrf: String? {
+            guard let start = body.range(of: #"name="csrf" value=""#)?.upperBound,
+                let end = body[start...].firstIndex(of: "\"")
+            else { return nil }
+            return String(body[start..<end])
+        }
+    }
+
+    /// Loads a dashboard page, or posts `form` to it, as a browser on this server's own pages would: same-origin,
+    /// with the `session` cookie, never following a redirect.
+    func dashboard(_ path: String, session: String? = nil, form: [String: String]? = nil) async throws -> Page {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpShouldHandleCookies = false
+        if let session { request.setValue("charter_session=\(session)", forHTTPHeaderField: "Cookie") }
+        if let form {
+            request.httpMethod = "POST"
+            request.setValue("http://127.0.0.1:\(port)", forHTTPHeaderField: "Origin")
+            request.setValue("same-origin", forHTTPHeaderField: "Sec-Fetch-Site")
+            request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+            var query = URLComponents()
+            query.queryItems = form.map { URLQueryItem(name: $0.key, value: $0.value) }
+            request.httpBody = Data((query.percentEncodedQuery ?? "").replacingOccurrences(of: "+", with: "%2B").utf8)
+        }
+        let (data, response) = try await Self.browser.data(for: request)
+        let http = response as? HTTPURLResponse
+        let cookie = (http?.value(forHTTPHeaderField: "Set-Cookie") ?? "").split(separator: ";").first
+        let session = cookie.flatMap { $0.hasPrefix("charter_session=") ? String($0.dropFirst(16)) : nil }
+        return Page(
+            status: http?.statusCode ?? 0, location: http?.value(forHTTPHeaderField: "Location"), session: session,
+            body: String(decoding: data, as: UTF8.self))
+    }
+
+    /// A session that keeps no cookies and follows no redirect, so a test sees each answer as it was sent.
+    private static let browser = URLSession(
+        configuration: .ephemeral, delegate: NoRedirects(), delegateQueue: nil)
+
+    private final class NoRedirects: NSObject, URLSessionTaskDelegate, Sendable {
+        func urlSession(
+            _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+            newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
+        ) {
+            completionHandler(nil)
+        }
+    }
+}
+
 struct ServerDidNotStart: Error, CustomStringConvertible {
     let output: String
     var description: String { "charter serve did not report its port:\n\(output)" }

@@ -1,77 +1,88 @@
+import CharterCore
+import CharterSQLite
 import Foundation
 import Testing
+import UCAN
 
 @testable import CharterServer
 
-/// The session table's caps, with small limits so a flood is a few dozen sign-ins: a key or an organization
-/// signing in again and again ends only its own sessions, and a full table refuses rather than evicts.
+/// What the dashboard adds to the stored sessions: tokens kept only as hashes, CSRF tokens derived rather
+/// than stored, and a last-seen time written at most once a minute. The caps are the store's
+/// (SessionStoreTests).
 @Suite struct DashboardSessionsTests {
-    static let start = Date(timeIntervalSince1970: 1_800_000_000)
+    /// Sessions on a fresh SQLite file, on a clock the test moves.
+    struct Fixture {
+        let directory: URL
+        let store: SQLiteStore
+        let clock = ManualClock(Date(timeIntervalSince1970: 1_800_000_000))
+        let sessions: DashboardSessions
 
-    /// Signs in key `key` of organization `org`, `second` seconds after ``start``.
-    static func signIn(_ sessions: DashboardSessions, _ key: String, of org: String, at second: Int = 0) -> String? {
-        sessions.start(
-            keyHash: Array(key.utf8), keyID: key, organizationID: org, at: start.addingTimeInterval(Double(second)))
-    }
-
-    static func alive(_ sessions: DashboardSessions, _ token: String?, at second: Int = 0) -> Bool {
-        token.flatMap { sessions.session($0, at: start.addingTimeInterval(Double(second))) } != nil
-    }
-
-    @Test func aFloodFromOneOrganizationEndsOnlyThatOrganizationsSessions() throws {
-        let sessions = DashboardSessions(limits: .init(perKey: 3, perOrganization: 6, total: 12))
-        let victim = try #require(Self.signIn(sessions, "key_a1", of: "org_a"))
-        let colleague = try #require(Self.signIn(sessions, "key_a2", of: "org_a"))
-        var flood: [String] = []
-        for n in 1...200 {
-            flood.append(try #require(Self.signIn(sessions, "key_b\(n % 10)", of: "org_b", at: n), "sign-in \(n)"))
+        init() async throws {
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent("charter-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            store = try SQLiteStore(path: directory.appendingPathComponent("charter.db").path)
+            try await store.migrate()
+            sessions = DashboardSessions(store: store, clock: clock.clock)
         }
-        #expect(Self.alive(sessions, victim, at: 201) && Self.alive(sessions, colleague, at: 201))
-        #expect(flood.filter { Self.alive(sessions, $0, at: 201) }.count == 6, "org_b keeps its cap, no more")
-        #expect(flood.suffix(6).allSatisfy { Self.alive(sessions, $0, at: 201) }, "its newest sessions")
-        #expect((0..<10).map { sessions.count(keyID: "key_b\($0)") }.allSatisfy { $0 <= 3 })
-    }
 
-    @Test func aKeysSignInBeyondItsCapEndsItsOwnOldestSession() throws {
-        let sessions = DashboardSessions()
-        let other = try #require(Self.signIn(sessions, "key_2", of: "org_a"))
-        let mine = try (1...21).map { try #require(Self.signIn(sessions, "key_1", of: "org_a", at: $0)) }
-        #expect(sessions.count(keyID: "key_1") == 20)
-        #expect(!Self.alive(sessions, mine[0], at: 22), "the first is gone")
-        #expect(mine.dropFirst().allSatisfy { Self.alive(sessions, $0, at: 22) })
-        #expect(Self.alive(sessions, other, at: 22))
-    }
-
-    @Test func aFullTableRefusesANewOrganizationUntilSessionsExpire() throws {
-        let sessions = DashboardSessions(limits: .init(perKey: 2, perOrganization: 2, total: 4))
-        let held = try [("key_a1", "org_a"), ("key_a2", "org_a"), ("key_b1", "org_b"), ("key_b2", "org_b")].map {
-            try #require(Self.signIn(sessions, $0.0, of: $0.1))
+        func signIn(_ key: String = "key_1") async throws -> String {
+            try #require(
+                try await sessions.start(keyHash: SHA256.hash(Array(key.utf8)), keyID: key, organizationID: "org_a"))
         }
-        #expect(Self.signIn(sessions, "key_c1", of: "org_c", at: 1) == nil, "refused, evicting no one")
-        #expect(held.allSatisfy { Self.alive(sessions, $0, at: 2) })
 
-        // An organization at its own cap still cycles its own sessions.
-        #expect(Self.signIn(sessions, "key_a1", of: "org_a", at: 3) != nil)
-        #expect(!Self.alive(sessions, held[0], at: 4) && Self.alive(sessions, held[2], at: 4))
+        func stored(_ token: String) async throws -> DashboardSession? {
+            try await store.session(id: DashboardSessions.id(of: token))
+        }
 
-        let idle = Int(DashboardSessions.idleTimeout) + 10
-        #expect(Self.signIn(sessions, "key_c1", of: "org_c", at: idle) != nil, "expired sessions make room")
+        func remove() { try? FileManager.default.removeItem(at: directory) }
     }
 
-    @Test func sessionsStillEndWhenIdleOrOld() throws {
-        let sessions = DashboardSessions()
-        let idle = try #require(Self.signIn(sessions, "key_1", of: "org_a"))
-        #expect(Self.alive(sessions, idle, at: Int(DashboardSessions.idleTimeout) - 1))
-        #expect(!Self.alive(sessions, idle, at: 2 * Int(DashboardSessions.idleTimeout) + 10))
+    @Test func lastSeenIsWrittenAtMostOnceAMinute() async throws {
+        let fixture = try await Fixture()
+        defer { fixture.remove() }
+        let token = try await fixture.signIn()
+        let started = fixture.clock.now
 
-        let busy = try #require(Self.signIn(sessions, "key_1", of: "org_a"))
-        let step = Int(DashboardSessions.idleTimeout) / 2
-        var second = 0
-        while second + step <= Int(DashboardSessions.absoluteTimeout) {
-            second += step
-            #expect(Self.alive(sessions, busy, at: second))
+        fixture.clock.advance(59)
+        #expect(try await fixture.sessions.session(token) != nil)
+        #expect(try await fixture.stored(token)?.lastSeen == started, "not written within the minute")
+
+        fixture.clock.advance(1)
+        #expect(try await fixture.sessions.session(token) != nil)
+        #expect(try await fixture.stored(token)?.lastSeen == fixture.clock.now)
+    }
+
+    @Test func anIdleSessionEndsAndIsDeleted() async throws {
+        let fixture = try await Fixture()
+        defer { fixture.remove() }
+        let token = try await fixture.signIn()
+        let policy = fixture.sessions.policy
+
+        fixture.clock.advance(policy.idleTimeout)
+        #expect(try await fixture.sessions.session(token) != nil, "used just in time: its timer restarts")
+        fixture.clock.advance(policy.idleTimeout + 1)
+        #expect(try await fixture.sessions.session(token) == nil)
+        #expect(try await fixture.stored(token) == nil)
+    }
+
+    @Test func theDatabaseHoldsNeitherTheSessionTokenNorItsCSRFToken() async throws {
+        let fixture = try await Fixture()
+        defer { fixture.remove() }
+        let first = try await fixture.signIn()
+        let second = try await fixture.signIn()
+        let csrf = try #require(try await fixture.sessions.session(first)?.csrf)
+        #expect(csrf == DashboardSessions.csrf(of: first))
+        #expect(try await fixture.sessions.session(second)?.csrf != csrf, "each session has its own")
+        #expect(csrf != first && csrf != Base64URL.encode(DashboardSessions.id(of: first)))
+
+        await fixture.store.close()
+        let bytes = try FileManager.default.contentsOfDirectory(at: fixture.directory, includingPropertiesForKeys: nil)
+            .reduce(into: Data()) { data, file in data += try Data(contentsOf: file) }
+        for secret in [first, csrf] {
+            for form in [Data(secret.utf8), Data(Base64URL.decode(secret) ?? [])] {
+                #expect(bytes.range(of: form) == nil, "no session secret at rest")
+            }
         }
-        #expect(!Self.alive(sessions, busy, at: Int(DashboardSessions.absoluteTimeout) + 1))
-        #expect(sessions.count(keyID: "key_1") == 0, "an ended session leaves no trace")
+        #expect(bytes.range(of: Data(DashboardSessions.id(of: first))) != nil, "the hash is what is stored")
     }
 }

@@ -283,4 +283,11 @@ final class CountingStore: Store {
             orgID: orgID, environment: environment, after: seq, limit: limit, coveringAfter: now)
     }
     func prune(expiredBefore date: Date) async throws { try await base.prune(expiredBefore: date) }
+    func startSession(_ session: DashboardSession, policy: SessionPolicy, at now: Date) async throws -> Bool {
+        try await base.startSession(session, policy: policy, at: now)
+    }
+    func session(id: [UInt8]) async throws -> DashboardSession? { try await base.session(id: id) }
+    func touchSession(id: [UInt8], at time: Date) async throws { try await base.touchSession(id: id, at: time) }
+    func endSession(id: [UInt8]) async throws { try await base.endSession(id: id) }
+    func sessionCount(keyID: String) async throws -> Int { try await base.sessionCount(keyID: keyID) }
 }

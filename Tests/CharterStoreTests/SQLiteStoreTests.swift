@@ -201,7 +201,7 @@ import UCAN
         #expect(
             migrations == [
                 "v1-organizations-apps-keys", "v1-audit", "v2-envelopes-signing-keys-tokens",
-                "v3-minted-tokens-in-mint-order", "v4-issuers-per-organization",
+                "v3-minted-tokens-in-mint-order", "v4-issuers-per-organization", "v5-dashboard-sessions",
             ])
         #expect(journal == "wal")
         let reopened = try SQLiteStore(path: setup.database.path)

@@ -6,7 +6,7 @@ public import UCAN
 /// Every method that changes state takes the audit event describing it and commits both in one
 /// transaction: a change is never visible without its record. Stores compute audit hashes with
 /// ``AuditChain`` while holding the chain's write lock, so each organization has one unbroken chain.
-public protocol Store: Sendable {
+public protocol Store: SessionStore {
     /// Creates or upgrades the schema with named, forward-only migrations.
     func migrate() async throws
 

@@ -39,9 +39,9 @@ extension DashboardRoutes {
             return signInPage("That key cannot sign in (\(error.error.code.rawValue)).", status: .unauthorized)
         }
         guard
-            let token = sessions.start(
+            let token = try await sessions.start(
                 keyHash: APIKeySecret.hash(of: Substring(presented)), keyID: identity.key.id,
-                organizationID: identity.organization.id, at: controlPlane.clock.now())
+                organizationID: identity.organization.id)
         else {
             return signInPage(
                 "The dashboard has as many sessions as it can hold; try again when some have ended.",
@@ -58,10 +58,10 @@ extension DashboardRoutes {
         }
         let form = try await Self.form(request, context)
         if let token = request.cookies[DashboardSessions.cookie]?.value,
-            let session = sessions.session(token, at: controlPlane.clock.now()),
+            let session = try await sessions.session(token),
             form.carries(csrf: session.csrf)
         {
-            sessions.end(token)
+            try await sessions.end(token)
         }
         var response = HTML.redirect("/dashboard/sign-in")
         response.setCookie(Self.cookie("", secure: origins.isHTTPS(request, context), expire: true))

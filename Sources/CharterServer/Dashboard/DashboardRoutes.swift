@@ -20,7 +20,13 @@ struct DashboardRoutes: Sendable {
 
     let controlPlane: ControlPlane
     let origins: DashboardOrigin
-    let sessions = DashboardSessions()
+    let sessions: DashboardSessions
+
+    init(controlPlane: ControlPlane, origins: DashboardOrigin) {
+        self.controlPlane = controlPlane
+        self.origins = origins
+        sessions = DashboardSessions(store: controlPlane.store, clock: controlPlane.clock)
+    }
 
     /// The middleware that signs in the dashboard's session endpoints.
     var authentication: SessionAuthentication {

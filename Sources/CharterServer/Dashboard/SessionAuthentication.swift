@@ -20,20 +20,20 @@ struct SessionAuthentication: RouterMiddleware {
         if request.method != .get, origins.isCrossOrigin(request, context) {
             return DashboardRoutes.failure(DashboardRoutes.crossOrigin, signed: nil, back: back)
         }
-        guard let token = request.cookies[DashboardSessions.cookie]?.value,
-            let session = sessions.session(token, at: controlPlane.clock.now())
-        else { return HTML.redirect("/dashboard/sign-in") }
         var context = context
-        do throws(AuthenticationFailure) {
-            context.identity = try await controlPlane.authenticator.authenticate(
-                secretHash: session.keyHash, ip: context.clientIP, path: request.uri.path)
-        } catch {
-            Denials.record(error.error, key: error.key, request: request, context: context, into: controlPlane)
-            if error.error.code != .rateLimited { sessions.end(token) }
-            return HTML.redirect("/dashboard/sign-in")
-        }
-        context.csrf = session.csrf
         do {
+            guard let token = request.cookies[DashboardSessions.cookie]?.value,
+                let session = try await sessions.session(token)
+            else { return HTML.redirect("/dashboard/sign-in") }
+            do throws(AuthenticationFailure) {
+                context.identity = try await controlPlane.authenticator.authenticate(
+                    secretHash: session.stored.keyHash, ip: context.clientIP, path: request.uri.path)
+            } catch {
+                Denials.record(error.error, key: error.key, request: request, context: context, into: controlPlane)
+                if error.error.code != .rateLimited { try await sessions.end(token) }
+                return HTML.redirect("/dashboard/sign-in")
+            }
+            context.csrf = session.csrf
             return try await next(request, context)
         } catch {
             let expected = (error as? CharterError).map { $0.status != .internalServerError } ?? (error is HTTPRefusal)
