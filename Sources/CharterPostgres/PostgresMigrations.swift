@@ -173,5 +173,17 @@ enum PostgresMigrations {
             CREATE INDEX dashboard_sessions_by_organization ON dashboard_sessions (org_id, created_at);
             """
         ),
+        // Rate limits were one bucket per key in each replica, so N replicas let a key make N times its limit.
+        // Replicas now lease calls from one bucket per key (see RateLimiter); SQLite, one process, needs no table.
+        (
+            "v6-rate-limit-buckets",
+            """
+            CREATE TABLE rate_limit_buckets (
+                key_id TEXT PRIMARY KEY,
+                tokens DOUBLE PRECISION NOT NULL,
+                updated_at BIGINT NOT NULL
+            );
+            """
+        ),
     ]
 }

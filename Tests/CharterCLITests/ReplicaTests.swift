@@ -156,6 +156,26 @@ struct ReplicaTests {
         #expect(try await TestPostgres.scalar(pair.database, "SELECT COUNT(*)::text FROM dashboard_sessions") == "0")
     }
 
+    @Test func aKeysRateLimitHoldsAcrossBothReplicas() async throws {
+        let pair = try await Pair()
+        defer { pair.stop() }
+        let created = try await pair.a.post(
+            "/v1/keys", key: pair.owner,
+            json: ["app_id": pair.appID, "label": "limited", "role": "agent", "rate_limit_per_minute": 30])
+        let key = try #require(try Self.object(created.body)["key"] as? String)
+        let started = Date()
+        var allowed = 0
+        var refused: [(status: Int, body: String)] = []
+        for call in 0..<90 {
+            let reply = try await (call % 2 == 0 ? pair.a : pair.b).get("/v1/me", key: key)
+            if reply.status == 200 { allowed += 1 } else { refused.append(reply) }
+        }
+        // The only slack is what refilled while the calls ran: one call per two seconds.
+        let refilled = Int(Date().timeIntervalSince(started) / 2) + 1
+        #expect((30...30 + refilled).contains(allowed), "30 a minute in all, not 30 per replica: \(allowed)")
+        #expect(refused.allSatisfy { $0.status == 429 && Self.code($0) == "rate_limited" })
+    }
+
     @Test func concurrentWritesThroughBothReplicasKeepOneUnbrokenChainAndExactUsage() async throws {
         let pair = try await Pair()
         let envelope = try await pair.envelope("load")
@@ -199,7 +219,7 @@ struct ReplicaTests {
         defer { servers.forEach { $0.stop() } }
         #expect(servers.compactMap(\.ownerKey).count == 1, "exactly one replica created the owner key")
         #expect(try await TestPostgres.scalar(database, "SELECT COUNT(*)::text FROM organizations") == "1")
-        #expect(try await TestPostgres.scalar(database, "SELECT COUNT(*)::text FROM charter_migrations") == "5")
+        #expect(try await TestPostgres.scalar(database, "SELECT COUNT(*)::text FROM charter_migrations") == "6")
         let owner = try #require(servers.compactMap(\.ownerKey).first)
         for server in servers { #expect(try await server.get("/v1/me", key: owner).status == 200) }
     }

@@ -3,16 +3,40 @@ import Foundation
 import Testing
 
 @Suite struct RateLimiterTests {
-    @Test func aBucketAllowsItsBurstThenRefillsEvenly() {
+    static let start = Date(timeIntervalSince1970: 1_000_000)
+
+    @Test func aBucketAllowsItsBurstThenRefillsEvenly() async {
         let limiter = RateLimiter()
-        let start = Date(timeIntervalSince1970: 1_000_000)
-        for _ in 0..<60 { #expect(limiter.take(keyID: "k", limitPerMinute: 60, at: start) == nil) }
-        #expect(limiter.take(keyID: "k", limitPerMinute: 60, at: start) == 1)
-        #expect(limiter.take(keyID: "k", limitPerMinute: 60, at: start.addingTimeInterval(1)) == nil)
-        #expect(limiter.take(keyID: "other", limitPerMinute: 60, at: start) == nil, "buckets are per key")
+        for _ in 0..<60 { #expect(await limiter.take(keyID: "k", limitPerMinute: 60, at: Self.start) == nil) }
+        #expect(await limiter.take(keyID: "k", limitPerMinute: 60, at: Self.start) == 1)
+        #expect(await limiter.take(keyID: "k", limitPerMinute: 60, at: Self.start.addingTimeInterval(1)) == nil)
+        #expect(await limiter.take(keyID: "other", limitPerMinute: 60, at: Self.start) == nil, "buckets are per key")
         let slow = RateLimiter()
-        #expect(slow.take(keyID: "s", limitPerMinute: 1, at: start) == nil)
-        #expect(slow.take(keyID: "s", limitPerMinute: 1, at: start) == 60)
+        #expect(await slow.take(keyID: "s", limitPerMinute: 1, at: Self.start) == nil)
+        #expect(await slow.take(keyID: "s", limitPerMinute: 1, at: Self.start) == 60)
+    }
+
+    @Test func waitingTakesNothing() {
+        let buckets = TokenBuckets()
+        #expect(buckets.wait(for: "ip", limitPerMinute: 2, at: Self.start) == nil)
+        #expect(buckets.take("ip", limitPerMinute: 2, at: Self.start) == nil)
+        #expect(buckets.wait(for: "ip", limitPerMinute: 2, at: Self.start) == nil)
+        #expect(buckets.take("ip", limitPerMinute: 2, at: Self.start) == nil)
+        #expect(buckets.wait(for: "ip", limitPerMinute: 2, at: Self.start) == 30)
+        #expect(buckets.take("ip", limitPerMinute: 2, at: Self.start.addingTimeInterval(30)) == nil)
+    }
+
+    @Test func aBucketNeverHoldsMoreThanItsLimitNorRefillsBackwards() {
+        var bucket = TokenBucket(full: 10, at: Self.start)
+        #expect(bucket.take(upTo: 4) == 4)
+        bucket.giveBack(100, limitPerMinute: 10)
+        #expect(bucket.tokens == 10, "what is given back is capped at the limit")
+        #expect(bucket.take(upTo: 25) == 10)
+        bucket.refill(to: Self.start.addingTimeInterval(-60), limitPerMinute: 10)
+        #expect(bucket.tokens == 0 && bucket.updated == Self.start, "a clock behind refills nothing")
+        bucket.refill(to: Self.start.addingTimeInterval(9), limitPerMinute: 10)
+        #expect(bucket.take(upTo: 5) == 1, "one call per six seconds")
+        #expect(bucket.wait(limitPerMinute: 10) == 3)
     }
 
     @Test func usageIsMergedUntilFlushed() {

@@ -14,7 +14,7 @@ public final class Authenticator: Sendable {
     private let usage: UsageTracker
     private let rateLimiter: RateLimiter
     /// Failed attempts per client address (see ``failedAttemptsPerMinute``).
-    private let failures = RateLimiter()
+    private let failures = TokenBuckets()
     /// Cached keys by hash; an epoch bumped on every invalidation so a lookup that raced with a change never
     /// caches what it read before the change; and the hashes found to name a key, which stay known when an
     /// edit drops their entry, so the next request with such a key is not throttled as a guess.
@@ -86,7 +86,7 @@ public final class Authenticator: Sendable {
                 CharterError(.permissionDenied, "this key may not call this endpoint (allowed_endpoints)"), key: key)
         }
         if let limit = key.rateLimitPerMinute,
-            let wait = rateLimiter.take(keyID: key.id, limitPerMinute: limit, at: now)
+            let wait = await rateLimiter.take(keyID: key.id, limitPerMinute: limit, at: now)
         {
             throw AuthenticationFailure(
                 CharterError(.rateLimited, "this key is over its rate limit of \(limit) per minute", retryAfter: wait),
@@ -147,7 +147,7 @@ public final class Authenticator: Sendable {
     private func failedAttempt(_ failure: AuthenticationFailure, from ip: IPAddress?) -> AuthenticationFailure {
         // `take` spends one attempt, or, with none left, spends nothing and says how long to wait.
         if let wait = failures.take(
-            keyID: Self.bucket(for: ip), limitPerMinute: Self.failedAttemptsPerMinute, at: clock.now())
+            Self.bucket(for: ip), limitPerMinute: Self.failedAttemptsPerMinute, at: clock.now())
         {
             return Self.tooManyFailures(wait)
         }

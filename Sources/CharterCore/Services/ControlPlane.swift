@@ -20,7 +20,8 @@ public struct ControlPlane: Sendable {
         self.store = store
         self.clock = clock
         usage = UsageTracker()
-        rateLimiter = RateLimiter()
+        // A store other replicas share keeps the buckets, so a key's limit holds across all of them.
+        rateLimiter = RateLimiter(ledger: store as? any RateLimitLedger)
         auditWriter = AuditWriter()
         authenticator = Authenticator(store: store, clock: clock, usage: usage, rateLimiter: rateLimiter)
         keys = KeyService(store: store, clock: clock, authenticator: authenticator, usage: usage)
