@@ -53,18 +53,23 @@ extension PostgresStore {
 
     /// Adds a batch of usage in one statement; counts from every replica add up, and a last-used time only
     /// ever moves forward.
+    ///
+    /// Usage is a statistic, not an audited change, so it does not take the write lock and never waits behind
+    /// a mint or a revocation. Rows are locked in id order first, so two replicas flushing the same keys cannot
+    /// deadlock each other.
     public func recordUsage(_ usage: [String: KeyUsage]) async throws {
         guard !usage.isEmpty else { return }
-        let ids = Array(usage.keys)
+        let ids = usage.keys.sorted()
         let counts = ids.map { usage[$0]!.count }
         let times = ids.map { StoredValue.time(usage[$0]!.lastUsedAt) }
-        try await write { connection in
+        try await transaction { connection in
             _ = try await connection.query(
                 """
+                WITH locked AS (SELECT id FROM api_keys WHERE id = ANY(\(ids)::text[]) ORDER BY id FOR UPDATE)
                 UPDATE api_keys SET usage_count = api_keys.usage_count + batch.count,
                     last_used_at = GREATEST(COALESCE(api_keys.last_used_at, batch.used), batch.used)
                 FROM UNNEST(\(ids)::text[], \(counts)::bigint[], \(times)::bigint[]) AS batch (id, count, used)
-                WHERE api_keys.id = batch.id
+                WHERE api_keys.id = batch.id AND api_keys.id IN (SELECT id FROM locked)
                 """, logger: self.logger)
         }
     }
