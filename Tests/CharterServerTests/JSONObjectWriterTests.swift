@@ -80,4 +80,39 @@ import UCAN
         }
         #expect(String(decoding: bytes, as: UTF8.self) == #"{"items":[],"none":{},"words":[]}"#)
     }
+
+    @Test func membersGivenOutOfOrderComeOutInCanonicalOrder() throws {
+        let bytes = JSONObjectWriter.write { json in
+            json.string("zeta", "last")
+            json.objects("list", [2, 1]) { number, json in
+                json.integer("b", Int64(number))
+                json.object("a") { json in
+                    json.strings("y", ["1"])
+                    json.string("x", nil)
+                }
+            }
+            json.integer("alpha", 1)
+            json.value("a_b", ["z": 1, "y": 2])
+            json.integer("a", 0)
+        }
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect(
+            text
+                == #"{"a":0,"a_b":{"y":2,"z":1},"alpha":1,"list":[{"a":{"x":null,"y":["1"]},"b":2},{"a":{"x":null,"y":["1"]},"b":1}],"zeta":"last"}"#
+        )
+        #expect(try JSONParser.parse(bytes).serialized() == bytes)
+    }
+
+    @Test func holesMoveWithTheirMembersWhenAnObjectIsReordered() {
+        let template = JSONTemplate { json in
+            json.object("record") { json in
+                json.hole("z")
+                json.string("m", "middle")
+                json.hole("b")
+            }
+            json.hole("a")
+        }
+        let filled = template.filled { index, bytes in bytes.append(contentsOf: Array("\(index)".utf8)) }
+        #expect(String(decoding: filled, as: UTF8.self) == #"{"a":2,"record":{"b":1,"m":"middle","z":0}}"#)
+    }
 }

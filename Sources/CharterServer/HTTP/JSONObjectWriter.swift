@@ -1,31 +1,39 @@
 import Foundation
 import UCAN
 
-/// Writes a JSON object straight to bytes, one member at a time, in the order the caller gives.
+/// Writes a JSON object straight to bytes, one member at a time, in canonical form: compact, members in byte
+/// order of their names, as the canonical serializer writes them.
 ///
-/// Response bodies on hot routes are written this way instead of building a ``JSONValue`` dictionary
-/// and sorting its keys: callers list members in byte order of their names (checked in debug builds),
-/// so the output is the same compact, key-sorted form the canonical serializer produces.
+/// Response bodies on hot routes are written this way instead of building a ``JSONValue`` dictionary and
+/// sorting its keys. Members given in order cost nothing more; an object whose members were not is put in
+/// order when it closes, so no caller can get the order wrong.
 struct JSONObjectWriter {
     private(set) var bytes: [UInt8]
-    private var count = 0
-    #if DEBUG
-        private var lastName = ""
-    #endif
+    /// Where ``hole(_:)`` left values out, in the order it was called; kept right when members are reordered.
+    private(set) var holes: [Int] = []
+    /// This object's members so far: each name, and where its `"name":` starts in `bytes`.
+    private var members: [(name: StaticString, start: Int)] = []
+    private var inOrder = true
 
-    private init(appendingTo bytes: consuming [UInt8]) {
+    private init(appendingTo bytes: consuming [UInt8], holes: consuming [Int]) {
         self.bytes = bytes
+        self.holes = holes
         self.bytes.append(UInt8(ascii: "{"))
     }
 
     /// Writes an object and returns its bytes.
     static func write(capacity: Int = 1024, _ members: (inout JSONObjectWriter) -> Void) -> [UInt8] {
+        written(capacity: capacity, members).bytes
+    }
+
+    /// Writes an object; the writer holds its bytes and its holes.
+    static func written(capacity: Int = 1024, _ members: (inout JSONObjectWriter) -> Void) -> JSONObjectWriter {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(capacity)
-        var writer = JSONObjectWriter(appendingTo: bytes)
+        var writer = JSONObjectWriter(appendingTo: bytes, holes: [])
         members(&writer)
-        writer.bytes.append(UInt8(ascii: "}"))
-        return writer.bytes
+        writer.close()
+        return writer
     }
 
     mutating func string(_ name: StaticString, _ value: String?) {
@@ -49,10 +57,10 @@ struct JSONObjectWriter {
         write(&bytes)
     }
 
-    /// Writes `name` and leaves its value out: returns where the value goes, for a ``JSONTemplate``.
-    mutating func hole(_ name: StaticString) -> Int {
+    /// Writes `name` and leaves its value out, for a ``JSONTemplate`` to fill in: the writer's ``holes``.
+    mutating func hole(_ name: StaticString) {
         member(name)
-        return bytes.count
+        holes.append(bytes.count)
     }
 
     mutating func strings(_ name: StaticString, _ values: some Sequence<String>) {
@@ -89,12 +97,47 @@ struct JSONObjectWriter {
     }
 
     private mutating func writeObject(_ members: (inout JSONObjectWriter) -> Void) {
-        var taken: [UInt8] = []
-        swap(&taken, &bytes)
-        var nested = JSONObjectWriter(appendingTo: taken)
+        var nested = JSONObjectWriter(appendingTo: take(&bytes), holes: take(&holes))
         members(&nested)
-        swap(&nested.bytes, &bytes)
+        nested.close()
+        bytes = take(&nested.bytes)
+        holes = take(&nested.holes)
+    }
+
+    private func take<T>(_ array: inout [T]) -> [T] {
+        var taken: [T] = []
+        swap(&taken, &array)
+        return taken
+    }
+
+    /// Ends the object, first putting its members in byte order of their names if they were not written so.
+    private mutating func close() {
+        if !inOrder { reorder() }
         bytes.append(UInt8(ascii: "}"))
+    }
+
+    /// Rewrites this object's members in name order, moving the holes inside them along.
+    private mutating func reorder() {
+        // A member runs from its name to the comma before the next one, or to the object's end.
+        let ends = members.dropFirst().map { $0.start - 1 } + [bytes.count]
+        let spans = zip(members, ends).map { member, end in (name: member.name, range: member.start..<end) }
+        let sorted = spans.sorted { Self.precedes($0.name, $1.name) }
+        var reordered = Array(bytes[..<members[0].start])
+        var moved = holes
+        for (position, span) in sorted.enumerated() {
+            if position > 0 { reordered.append(UInt8(ascii: ",")) }
+            let shift = reordered.count - span.range.lowerBound
+            for (index, hole) in holes.enumerated() where span.range.contains(hole) || hole == span.range.upperBound {
+                moved[index] = hole + shift
+            }
+            reordered.append(contentsOf: bytes[span.range])
+        }
+        bytes = reordered
+        holes = moved
+    }
+
+    private static func precedes(_ first: StaticString, _ second: StaticString) -> Bool {
+        first.withUTF8Buffer { a in second.withUTF8Buffer { b in a.lexicographicallyPrecedes(b) } }
     }
 
     // MARK: Values
@@ -119,13 +162,11 @@ struct JSONObjectWriter {
     }
 
     private mutating func member(_ name: StaticString) {
-        #if DEBUG
-            let text = name.description
-            assert(count == 0 || Array(lastName.utf8).lexicographicallyPrecedes(text.utf8), "\(text) out of order")
-            lastName = text
-        #endif
-        if count > 0 { bytes.append(UInt8(ascii: ",")) }
-        count += 1
+        if let last = members.last {
+            if inOrder, !Self.precedes(last.name, name) { inOrder = false }
+            bytes.append(UInt8(ascii: ","))
+        }
+        members.append((name, bytes.count))
         bytes.append(UInt8(ascii: "\""))
         name.withUTF8Buffer { bytes.append(contentsOf: $0) }
         bytes.append(UInt8(ascii: "\""))
@@ -139,13 +180,16 @@ struct JSONObjectWriter {
 /// that record as a template on the key's cached ``Identity`` and fills in three values per request.
 final class JSONTemplate: Sendable {
     private let bytes: [UInt8]
-    private let holes: [Int]
+    /// Each hole's offset and its index (the order ``JSONObjectWriter/hole(_:)`` was called in), by offset.
+    private let holes: [(offset: Int, index: Int)]
 
-    /// Writes the document; `members` appends each offset ``JSONObjectWriter/hole(_:)`` returns, in order.
-    init(_ members: (inout JSONObjectWriter, inout [Int]) -> Void) {
-        var holes: [Int] = []
-        bytes = JSONObjectWriter.write { members(&$0, &holes) }
-        self.holes = holes
+    /// Writes the document; each ``JSONObjectWriter/hole(_:)`` is numbered in the order it is called.
+    init(_ members: (inout JSONObjectWriter) -> Void) {
+        let writer = JSONObjectWriter.written(members)
+        bytes = writer.bytes
+        holes = writer.holes.enumerated().map { (offset: $0.element, index: $0.offset) }.sorted {
+            $0.offset < $1.offset
+        }
     }
 
     /// The document with the value of each hole, by its index, written by `value`.
@@ -153,10 +197,10 @@ final class JSONTemplate: Sendable {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count + 64 * holes.count)
         var start = 0
-        for (index, hole) in holes.enumerated() {
-            out.append(contentsOf: bytes[start..<hole])
-            value(index, &out)
-            start = hole
+        for hole in holes {
+            out.append(contentsOf: bytes[start..<hole.offset])
+            value(hole.index, &out)
+            start = hole.offset
         }
         out.append(contentsOf: bytes[start...])
         return out

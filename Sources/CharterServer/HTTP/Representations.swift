@@ -6,8 +6,8 @@ import UCAN
 enum Representation {
     static func time(_ date: Date?) -> JSONValue { date.map { .string(Timestamp.format($0)) } ?? .null }
 
-    /// Members in byte order of their names, as ``JSONObjectWriter`` requires; `unflushed` is usage counted
-    /// but not yet stored (see ``UsageTracker``), added here so the key need not be copied to add it.
+    /// A key record; `unflushed` is usage counted but not yet stored (see ``UsageTracker``), added here so the
+    /// key need not be copied to add it.
     static func key(_ key: APIKey, at now: Date, unflushed: KeyUsage? = nil, into json: inout JSONObjectWriter) {
         keyMembers(key, into: &json) { member, json in
             json.member(member.name) { member.write(key, at: now, unflushed: unflushed, into: &$0) }
@@ -38,9 +38,9 @@ enum Representation {
 
     /// `GET /v1/me`'s body for `caller` with holes for the key's live members, numbered as ``LiveKeyMember``.
     static func me(_ caller: Identity) -> JSONTemplate {
-        JSONTemplate { json, holes in
+        JSONTemplate { json in
             json.object("api_key") {
-                keyMembers(caller.key, into: &$0) { member, json in holes.append(json.hole(member.name)) }
+                keyMembers(caller.key, into: &$0) { member, json in json.hole(member.name) }
             }
             json.object("organization") { organization(caller.organization, into: &$0) }
         }
