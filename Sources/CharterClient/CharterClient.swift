@@ -52,6 +52,7 @@ public final class CharterClient: Sendable {
     private let apiKey: String
     private let ttlSeconds: Int?
     private let retry: RetryPolicy
+    private let clock: any ClientClock
     private let session: URLSession
     private let cache = Mutex<[Capabilities: Entry]>([:])
 
@@ -74,15 +75,17 @@ public final class CharterClient: Sendable {
     ///   - apiKey: a key holding `token.authorize` (an `agent` key).
     ///   - identity: the agent's own key, by default generated once into `~/.charter/agent-identity.json`.
     ///   - ttlSeconds: the lifetime to ask for; nil leaves it to the server (within the envelope).
+    ///   - clock: where refreshes and retries read the time and wait.
     /// - Throws: ``CharterClientError`` `identity_unreadable` when an identity file exists but holds no key.
     public init(
         server: URL, apiKey: String, identity: Identity = .defaultFile, ttlSeconds: Int? = nil,
-        retry: RetryPolicy = RetryPolicy()
+        retry: RetryPolicy = RetryPolicy(), clock: any ClientClock = .system
     ) throws {
         self.server = server
         self.apiKey = apiKey
         self.ttlSeconds = ttlSeconds
         self.retry = retry
+        self.clock = clock
         switch identity {
         case .key(let key): self.identity = key
         case .file(let url): self.identity = try IdentityFile.loadOrCreate(url)
@@ -104,7 +107,7 @@ public final class CharterClient: Sendable {
 
     /// A token for `capabilities`, from the cache while it is fresh, else from `/v1/authorize`.
     public func token(for capabilities: Capabilities) async throws -> UCAN {
-        let now = Date()
+        let now = clock.now()
         let lookup: (cached: UCAN?, task: Task<Minted, any Error>?) = cache.withLock { entries in
             switch entries[capabilities] {
             case .ready(let minted, _)? where minted.expiresAt > now:
@@ -145,7 +148,8 @@ public final class CharterClient: Sendable {
             throw CharterClientError(code: "would_widen", message: "\(uncovered) is not covered by the proof")
         }
         let (seconds, attoseconds) = ttl.components
-        let expiration = Int64(Date().timeIntervalSince1970.rounded(.down)) + seconds + (attoseconds > 0 ? 1 : 0)
+        let expiration =
+            Int64(clock.now().timeIntervalSince1970.rounded(.down)) + seconds + (attoseconds > 0 ? 1 : 0)
         if let limit = parent.payload.expiration, expiration > limit {
             throw CharterClientError(
                 code: "would_widen", message: "a lifetime of \(ttl) would outlive the proof, which expires at \(limit)")
@@ -172,15 +176,15 @@ public final class CharterClient: Sendable {
         }
     }
 
+    /// Caches `minted` and schedules its refresh; the entry is in place before the refresh can start.
     private func store(_ minted: Minted, for capabilities: Capabilities) {
-        let delay = max(0, minted.refreshAt.timeIntervalSinceNow)
-        let refresh = Task { [weak self] in
-            try? await Task.sleep(for: .milliseconds(Int64(delay * 1000)))
-            guard !Task.isCancelled, let self else { return }
-            // A failed refresh keeps the current token; callers fetch anew once it has expired.
-            if let next = try? await self.authorizeWithRetries(capabilities) { self.store(next, for: capabilities) }
-        }
         let previous = cache.withLock { entries in
+            let refresh = Task { [weak self, clock] in
+                try? await clock.sleep(until: minted.refreshAt)
+                guard !Task.isCancelled, let self else { return }
+                // A failed refresh keeps the current token; callers fetch anew once it has expired.
+                if let next = try? await self.authorizeWithRetries(capabilities) { self.store(next, for: capabilities) }
+            }
             defer { entries[capabilities] = .ready(minted, refresh: refresh) }
             return entries[capabilities]
         }
@@ -194,8 +198,8 @@ public final class CharterClient: Sendable {
             do {
                 return try await authorize(capabilities)
             } catch let error as CharterClientError where error.isTransient && attempt < retry.attempts {
-                let wait = error.retryAfter.map { Duration.seconds($0) } ?? delay
-                try await Task.sleep(for: min(wait, retry.maxDelay))
+                let wait = min(error.retryAfter.map { Duration.seconds($0) } ?? delay, retry.maxDelay)
+                try await clock.sleep(until: clock.now().addingTimeInterval(Self.seconds(wait)))
                 delay = min(delay * 2, retry.maxDelay)
                 attempt += 1
             }
@@ -210,7 +214,7 @@ public final class CharterClient: Sendable {
         request.setValue("Bearer \(apiKey)", forHTTPHeaderField: "Authorization")
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.httpBody = Data(JSONValue.object(body).serialized())
-        let issuedAt = Date()
+        let issuedAt = clock.now()
         let data: Data
         let response: URLResponse
         do {
@@ -235,6 +239,11 @@ public final class CharterClient: Sendable {
         }
         return Minted(
             token: token, issuedAt: issuedAt, expiresAt: Date(timeIntervalSince1970: TimeInterval(expiration)))
+    }
+
+    private static func seconds(_ duration: Duration) -> TimeInterval {
+        let (seconds, attoseconds) = duration.components
+        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
     }
 }
 

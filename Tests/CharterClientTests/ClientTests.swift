@@ -121,30 +121,34 @@ import UCAN
         await charter.remove()
     }
 
-    @Test func aTokenIsRefreshedInTheBackgroundBeforeItExpires() async throws {
-        let charter = try await LiveCharter.start()
-        // Long enough that the last 20% of the lifetime (1.4-1.6 s, as `exp` is in whole seconds) covers a
-        // refresh on a CI machine busy with every other suite; 3 s left only 0.4-0.6 s, and that was missed.
-        try await charter.createEnvelope(maxTTL: 8)
-        let client = try Self.client(charter, key: try await charter.key().plaintext, ttl: 8)
+    @Test(.timeLimit(.minutes(1))) func aTokenIsRefreshedInTheBackgroundBeforeItExpires() async throws {
+        // The server and the client share one clock the test moves: the lifetime passes without waiting.
+        let clock = ManualClientClock(Date())
+        let charter = try await LiveCharter.start(clock: clock.charterClock)
+        try await charter.createEnvelope(maxTTL: 600)
+        let client = try CharterClient(
+            server: charter.url, apiKey: try await charter.key().plaintext, identity: .key(Ed25519.SigningKey()),
+            ttlSeconds: 600, clock: clock)
+        let issued = clock.now()
         let first = try await client.token(for: Self.mail)
         let expiry = Date(timeIntervalSince1970: TimeInterval(try #require(first.payload.expiration)))
-        // No call is made meanwhile: the refresh runs on its own once 80% of the lifetime has passed.
-        var mints = 1
-        while mints < 2, Date() < expiry {
-            try await Task.sleep(for: .milliseconds(50))
-            mints = try await charter.audited("token.mint").count
-        }
-        #expect(mints == 2)
-        // The refreshed token replaces the cached one while the first is still valid: callers never wait.
-        var second = first
-        while second.encoded == first.encoded, Date() < expiry.addingTimeInterval(-0.05) {
-            second = try await client.token(for: Self.mail)
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        #expect(second.encoded != first.encoded, "the refreshed token was not cached before the first expired")
+        let refreshAt = await clock.sleep(after: issued)
+        #expect(
+            refreshAt == issued.addingTimeInterval(expiry.timeIntervalSince(issued) * 0.8), "at 80% of the lifetime")
+
+        clock.advance(refreshAt.timeIntervalSince(issued) - 1)
+        #expect(try await client.token(for: Self.mail).encoded == first.encoded)
+        #expect(try await charter.audited("token.mint").count == 1, "nothing is minted before then")
+
+        // No call is made: the refresh runs on its own, and once it has stored the new token it schedules the
+        // next refresh, which is the moment to look.
+        clock.advance(1)
+        let nextRefresh = await clock.sleep(after: refreshAt)
+        let second = try await client.token(for: Self.mail)
+        #expect(second.encoded != first.encoded, "the refreshed token replaced the first while it was still valid")
         #expect(try await charter.audited("token.mint").count == 2)
-        #expect(try #require(second.payload.expiration) >= first.payload.expiration!)
+        let secondExpiry = Date(timeIntervalSince1970: TimeInterval(try #require(second.payload.expiration)))
+        #expect(secondExpiry > expiry && nextRefresh < secondExpiry)
         await charter.remove()
     }
 
