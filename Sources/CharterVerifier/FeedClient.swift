@@ -106,7 +106,13 @@ struct FeedClient: Sendable {
         if !query.isEmpty { url.append(queryItems: query) }
         var request = URLRequest(url: url)
         request.setValue("application/json", forHTTPHeaderField: "Accept")
-        let (data, response) = try await session.data(for: request)
+        let data: Data
+        let response: URLResponse
+        do {
+            (data, response) = try await session.data(for: request)
+        } catch {
+            throw FeedError("\(path): cannot reach the server (\(type(of: error)))")
+        }
         guard let http = response as? HTTPURLResponse else { throw FeedError("\(path): not an HTTP response") }
         guard http.statusCode == 200 else { throw FeedError("\(path): HTTP \(http.statusCode)") }
         guard case .object(let object)? = try? JSONParser.parse([UInt8](data)) else {

@@ -69,38 +69,47 @@ import UCAN
             let victim = try await client.createKey(owner, app: server.owner.app.id)
             _ = try await client.get("/v1/me", key: victim.key)
             let revokedAt = Moment()
-            let successesAfter = try await withThrowingTaskGroup(of: Int.self) { group in
+            // Each caller keeps calling until it has sent five requests after the revocation returned, so the
+            // check cannot pass with every request landing before it.
+            let (late, after) = try await withThrowingTaskGroup(of: (late: Int, after: Int).self) { group in
                 for _ in 0..<8 {
                     group.addTask {
-                        var late = 0
-                        for _ in 0..<40 {
+                        var (late, after) = (0, 0)
+                        while after < 5 {
                             let sent = ContinuousClock.now
                             let reply = try await client.get("/v1/me", key: victim.key)
-                            if reply.status == .ok, let revoked = revokedAt.value.withLock({ $0 }), sent > revoked {
-                                late += 1
+                            revokedAt.answered.add(1, ordering: .relaxed)
+                            if let revoked = revokedAt.value.withLock({ $0 }), sent > revoked {
+                                after += 1
+                                if reply.status == .ok { late += 1 }
                             }
                         }
-                        return late
+                        return (late, after)
                     }
                 }
                 group.addTask {
-                    try await Task.sleep(for: .milliseconds(20))
+                    // The burst is under way before the revocation is sent.
+                    while revokedAt.answered.load(ordering: .relaxed) < 16 { await Task.yield() }
                     let reply = try await client.post("/v1/keys/\(victim.id)/revoke", key: owner)
                     #expect(reply.status == .ok)
                     revokedAt.value.withLock { $0 = ContinuousClock.now }
-                    return 0
+                    return (0, 0)
                 }
-                return try await group.reduce(0, +)
+                return try await group.reduce(into: (late: 0, after: 0)) { total, each in
+                    total = (total.late + each.late, total.after + each.after)
+                }
             }
-            #expect(successesAfter == 0, "a request sent after the revocation returned succeeded")
+            #expect(after >= 40, "every caller sent requests after the revocation")
+            #expect(late == 0, "a request sent after the revocation returned succeeded")
             #expect(try await client.get("/v1/me", key: victim.key).code == "api_key_revoked")
         }
     }
 }
 
-/// A moment one task records and others read.
+/// A moment one task records and others read, and how many answers came in.
 final class Moment: Sendable {
     let value = Mutex<ContinuousClock.Instant?>(nil)
+    let answered = Atomic(0)
 }
 
 /// A known path asked with the wrong method says which methods it takes; an unknown path stays a 404.

@@ -145,7 +145,7 @@ import UCAN
             { _ = try await setup.fixture.chain(orgID) },
             { _ = try await setup.store.key(id: keyID, orgID: orgID) },
         ] as [@Sendable () async throws -> Void] {
-            let error = await #expect(throws: (any Error).self) { try await read() }
+            let error = await #expect(throws: CorruptRow.self) { try await read() }
             #expect(error.map { "\($0)".contains("sentinel") } == false)
         }
     }
@@ -235,7 +235,10 @@ import UCAN
         let new = TokenStoreTests.mint(tenant, envelope: envelope, fixture: fixture)
         #expect(try await store.recordMints([new]) == [.recorded])
         #expect(try await store.mintedToken(cid: new.token.cid, orgID: tenant.org.id) == new.token)
-        await #expect(throws: (any Error).self, "a CID is recorded once") { try await store.recordMints([old[0]]) }
+        let again = await #expect(throws: CharterError.self, "a CID is recorded once") {
+            try await store.recordMints([old[0]])
+        }
+        #expect(again?.code == .conflict)
         var revoked = old[1].token
         revoked.revokedAt = fixture.now
         #expect(
@@ -301,14 +304,15 @@ import UCAN
         defer { setup.database.remove() }
         let ghost = App(orgID: setup.tenant.org.id, name: "ghost", environment: .live, createdAt: .now, createdBy: nil)
         let key = try setup.fixture.key(in: ghost, label: "ci")
-        await #expect(throws: (any Error).self) {
+        let error = await #expect(throws: DatabaseError.self) {
             try await setup.store.createKey(key, audit: setup.fixture.event("key.create", org: setup.tenant.org.id))
         }
+        #expect(error?.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY)
         #expect(try await setup.fixture.chain(setup.tenant.org.id).count == 2)
     }
 
     @Test func theDirectoryMustExist() {
-        #expect(throws: (any Error).self) {
+        #expect(throws: DatabaseError.self) {
             try SQLiteStore(path: "/nonexistent-\(UUID().uuidString)/charter.db")
         }
     }

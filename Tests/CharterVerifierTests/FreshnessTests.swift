@@ -26,7 +26,7 @@ import UCAN
 
         await charter.stop()
         clock.advance(50)
-        await #expect(throws: (any Error).self) { try await verifier.sync() }
+        await #expect(throws: FeedError.self, "the server is gone") { try await verifier.sync() }
         #expect(verifier.lastSuccessfulSync == synced)
         #expect(verifier.snapshot === before)
         #expect(throws: Never.self) { try verifier.verify(root.encoded) }
@@ -133,7 +133,8 @@ import UCAN
                 server: nil, organizations: charter.organizations, issuers: .pinned([root.payload.issuer]),
                 audiences: [service.did]))
         #expect(throws: Never.self) { try pinned.verify(root.encoded) }
-        await #expect(throws: (any Error).self) { try await pinned.sync() }
+        let nothingToSync = await #expect(throws: FeedError.self) { try await pinned.sync() }
+        #expect(nothingToSync?.description.contains("no server is configured") == true)
 
         let stranger = CharterVerifier(
             VerifierConfiguration(

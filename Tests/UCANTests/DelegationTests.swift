@@ -155,15 +155,25 @@ import UCAN
         let right = try issue(Keys.bob, to: Keys.carol, capabilities: Self.mail, expiration: now + 100, proofs: [root])
         let leaf = try issue(
             Keys.carol, to: Keys.dave, capabilities: Self.mail, expiration: now + 50, proofs: [left, right])
-        let chain = try validator.validate(leaf, proofs: ProofStore([root, left, right]), now: now)
+        // Room for three proofs checked, no more: walking `root` a second time, through `right`, would be a
+        // fourth and fail with too_large.
+        let exact = Validator(policy: ValidationPolicy(limits: Limits(maxProofs: 3)))
+        let chain = try exact.validate(leaf, proofs: ProofStore([root, left, right]), now: now)
         #expect(chain.proofs.count == 3)
         #expect(chain.issuers == [Keys.alice.did, Keys.bob.did, Keys.carol.did])
+        let tooFew = Validator(policy: ValidationPolicy(limits: Limits(maxProofs: 2)))
+        let error = #expect(throws: UCANError.self, "the limit does count proofs") {
+            try tooFew.validate(leaf, proofs: ProofStore([root, left, right]), now: now)
+        }
+        #expect(error?.code == .tooLarge)
     }
 
     @Test func aProofListedTwiceIsCheckedOnce() throws {
         let root = try issue(Keys.alice, to: Keys.bob, capabilities: Self.mail)
         let leaf = try issue(Keys.bob, to: Keys.carol, capabilities: Self.mail, proofs: [root, root, root])
-        let chain = try validator.validate(leaf, proofs: ProofStore([root]), now: now)
+        // One proof checked at most: a second walk of `root` would pass the limit.
+        let once = Validator(policy: ValidationPolicy(limits: Limits(maxProofs: 1)))
+        let chain = try once.validate(leaf, proofs: ProofStore([root]), now: now)
         #expect(chain.proofs.count == 1)
     }
 
