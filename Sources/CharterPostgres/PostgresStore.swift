@@ -3,6 +3,7 @@ import Foundation
 public import Logging
 import NIOCore
 import PostgresNIO
+public import ServiceLifecycle
 import Synchronization
 
 /// The store for several replicas: PostgreSQL through a postgres-nio connection pool.
@@ -69,8 +70,9 @@ public final class PostgresStore: Store {
         listener.observe(handler)
     }
 
-    /// Nothing to do: PostgreSQL checkpoints by itself.
-    public func checkpoint() async throws {}
+    /// None beside the connection pool and the change listener, which the store runs itself: PostgreSQL
+    /// checkpoints on its own.
+    public var services: [any Service] { [] }
 
     /// Applies the migrations not applied yet, in order, in one transaction under an advisory lock, so
     /// replicas starting together apply each migration once; the others wait, then find nothing to do.

@@ -1,5 +1,7 @@
 public import CharterCore
 import GRDB
+import Logging
+public import ServiceLifecycle
 
 #if canImport(Glibc)
     import Glibc
@@ -62,6 +64,31 @@ public struct SQLiteStore: Store {
     /// waits for readers or the writer), keeping the log short without stalling a commit.
     public func checkpoint() async throws {
         try await checkpointer.writeWithoutTransaction { db in _ = try db.checkpoint(.passive) }
+    }
+
+    /// A checkpoint about once a second, beside the server.
+    public var services: [any Service] { [Checkpoints(store: self)] }
+
+    /// Runs ``checkpoint()`` once a second until graceful shutdown, logging (not throwing) failures so the
+    /// next second retries.
+    struct Checkpoints: Service {
+        let store: SQLiteStore
+        private let logger = Logger(label: "charter.sqlite")
+
+        init(store: SQLiteStore) { self.store = store }
+
+        func run() async throws {
+            try? await cancelWhenGracefulShutdown {
+                while !Task.isCancelled {
+                    try await Task.sleep(for: .seconds(1))
+                    do {
+                        try await store.checkpoint()
+                    } catch {
+                        logger.warning("checkpoint failed; will retry", metadata: ["error": "\(type(of: error))"])
+                    }
+                }
+            }
+        }
     }
 
     /// One process owns the file, and its services drop their own caches: there is nothing to observe.

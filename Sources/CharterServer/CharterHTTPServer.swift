@@ -28,7 +28,8 @@ public enum CharterHTTPServer {
         return router
     }
 
-    /// The application, with the background flusher as a service that stops after the server.
+    /// The application, with the background flusher and the store's own services (see ``StoreBackend``)
+    /// running beside it and stopping after it.
     public static func application(
         controlPlane: ControlPlane, configuration: ServerConfiguration, metrics: (@Sendable () -> String)? = nil,
         logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
@@ -44,7 +45,7 @@ public enum CharterHTTPServer {
                     ], idleTimeout: configuration.idleTimeout)),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "charter"),
-            services: [flusher],
+            services: [flusher] + controlPlane.store.services,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger)
     }

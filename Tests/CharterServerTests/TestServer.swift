@@ -6,6 +6,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import ServiceLifecycle
 import Synchronization
 import UCAN
 
@@ -215,7 +216,7 @@ final class CountingStore: Store {
     }
 
     func migrate() async throws { try await base.migrate() }
-    func checkpoint() async throws { try await base.checkpoint() }
+    var services: [any Service] { base.services }
     func observeChanges(_ handler: @escaping @Sendable (StoreChange) -> Void) { base.observeChanges(handler) }
     func close() async { await base.close() }
     func lastAuditSeq() async throws -> Int64 { try await base.lastAuditSeq() }

@@ -9,7 +9,7 @@ import UCAN
 /// Keys are cached by hash. Every change to a key goes through ``invalidate(_:)``, so a revocation
 /// or edit takes effect on the very next request; expiry is judged at each call.
 public final class Authenticator: Sendable {
-    private let store: any Store
+    private let store: any KeyStore & OrganizationStore
     private let clock: CharterClock
     private let usage: UsageTracker
     private let rateLimiter: RateLimiter
@@ -24,7 +24,8 @@ public final class Authenticator: Sendable {
     /// Creates an authenticator.
     /// - Parameter cacheLimit: how many keys to keep; the cache is cleared when it fills.
     public init(
-        store: any Store, clock: CharterClock, usage: UsageTracker, rateLimiter: RateLimiter, cacheLimit: Int = 100_000
+        store: any KeyStore & OrganizationStore, clock: CharterClock, usage: UsageTracker, rateLimiter: RateLimiter,
+        cacheLimit: Int = 100_000
     ) {
         self.store = store
         self.clock = clock

@@ -1,9 +1,9 @@
 /// The rules for apps.
 public struct AppService: Sendable {
-    private let store: any Store
+    private let store: any AppStore
     private let clock: CharterClock
 
-    public init(store: any Store, clock: CharterClock) {
+    public init(store: any AppStore, clock: CharterClock) {
         self.store = store
         self.clock = clock
     }

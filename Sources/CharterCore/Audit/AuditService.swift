@@ -3,9 +3,9 @@ public struct AuditService: Sendable {
     /// The largest page a caller may ask for.
     public static let maxPage = 500
 
-    private let store: any Store
+    private let store: any AuditStore
 
-    public init(store: any Store) { self.store = store }
+    public init(store: any AuditStore) { self.store = store }
 
     /// One page of the caller's organization's records, newest first.
     public func query(_ query: AuditQuery, by caller: Identity) async throws -> [AuditRecord] {

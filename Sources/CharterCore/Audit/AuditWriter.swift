@@ -51,7 +51,7 @@ public final class AuditWriter: Sendable {
     /// stay queued for the next try.
     /// - Parameter now: the current time, by the services' clock: the summaries of its minute stay open to go
     ///   on counting. Nil (at shutdown) stores them too.
-    public func flush(to store: any Store, at now: Date? = nil) async throws {
+    public func flush(to store: any AuditStore, at now: Date? = nil) async throws {
         let batch = state.withLock { state in
             let closed = state.summaries.close(endedBy: now)
             if !closed.isEmpty { state.append(closed, limit: limit) }

@@ -10,12 +10,12 @@ public final class EnvelopeService: Sendable {
     /// How long an app's envelopes are served from memory before they are read again.
     public static let cacheLifetime: TimeInterval = 2
 
-    private let store: any Store
+    private let store: any EnvelopeStore & AppStore
     private let clock: CharterClock
     private let signingKeys: SigningKeys
     private let cache = Mutex<[String: (envelopes: [Envelope], loadedAt: Date)]>([:])
 
-    public init(store: any Store, clock: CharterClock, signingKeys: SigningKeys) {
+    public init(store: any EnvelopeStore & AppStore, clock: CharterClock, signingKeys: SigningKeys) {
         self.store = store
         self.clock = clock
         self.signingKeys = signingKeys

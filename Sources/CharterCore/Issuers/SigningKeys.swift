@@ -21,13 +21,13 @@ public final class SigningKeys: Sendable {
         let environment: Environment
     }
 
-    private let store: any Store
+    private let store: any SigningKeyStore & EnvelopeStore
     private let masterKey: SecretBox.Key
     private let clock: CharterClock
     private let active = Mutex<[Scope: Active]>([:])
     private let opened = Mutex<[String: Ed25519.SigningKey]>([:])
 
-    public init(store: any Store, masterKey: SecretBox.Key, clock: CharterClock) {
+    public init(store: any SigningKeyStore & EnvelopeStore, masterKey: SecretBox.Key, clock: CharterClock) {
         self.store = store
         self.masterKey = masterKey
         self.clock = clock

@@ -7,12 +7,13 @@ import UCAN
 /// can create, duplicate or edit a key freer than itself (permissions, IP allowlist, endpoints, rate limit,
 /// expiry) or revoke one holding a permission it lacks, and edits may only narrow.
 public struct KeyService: Sendable {
-    private let store: any Store
+    private let store: any KeyStore & AppStore
     private let clock: CharterClock
     private let authenticator: Authenticator
     private let usage: UsageTracker
 
-    public init(store: any Store, clock: CharterClock, authenticator: Authenticator, usage: UsageTracker) {
+    public init(store: any KeyStore & AppStore, clock: CharterClock, authenticator: Authenticator, usage: UsageTracker)
+    {
         self.store = store
         self.clock = clock
         self.authenticator = authenticator

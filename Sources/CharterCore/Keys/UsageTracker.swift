@@ -89,7 +89,7 @@ public final class UsageTracker: Sendable {
     /// Stores everything pending in one batch; on failure the counts are kept for the next try.
     /// - Returns: what was written, per key id.
     @discardableResult
-    public func flush(to store: any Store) async throws -> [String: KeyUsage] {
+    public func flush(to store: any KeyStore) async throws -> [String: KeyUsage] {
         let batch = counters.withLock { counters in
             var batch: [String: KeyUsage] = [:]
             for (keyID, counter) in counters {

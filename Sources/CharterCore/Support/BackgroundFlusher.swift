@@ -37,7 +37,7 @@ public struct BackgroundFlusher: Service {
         }
     }
 
-    /// Flushes both queues and checkpoints the store once, logging (not throwing) failures so the next tick retries.
+    /// Flushes both queues once, logging (not throwing) failures so the next tick retries.
     /// - Parameter closingOpenSummaries: whether the current minute's summaries of anonymous refusals are
     ///   written too, as at shutdown; the timer leaves them open to go on counting until their minute ends.
     public func flushOnce(closingOpenSummaries: Bool = true) async {
@@ -52,11 +52,6 @@ public struct BackgroundFlusher: Service {
                 to: controlPlane.store, at: closingOpenSummaries ? nil : controlPlane.clock.now())
         } catch {
             logger.warning("audit flush failed; will retry", metadata: ["error": "\(type(of: error))"])
-        }
-        do {
-            try await controlPlane.store.checkpoint()
-        } catch {
-            logger.warning("store checkpoint failed; will retry", metadata: ["error": "\(type(of: error))"])
         }
     }
 }

@@ -39,7 +39,7 @@ public final class TokenService: Sendable {
     /// How long a feed entry is kept after its last covered token expired, for verifiers' clock leeway.
     public static let feedGrace: TimeInterval = 300
 
-    private let store: any Store
+    private let store: any TokenStore & OrganizationStore
     private let clock: CharterClock
     private let envelopes: EnvelopeService
     private let signingKeys: SigningKeys
@@ -47,7 +47,8 @@ public final class TokenService: Sendable {
     private let mints: GroupCommit<Mint, Mint.Outcome>
 
     public init(
-        store: any Store, clock: CharterClock, envelopes: EnvelopeService, signingKeys: SigningKeys,
+        store: any TokenStore & OrganizationStore, clock: CharterClock, envelopes: EnvelopeService,
+        signingKeys: SigningKeys,
         auditWriter: AuditWriter
     ) {
         self.store = store
