@@ -51,9 +51,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "CharterStorage",
+            dependencies: ["CharterCore", "UCAN"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "CharterSQLite",
             dependencies: [
                 "CharterCore",
+                "CharterStorage",
                 "UCAN",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -65,6 +71,7 @@ let package = Package(
             name: "CharterPostgres",
             dependencies: [
                 "CharterCore",
+                "CharterStorage",
                 "UCAN",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -155,7 +162,7 @@ let package = Package(
         .testTarget(
             name: "CharterStoreTests",
             dependencies: [
-                "CharterCore", "CharterSQLite", "CharterPostgres", "CharterTestSupport", "UCAN",
+                "CharterCore", "CharterStorage", "CharterSQLite", "CharterPostgres", "CharterTestSupport", "UCAN",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

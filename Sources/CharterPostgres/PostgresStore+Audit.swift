@@ -1,10 +1,11 @@
 public import CharterCore
+import CharterStorage
 import PostgresNIO
 
 extension PostgresStore {
     public func appendAudit(_ events: [AuditEvent]) async throws {
         guard !events.isEmpty else { return }
-        try await write { connection in try await AuditAppend.append(events, connection, logger: self.logger) }
+        try await write { connection in try await AuditAppend.append(events, connection, store: self) }
     }
 
     /// The organization's records matching `query`, newest first; `since` and `until` are inclusive.

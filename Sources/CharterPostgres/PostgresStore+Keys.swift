@@ -1,12 +1,13 @@
 public import CharterCore
+import CharterStorage
 import NIOCore
 import PostgresNIO
 
 extension PostgresStore {
     public func createKey(_ key: APIKey, audit: AuditEvent) async throws {
         try await write { connection in
-            try await self.insert(key, connection)
-            try await AuditAppend.append([audit], connection, logger: self.logger)
+            try await run(.insert(key.storedColumns), connection)
+            try await AuditAppend.append([audit], connection, store: self)
         }
     }
 
@@ -34,19 +35,9 @@ extension PostgresStore {
     /// Other replicas drop their cached copy of the key before this returns.
     public func updateKey(_ key: APIKey, expectedVersion: Int, audit: AuditEvent) async throws -> Bool {
         try await write(announcing: [.key(id: key.id)]) { connection in
-            let updated = try await rows(
-                """
-                UPDATE api_keys SET label = \(key.label), role = \(key.role?.rawValue),
-                    permissions = \(StoredValue.permissions(key)), expires_at = \(StoredValue.time(key.expiresAt)),
-                    revoked_at = \(StoredValue.time(key.revokedAt)), revoked_by = \(key.revokedBy),
-                    ip_allowlist = \(StoredValue.ipAllowlist(key)),
-                    allowed_endpoints = \(StoredValue.list(key.allowedEndpoints)),
-                    rate_limit_per_minute = \(key.rateLimitPerMinute.map(Int64.init)), version = \(Int64(key.version))
-                WHERE id = \(key.id) AND org_id = \(key.orgID) AND version = \(Int64(expectedVersion))
-                RETURNING id
-                """, connection)
-            guard !updated.isEmpty else { return false }
-            try await AuditAppend.append([audit], connection, logger: self.logger)
+            let updated = try await run(key.update(expectedVersion: expectedVersion), connection, counting: true)
+            guard updated == 1 else { return false }
+            try await AuditAppend.append([audit], connection, store: self)
             return true
         }
     }

@@ -1,4 +1,5 @@
 public import CharterCore
+import CharterStorage
 public import Foundation
 import PostgresNIO
 

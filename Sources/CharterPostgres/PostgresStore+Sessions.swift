@@ -1,4 +1,5 @@
 public import CharterCore
+import CharterStorage
 public import Foundation
 import NIOCore
 import PostgresNIO
@@ -39,12 +40,7 @@ extension PostgresStore {
                     // Thrown, so the caps' deletions roll back with it: a refused sign-in ends no session.
                     guard try await count(connection) < policy.total else { throw SessionsFull() }
                 }
-                try await connection.query(
-                    """
-                    INSERT INTO dashboard_sessions (id, key_hash, key_id, org_id, created_at, last_seen)
-                    VALUES (\(ByteBuffer(bytes: session.id)), \(ByteBuffer(bytes: session.keyHash)), \(session.keyID),
-                        \(session.organizationID), \(StoredValue.time(session.createdAt)), \(StoredValue.time(session.lastSeen)))
-                    """, logger: logger)
+                try await run(.insert(session.storedColumns), connection)
             }
             return true
         } catch is SessionsFull {

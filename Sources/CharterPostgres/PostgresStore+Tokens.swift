@@ -1,4 +1,5 @@
 public import CharterCore
+import CharterStorage
 public import Foundation
 import NIOCore
 import PostgresNIO
@@ -8,16 +9,8 @@ extension PostgresStore {
     /// Other replicas drop their cached copy of the app's envelopes before this returns.
     public func createEnvelope(_ envelope: Envelope, audit: AuditEvent) async throws {
         try await write(announcing: [.envelopes(appID: envelope.appID)]) { connection in
-            try await connection.query(
-                """
-                INSERT INTO envelopes (id, org_id, app_id, environment, name, capabilities, max_ttl_seconds,
-                    created_at, created_by, revoked_at, revoked_by)
-                VALUES (\(envelope.id), \(envelope.orgID), \(envelope.appID), \(envelope.environment.rawValue),
-                    \(envelope.name), \(StoredValue.capabilities(envelope)), \(Int64(envelope.maxTTLSeconds)),
-                    \(StoredValue.time(envelope.createdAt)), \(envelope.createdBy),
-                    \(StoredValue.time(envelope.revokedAt)), \(envelope.revokedBy))
-                """, logger: self.logger)
-            try await AuditAppend.append([audit], connection, logger: self.logger)
+            try await run(.insert(envelope.storedColumns), connection)
+            try await AuditAppend.append([audit], connection, store: self)
         }
     }
 
@@ -46,8 +39,8 @@ extension PostgresStore {
                 RETURNING id
                 """, connection)
             guard !updated.isEmpty else { return false }
-            try await insert(entry, connection)
-            try await AuditAppend.append([audit], connection, logger: self.logger)
+            try await run(.insert(entry.storedColumns), connection)
+            try await AuditAppend.append([audit], connection, store: self)
             return true
         }
     }
@@ -83,14 +76,8 @@ extension PostgresStore {
                     verify_until = \(StoredValue.time(verifyUntil))
                 WHERE org_id = \(key.orgID) AND environment = \(key.environment.rawValue) AND retired_at IS NULL
                 """, logger: self.logger)
-            try await connection.query(
-                """
-                INSERT INTO signing_keys (id, org_id, environment, did, sealed_seed, created_at, retired_at,
-                    verify_until)
-                VALUES (\(key.id), \(key.orgID), \(key.environment.rawValue), \(key.did.string),
-                    \(ByteBuffer(bytes: key.sealedSeed)), \(StoredValue.time(key.createdAt)), NULL, NULL)
-                """, logger: self.logger)
-            try await AuditAppend.append([audit], connection, logger: self.logger)
+            try await run(.insert(key.storedColumns), connection)
+            try await AuditAppend.append([audit], connection, store: self)
             return true
         }
     }
@@ -139,7 +126,7 @@ extension PostgresStore {
                     \(tokens.map { StoredValue.time($0.createdAt) })::bigint[],
                     \(tokens.map { StoredValue.time($0.expiresAt) })::bigint[])
                 """, logger: self.logger)
-            try await AuditAppend.append(recorded.map(\.audit), connection, logger: self.logger)
+            try await AuditAppend.append(recorded.map(\.audit), connection, store: self)
             return outcomes
         }
     }
@@ -158,8 +145,8 @@ extension PostgresStore {
                 RETURNING cid
                 """, connection)
             guard !updated.isEmpty else { return false }
-            try await insert(entry, connection)
-            try await AuditAppend.append([audit], connection, logger: self.logger)
+            try await run(.insert(entry.storedColumns), connection)
+            try await AuditAppend.append([audit], connection, store: self)
             return true
         }
     }
@@ -196,16 +183,5 @@ extension PostgresStore {
                 """, logger: self.logger)
             try await connection.query("DELETE FROM minted_tokens WHERE expires_at < \(cutoff)", logger: self.logger)
         }
-    }
-
-    /// Appends a feed entry; its seq is drawn under the write lock, so entries commit in seq order.
-    private func insert(_ entry: RevocationEntry, _ connection: PostgresConnection) async throws {
-        try await connection.query(
-            """
-            INSERT INTO revocations (org_id, environment, kind, subject, issuer, challenge, revoked_at, covers_until)
-            VALUES (\(entry.orgID), \(entry.environment.rawValue), \(entry.kind.rawValue), \(entry.subject),
-                \(entry.issuer.string), \(ByteBuffer(bytes: entry.challenge)), \(StoredValue.time(entry.revokedAt)),
-                \(StoredValue.time(entry.coversUntil)))
-            """, logger: logger)
     }
 }

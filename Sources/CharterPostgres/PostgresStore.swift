@@ -1,4 +1,5 @@
 public import CharterCore
+import CharterStorage
 import Foundation
 public import Logging
 import NIOCore
@@ -126,14 +127,10 @@ public final class PostgresStore: Store {
                 ).decode(Bool.self).first { _ in true }
                 if exists == true { return false }
             }
-            try await connection.query(
-                """
-                INSERT INTO organizations (id, name, created_at)
-                VALUES (\(organization.id), \(organization.name), \(StoredValue.time(organization.createdAt)))
-                """, logger: self.logger)
-            try await self.insert(app, connection)
-            try await self.insert(ownerKey, connection)
-            try await AuditAppend.append(audit, connection, logger: self.logger)
+            try await run(.insert(organization.storedColumns), connection)
+            try await run(.insert(app.storedColumns), connection)
+            try await run(.insert(ownerKey.storedColumns), connection)
+            try await AuditAppend.append(audit, connection, store: self)
             return true
         }
     }
@@ -144,8 +141,8 @@ public final class PostgresStore: Store {
 
     public func createApp(_ app: App, audit: AuditEvent) async throws {
         try await write { connection in
-            try await self.insert(app, connection)
-            try await AuditAppend.append([audit], connection, logger: self.logger)
+            try await run(.insert(app.storedColumns), connection)
+            try await AuditAppend.append([audit], connection, store: self)
         }
     }
 
@@ -155,30 +152,6 @@ public final class PostgresStore: Store {
 
     public func apps(orgID: String) async throws -> [App] {
         try await rows("SELECT * FROM apps WHERE org_id = \(orgID) ORDER BY created_at, id").map(App.init(row:))
-    }
-
-    private func insert(_ app: App, _ connection: PostgresConnection) async throws {
-        try await connection.query(
-            """
-            INSERT INTO apps (id, org_id, name, environment, created_at, created_by)
-            VALUES (\(app.id), \(app.orgID), \(app.name), \(app.environment.rawValue),
-                \(StoredValue.time(app.createdAt)), \(app.createdBy))
-            """, logger: logger)
-    }
-
-    func insert(_ key: APIKey, _ connection: PostgresConnection) async throws {
-        try await connection.query(
-            """
-            INSERT INTO api_keys (id, org_id, app_id, environment, label, prefix, role, permissions, secret_hash,
-                created_at, created_by, expires_at, revoked_at, revoked_by, last_used_at, usage_count,
-                ip_allowlist, allowed_endpoints, rate_limit_per_minute, version)
-            VALUES (\(key.id), \(key.orgID), \(key.appID), \(key.environment.rawValue), \(key.label), \(key.prefix),
-                \(key.role?.rawValue), \(StoredValue.permissions(key)), \(ByteBuffer(bytes: key.secretHash)),
-                \(StoredValue.time(key.createdAt)), \(key.createdBy), \(StoredValue.time(key.expiresAt)),
-                \(StoredValue.time(key.revokedAt)), \(key.revokedBy), \(StoredValue.time(key.lastUsedAt)),
-                \(key.usageCount), \(StoredValue.ipAllowlist(key)), \(StoredValue.list(key.allowedEndpoints)),
-                \(key.rateLimitPerMinute.map(Int64.init)), \(Int64(key.version)))
-            """, logger: logger)
     }
 
     // MARK: Running queries
@@ -223,6 +196,27 @@ public final class PostgresStore: Store {
             if let error = cause as? PSQLError, let conflict = CharterError(uniqueViolation: error) { throw conflict }
             throw cause
         }
+    }
+
+    /// Runs a statement CharterStorage built, on a connection already leased.
+    /// - Parameter counting: whether to count the rows it changes (an UPDATE's compare-and-swap).
+    /// - Returns: the number of rows it changed when `counting`, else 0.
+    @discardableResult
+    func run(_ statement: StoredStatement, _ connection: PostgresConnection, counting: Bool = false) async throws
+        -> Int
+    {
+        var binds = PostgresBindings(capacity: statement.values.count)
+        for value in statement.values {
+            switch value {
+            case .text(let text): binds.append(text)
+            case .integer(let integer): binds.append(integer)
+            case .bytes(let bytes): binds.append(bytes.map { ByteBuffer(bytes: $0) })
+            }
+        }
+        let query = PostgresQuery(unsafeSQL: statement.numberedSQL + (counting ? " RETURNING 1" : ""), binds: binds)
+        var changed = 0
+        for try await _ in try await connection.query(query, logger: logger) { changed += 1 }
+        return changed
     }
 
     /// Every row `query` returns.

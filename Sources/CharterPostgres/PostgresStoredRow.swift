@@ -1,4 +1,5 @@
 import CharterCore
+import CharterStorage
 import NIOCore
 import PostgresNIO
 

@@ -1,36 +1,24 @@
 import CharterCore
+import CharterStorage
 import Foundation
 import GRDB
-import UCAN
 
-/// Appending to and reading the hash-chained `audit_records` table.
+/// Appending to the hash-chained `audit_records` table.
 enum AuditTable {
     /// Appends events inside the caller's write transaction, each linked to the head of its organization's chain.
     ///
     /// SQLite runs one write transaction at a time, so the heads and the next seq read here cannot change
     /// before the transaction commits: two writers can never both extend the same record.
     static func append(_ events: [AuditEvent], _ db: Database) throws {
-        var seq = try nextSeq(db)
+        guard !events.isEmpty else { return }
         var heads: [String?: [UInt8]] = [:]
-        let insert = try db.cachedStatement(
-            sql: """
-                INSERT INTO audit_records (seq, org_id, time_ms, environment, key_id, action, target, outcome,
-                    reason, ip, request_id, details, previous_hash, hash)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-        for event in events {
-            let previous = try heads[event.orgID] ?? head(of: event.orgID, db)
-            let hash = AuditChain.hash(seq: seq, event: event, previous: previous)
-            try insert.execute(
-                arguments: [
-                    seq, event.orgID, StoredValue.time(event.time), event.environment?.rawValue, event.keyID,
-                    event.action,
-                    event.target, event.outcome.rawValue, event.reason, event.ip, event.requestID,
-                    StoredValue.details(event), Data(previous),
-                    Data(hash),
-                ])
-            heads[event.orgID] = hash
-            seq += 1
+        for chain in AuditRows.chains(of: events) { heads[chain] = try head(of: chain, db) }
+        let rows = AuditRows.link(events, firstSeq: try nextSeq(db), heads: heads)
+        var start = rows.startIndex
+        while start < rows.endIndex {
+            let chunk = rows[start..<min(start + AuditRows.rowsPerStatement, rows.endIndex)]
+            start = chunk.endIndex
+            try Rows.execute(.insert(chunk), db)
         }
     }
 

@@ -1,4 +1,5 @@
 public import CharterCore
+import CharterStorage
 import GRDB
 
 extension SQLiteStore {

@@ -1,4 +1,5 @@
 public import CharterCore
+import CharterStorage
 import Foundation
 import GRDB
 
@@ -7,7 +8,7 @@ extension SQLiteStore {
     /// - Throws: ``CharterError`` `conflict` when its app already has a key with that label.
     public func createKey(_ key: APIKey, audit: AuditEvent) async throws {
         try await write { db in
-            try Rows.insert(key, db)
+            try Rows.insert(key.storedColumns, db)
             try AuditTable.append([audit], db)
         }
     }
@@ -52,18 +53,7 @@ extension SQLiteStore {
     /// - Throws: ``CharterError`` `conflict` when the new label is taken in the app.
     public func updateKey(_ key: APIKey, expectedVersion: Int, audit: AuditEvent) async throws -> Bool {
         try await write { db in
-            try db.execute(
-                sql: """
-                    UPDATE api_keys SET label = ?, role = ?, permissions = ?, expires_at = ?, revoked_at = ?,
-                        revoked_by = ?, ip_allowlist = ?, allowed_endpoints = ?, rate_limit_per_minute = ?, version = ?
-                    WHERE id = ? AND org_id = ? AND version = ?
-                    """,
-                arguments: [
-                    key.label, key.role?.rawValue, StoredValue.permissions(key), StoredValue.time(key.expiresAt),
-                    StoredValue.time(key.revokedAt), key.revokedBy, StoredValue.ipAllowlist(key),
-                    StoredValue.list(key.allowedEndpoints),
-                    key.rateLimitPerMinute, key.version, key.id, key.orgID, expectedVersion,
-                ])
+            try Rows.execute(key.update(expectedVersion: expectedVersion), db)
             guard db.changesCount == 1 else { return false }
             try AuditTable.append([audit], db)
             return true

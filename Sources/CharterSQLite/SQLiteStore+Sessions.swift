@@ -1,4 +1,5 @@
 public import CharterCore
+import CharterStorage
 public import Foundation
 import GRDB
 
@@ -30,15 +31,7 @@ extension SQLiteStore {
                     // Thrown, so the caps' deletions roll back with it: a refused sign-in ends no session.
                     guard try Self.sessionCount(db) < policy.total else { throw SessionsFull() }
                 }
-                try db.execute(
-                    sql: """
-                        INSERT INTO dashboard_sessions (id, key_hash, key_id, org_id, created_at, last_seen)
-                        VALUES (?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        Data(session.id), Data(session.keyHash), session.keyID, session.organizationID,
-                        StoredValue.time(session.createdAt), StoredValue.time(session.lastSeen),
-                    ])
+                try Rows.insert(session.storedColumns, db)
             }
             return true
         } catch is SessionsFull {

@@ -1,4 +1,5 @@
 public import CharterCore
+import CharterStorage
 public import Foundation
 import GRDB
 public import UCAN
@@ -6,18 +7,7 @@ public import UCAN
 extension SQLiteStore {
     public func createEnvelope(_ envelope: Envelope, audit: AuditEvent) async throws {
         try await write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO envelopes (id, org_id, app_id, environment, name, capabilities, max_ttl_seconds,
-                        created_at, created_by, revoked_at, revoked_by)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    envelope.id, envelope.orgID, envelope.appID, envelope.environment.rawValue, envelope.name,
-                    StoredValue.capabilities(envelope), envelope.maxTTLSeconds,
-                    StoredValue.time(envelope.createdAt), envelope.createdBy, StoredValue.time(envelope.revokedAt),
-                    envelope.revokedBy,
-                ])
+            try Rows.insert(envelope.storedColumns, db)
             try AuditTable.append([audit], db)
         }
     }
@@ -50,7 +40,7 @@ extension SQLiteStore {
                     """,
                 arguments: [StoredValue.time(envelope.revokedAt), envelope.revokedBy, envelope.id, envelope.orgID])
             guard db.changesCount == 1 else { return false }
-            try Rows.insert(entry, db)
+            try Rows.insert(entry.storedColumns, db)
             try AuditTable.append([audit], db)
             return true
         }
@@ -88,16 +78,7 @@ extension SQLiteStore {
                 arguments: [
                     StoredValue.time(key.createdAt), StoredValue.time(verifyUntil), key.orgID, key.environment.rawValue,
                 ])
-            try db.execute(
-                sql: """
-                    INSERT INTO signing_keys (id, org_id, environment, did, sealed_seed, created_at, retired_at,
-                        verify_until)
-                    VALUES (?, ?, ?, ?, ?, ?, NULL, NULL)
-                    """,
-                arguments: [
-                    key.id, key.orgID, key.environment.rawValue, key.did.string, Data(key.sealedSeed),
-                    StoredValue.time(key.createdAt),
-                ])
+            try Rows.insert(key.storedColumns, db)
             try AuditTable.append([audit], db)
             return true
         }
@@ -163,7 +144,7 @@ extension SQLiteStore {
                 sql: "UPDATE minted_tokens SET revoked_at = ? WHERE cid = ? AND org_id = ? AND revoked_at IS NULL",
                 arguments: [StoredValue.time(token.revokedAt), token.cid.string, token.orgID])
             guard db.changesCount == 1 else { return false }
-            try Rows.insert(entry, db)
+            try Rows.insert(entry.storedColumns, db)
             try AuditTable.append([audit], db)
             return true
         }

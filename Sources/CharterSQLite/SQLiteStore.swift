@@ -121,9 +121,9 @@ public struct SQLiteStore: Store {
             if onlyIfEmpty, try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM organizations)") == true {
                 return false
             }
-            try Rows.insert(organization, db)
-            try Rows.insert(app, db)
-            try Rows.insert(ownerKey, db)
+            try Rows.insert(organization.storedColumns, db)
+            try Rows.insert(app.storedColumns, db)
+            try Rows.insert(ownerKey.storedColumns, db)
             try AuditTable.append(audit, db)
             return true
         }
@@ -141,7 +141,7 @@ public struct SQLiteStore: Store {
     /// - Throws: ``CharterError`` `conflict` when the organization has an app of that name in that environment.
     public func createApp(_ app: App, audit: AuditEvent) async throws {
         try await write { db in
-            try Rows.insert(app, db)
+            try Rows.insert(app.storedColumns, db)
             try AuditTable.append([audit], db)
         }
     }

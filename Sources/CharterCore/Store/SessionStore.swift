@@ -83,13 +83,3 @@ public protocol SessionStore: Sendable {
     /// How many sessions of the key with this id are stored, live or not yet swept.
     func sessionCount(keyID: String) async throws -> Int
 }
-
-extension DashboardSession {
-    /// Decodes a row of `dashboard_sessions`.
-    public init(row: some StoredRow) throws {
-        self.init(
-            id: try row.requiredBytes("id"), keyHash: try row.requiredBytes("key_hash"),
-            keyID: try row.string("key_id"), organizationID: try row.string("org_id"),
-            createdAt: try row.date("created_at"), lastSeen: try row.date("last_seen"))
-    }
-}

@@ -1,3 +1,4 @@
+public import CharterCore
 public import Foundation
 import UCAN
 
@@ -248,5 +249,15 @@ extension AuditRecord {
         self.init(
             seq: try row.int64("seq"), event: event, previousHash: try row.requiredBytes("previous_hash"),
             hash: try row.requiredBytes("hash"))
+    }
+}
+
+extension DashboardSession {
+    /// Decodes a row of `dashboard_sessions`.
+    public init(row: some StoredRow) throws {
+        self.init(
+            id: try row.requiredBytes("id"), keyHash: try row.requiredBytes("key_hash"),
+            keyID: try row.string("key_id"), organizationID: try row.string("org_id"),
+            createdAt: try row.date("created_at"), lastSeen: try row.date("last_seen"))
     }
 }
