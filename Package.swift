@@ -96,14 +96,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
-            name: "CharterClient",
+            name: "CharterHTTP",
             dependencies: ["UCAN"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CharterClient",
+            dependencies: ["UCAN", "CharterHTTP"],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "CharterVerifier",
             dependencies: [
                 "UCAN",
+                "CharterHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -135,6 +141,7 @@ let package = Package(
                 "CharterPostgres",
                 "CharterServer",
                 "CharterVerifier",
+                "CharterHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],

@@ -1,10 +1,11 @@
+public import CharterHTTP
 public import Foundation
 import Synchronization
 public import UCAN
 
-#if canImport(FoundationNetworking)
-    public import FoundationNetworking
-#endif
+/// A failed exchange: the server's code with its status, or the client's own (`server_unreachable`,
+/// `unexpected_response`, `would_widen`, `identity_unreadable`).
+public typealias CharterClientError = CharterHTTP.CharterClientError
 
 /// The agent SDK: exchanges an API key for UCANs through `/v1/authorize`, keeps them fresh, and delegates
 /// narrower ones to sub-agents with the agent's own key.
@@ -48,12 +49,11 @@ public final class CharterClient: Sendable {
     /// The agent's `did:key`: the audience of every token minted for it.
     public let did: DID
 
-    private let server: URL
     private let apiKey: String
     private let ttlSeconds: Int?
     private let retry: RetryPolicy
     private let clock: any ClientClock
-    private let session: URLSession
+    private let http: CharterHTTPClient
     private let cache = Mutex<[Capabilities: Entry]>([:])
 
     private enum Entry {
@@ -81,7 +81,6 @@ public final class CharterClient: Sendable {
         server: URL, apiKey: String, identity: Identity = .defaultFile, ttlSeconds: Int? = nil,
         retry: RetryPolicy = RetryPolicy(), clock: any ClientClock = .system
     ) throws {
-        self.server = server
         self.apiKey = apiKey
         self.ttlSeconds = ttlSeconds
         self.retry = retry
@@ -91,9 +90,7 @@ public final class CharterClient: Sendable {
         case .file(let url): self.identity = try IdentityFile.loadOrCreate(url)
         }
         did = DID(publicKey: self.identity.publicKey)
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 30
-        session = URLSession(configuration: configuration)
+        http = CharterHTTPClient(server: server)
     }
 
     deinit {
@@ -102,7 +99,7 @@ public final class CharterClient: Sendable {
                 if case .ready(_, let refresh) = entry { refresh?.cancel() }
             }
         }
-        session.invalidateAndCancel()
+        http.close(cancelling: true)
     }
 
     /// A token for `capabilities`, from the cache while it is fresh, else from `/v1/authorize`.
@@ -209,30 +206,9 @@ public final class CharterClient: Sendable {
     private func authorize(_ capabilities: Capabilities) async throws -> Minted {
         var body: JSONObject = ["audience": .string(did.string), "capabilities": capabilities.json]
         if let ttlSeconds { body["ttl_seconds"] = .integer(Int64(ttlSeconds)) }
-        var request = URLRequest(url: server.appendingPathComponent("v1/authorize"))
-        request.httpMethod = "POST"
-        request.setValue("Bearer \(apiKey)", forHTTPHeaderField: "Authorization")
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = Data(JSONValue.object(body).serialized())
         let issuedAt = clock.now()
-        let data: Data
-        let response: URLResponse
-        do {
-            (data, response) = try await session.data(for: request)
-        } catch {
-            throw CharterClientError(code: "server_unreachable", message: "cannot reach \(server): \(type(of: error))")
-        }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        let json = try? JSONParser.parse(Array(data))
-        guard status == 200 else {
-            let retryAfter = (response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Retry-After").flatMap(
-                Int64.init)
-            throw CharterClientError(
-                code: json?["error"]?["code"]?.stringValue ?? "unexpected_response",
-                message: json?["error"]?["message"]?.stringValue ?? "HTTP \(status)", status: status,
-                retryAfter: retryAfter)
-        }
-        guard let text = json?["token"]?.stringValue, let token = try? UCAN(parsing: text),
+        let json = try await http.send("POST", "/v1/authorize", bearer: apiKey, json: body).object()
+        guard let text = json["token"]?.stringValue, let token = try? UCAN(parsing: text),
             token.payload.audience == did, let expiration = token.payload.expiration
         else {
             throw CharterClientError(code: "unexpected_response", message: "the answer holds no token for \(did)")
@@ -245,30 +221,4 @@ public final class CharterClient: Sendable {
         let (seconds, attoseconds) = duration.components
         return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
     }
-}
-
-/// A failed exchange: the server's code (`api_key_revoked`, `capability_not_in_envelope`, …) or the client's
-/// own (`server_unreachable`, `unexpected_response`, `would_widen`, `identity_unreadable`).
-public struct CharterClientError: Error, Sendable, Hashable, CustomStringConvertible {
-    public let code: String
-    public let message: String
-    /// The HTTP status, when the server answered.
-    public let status: Int?
-    /// Seconds the server asked to wait (429).
-    public let retryAfter: Int64?
-
-    public init(code: String, message: String, status: Int? = nil, retryAfter: Int64? = nil) {
-        self.code = code
-        self.message = message
-        self.status = status
-        self.retryAfter = retryAfter
-    }
-
-    /// Worth trying again: no answer, a server failure, or a rate limit; never a refusal of the key.
-    public var isTransient: Bool {
-        guard let status else { return code == "server_unreachable" }
-        return status >= 500 || status == 429
-    }
-
-    public var description: String { "\(code): \(message)" }
 }

@@ -40,7 +40,7 @@ public final class CharterVerifier: Service, Sendable {
     }
 
     deinit {
-        feed?.session.finishTasksAndInvalidate()
+        feed?.http.close()
     }
 
     /// When the last sync round completed, by the injected clock; nil before the first.
@@ -119,7 +119,7 @@ public final class CharterVerifier: Service, Sendable {
     /// `charter verify` without `--organization`); a service names the organizations it trusts instead.
     public static func publishedOrganizations(server: URL) async throws -> Set<String> {
         let client = FeedClient(server: server, timeout: 30)
-        defer { client.session.finishTasksAndInvalidate() }
+        defer { client.http.close() }
         return Set(try await client.issuers().compactMap(\.org))
     }
 

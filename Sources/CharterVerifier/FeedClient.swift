@@ -1,27 +1,17 @@
+import CharterHTTP
 import Foundation
 import UCAN
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 /// Fetches `GET /v1/issuers` and `GET /v1/revocations` from a Charter server; both are public.
 ///
-/// Foundation's URLSession rather than an HTTP client package: two small GETs every few seconds do not
-/// justify building a TLS stack into every service that links the verifier.
+/// Through CharterHTTPClient (Foundation's URLSession rather than an HTTP client package: two small GETs every
+/// few seconds do not justify building a TLS stack into every service that links the verifier).
 struct FeedClient: Sendable {
     static let pageSize = 1000
-    let server: URL
-    let session: URLSession
+    let http: CharterHTTPClient
 
     init(server: URL, timeout: TimeInterval) {
-        self.server = server
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.timeoutIntervalForResource = timeout * 2
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        configuration.urlCache = nil
-        session = URLSession(configuration: configuration)
+        http = CharterHTTPClient(server: server, timeout: timeout)
     }
 
     /// Every published issuer whose status is `active`, `verify_only` or `expired`; others are not trusted.
@@ -102,22 +92,10 @@ struct FeedClient: Sendable {
     }
 
     private func get(_ path: String, query: [URLQueryItem]) async throws -> JSONObject {
-        var url = server.appending(path: path)
-        if !query.isEmpty { url.append(queryItems: query) }
-        var request = URLRequest(url: url)
-        request.setValue("application/json", forHTTPHeaderField: "Accept")
-        let data: Data
-        let response: URLResponse
         do {
-            (data, response) = try await session.data(for: request)
+            return try await http.send("GET", path, query: query).object()
         } catch {
-            throw FeedError("\(path): cannot reach the server (\(type(of: error)))")
+            throw FeedError("/\(path): \(error.message)")
         }
-        guard let http = response as? HTTPURLResponse else { throw FeedError("\(path): not an HTTP response") }
-        guard http.statusCode == 200 else { throw FeedError("\(path): HTTP \(http.statusCode)") }
-        guard case .object(let object)? = try? JSONParser.parse([UInt8](data)) else {
-            throw FeedError("\(path): the response is not a JSON object")
-        }
-        return object
     }
 }

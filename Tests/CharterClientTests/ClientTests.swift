@@ -121,6 +121,34 @@ import UCAN
         await charter.remove()
     }
 
+    @Test func aRedirectIsRefusedSoTheKeyNeverFollowsIt() async throws {
+        let charter = try await LiveCharter.start()
+        try await charter.createEnvelope()
+        let key = try await charter.key().plaintext
+        // A server that sends every /v1/authorize on to the real one, as a hijacked proxy might.
+        let router = Router()
+        router.post("/v1/authorize") { _, _ in
+            Response(
+                status: .temporaryRedirect,
+                headers: [.location: charter.url.appendingPathComponent("v1/authorize").absoluteString])
+        }
+        let (ports, sink) = AsyncStream.makeStream(of: Int.self)
+        let redirecting = Application(
+            router: router, configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { sink.yield($0.localAddress?.port ?? 0) })
+        let running = Task { try await redirecting.run() }
+        var iterator = ports.makeAsyncIterator()
+        let port = await iterator.next() ?? 0
+        let client = try CharterClient(
+            server: URL(string: "http://127.0.0.1:\(port)")!, apiKey: key, identity: .key(Ed25519.SigningKey()),
+            retry: .init(attempts: 1))
+        let error = await #expect(throws: CharterClientError.self) { try await client.token(for: Self.mail) }
+        #expect(error?.code == "unexpected_response" && error?.status == 307)
+        #expect(try await charter.audited("token.mint").isEmpty, "the key did not reach the redirect's target")
+        running.cancel()
+        await charter.remove()
+    }
+
     @Test(.timeLimit(.minutes(1))) func aTokenIsRefreshedInTheBackgroundBeforeItExpires() async throws {
         // The server and the client share one clock the test moves: the lifetime passes without waiting.
         let clock = ManualClientClock(Date())

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CharterHTTP
 import UCAN
 
 /// `charter authorize`: exchange an API key for a short-lived UCAN, as an agent's start-up script would.
@@ -42,14 +43,14 @@ struct Authorize: AsyncParsableCommand {
     }
 
     func run() async throws {
-        do throws(APIError) {
+        do throws(CharterClientError) {
             var body: JSONObject = [
                 "audience": .string(audience),
                 "capabilities": .object(try requestedCapabilities()),
             ]
             if let ttl { body["ttl_seconds"] = .integer(Int64(ttl)) }
             if let envelope { body["envelope_id"] = .string(envelope) }
-            let answer = try APIClient.object(try await target.client().post("/v1/authorize", json: body).body)
+            let answer = try await target.client().post("/v1/authorize", json: body).object()
             guard let token = answer["token"]?.stringValue else {
                 throw .unexpected("the server's answer has no token")
             }
@@ -60,7 +61,7 @@ struct Authorize: AsyncParsableCommand {
     }
 
     /// `--capabilities`, which validate() has already accepted.
-    private func requestedCapabilities() throws(APIError) -> JSONObject {
+    private func requestedCapabilities() throws(CharterClientError) -> JSONObject {
         guard case .object(let object)? = try? JSONParser.parse(Array(capabilities.utf8)) else {
             throw .unexpected("--capabilities is not a JSON object")
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CharterHTTP
 
 /// `charter envelopes …`: manage envelopes on a running server.
 struct Envelopes: AsyncParsableCommand {
@@ -16,9 +17,9 @@ struct Envelopes: AsyncParsableCommand {
         @OptionGroup var target: ServerOptions
 
         func run() async throws {
-            do throws(APIError) {
+            do throws(CharterClientError) {
                 let client = try target.client()
-                try printRecord(await client.post("/v1/envelopes/\(APIClient.segment(id))/revoke").body)
+                try printRecord(await client.post("/v1/envelopes/\(CharterHTTPClient.segment(id))/revoke"))
             } catch {
                 throw error.reported()
             }

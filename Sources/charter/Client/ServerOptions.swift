@@ -1,4 +1,5 @@
 import ArgumentParser
+import CharterHTTP
 import Foundation
 
 /// `--server` and `--key-env`, shared by every command that calls a Charter server.
@@ -23,12 +24,12 @@ struct ServerOptions: ParsableArguments {
 
     /// A client for the server, holding the key from the environment.
     ///
-    /// - Throws: ``APIError`` `api_key_missing` when the variable is unset or empty.
-    func client() throws(APIError) -> APIClient {
+    /// - Throws: ``CharterClientError`` `api_key_missing` when the variable is unset or empty.
+    func client() throws(CharterClientError) -> APIClient {
         guard let key = ProcessInfo.processInfo.environment[keyEnv]?.trimmingCharacters(in: .whitespacesAndNewlines),
             !key.isEmpty
         else {
-            throw APIError(
+            throw CharterClientError(
                 code: "api_key_missing", message: "set the environment variable \(keyEnv) to an API key")
         }
         guard let url = URL(string: server) else { throw .unexpected("--server is not a URL") }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CharterHTTP
 
 /// `charter tokens …`: act on tokens a server has minted.
 struct Tokens: AsyncParsableCommand {
@@ -16,9 +17,9 @@ struct Tokens: AsyncParsableCommand {
         @OptionGroup var target: ServerOptions
 
         func run() async throws {
-            do throws(APIError) {
+            do throws(CharterClientError) {
                 let client = try target.client()
-                try printRecord(await client.post("/v1/tokens/\(APIClient.segment(cid))/revoke").body)
+                try printRecord(await client.post("/v1/tokens/\(CharterHTTPClient.segment(cid))/revoke"))
             } catch {
                 throw error.reported()
             }
