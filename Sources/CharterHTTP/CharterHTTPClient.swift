@@ -90,7 +90,8 @@ public struct CharterHTTPClient: Sendable {
                     code: "unexpected_response", message: "HTTP \(status) without a Charter error body", status: status)
             }
             throw CharterClientError(
-                code: redact(code), message: redact(message), status: status,
+                code: CharterClientError.Code(rawValue: redact(code)), message: redact(message),
+                field: error?["field"]?.stringValue.map(redact), status: status,
                 retryAfter: http.value(forHTTPHeaderField: "Retry-After").flatMap { Int64($0) })
         }
         return Response(status: status, body: data)
@@ -120,17 +121,28 @@ public struct CharterHTTPClient: Sendable {
 /// A failed call to Charter: the server's code (`api_key_revoked`, `capability_not_in_envelope`, …) with its
 /// HTTP status, or the client's own (`server_unreachable`, `unexpected_response`, and CharterClient's
 /// `would_widen`, `identity_unreadable`). The message is safe to print and never holds a key.
-public struct CharterClientError: Error, Sendable, Hashable, CustomStringConvertible {
-    public let code: String
+public struct CharterClientError: CodedError {
+    /// The server's code or the client's own, as text: the server may know codes this client does not.
+    public struct Code: RawRepresentable, ExpressibleByStringLiteral, Sendable, Hashable, CustomStringConvertible {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public init(stringLiteral value: String) { rawValue = value }
+        public var description: String { rawValue }
+    }
+
+    public let code: Code
     public let message: String
+    /// The request field the server named, if any.
+    public let field: String?
     /// The HTTP status, when the server answered.
     public let status: Int?
     /// Seconds the server asked to wait (429).
     public let retryAfter: Int64?
 
-    public init(code: String, message: String, status: Int? = nil, retryAfter: Int64? = nil) {
+    public init(code: Code, message: String, field: String? = nil, status: Int? = nil, retryAfter: Int64? = nil) {
         self.code = code
         self.message = message
+        self.field = field
         self.status = status
         self.retryAfter = retryAfter
     }

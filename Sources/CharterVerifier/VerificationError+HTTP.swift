@@ -12,11 +12,12 @@ extension VerificationError {
         }
     }
 
-    /// `{"error":{"code","message"}}` with the status above; a 401 also carries `WWW-Authenticate: Bearer`.
+    /// `{"error":{"code","message","field"?}}` (the server's shape) with the status above; a 401 also carries
+    /// `WWW-Authenticate: Bearer`.
     var response: Response {
-        let body = JSONValue.object([
-            "error": .object(["code": .string(code.rawValue), "message": .string(message)])
-        ]).serialized()
+        var error: JSONObject = ["code": .string(code.rawValue), "message": .string(message)]
+        if let field { error["field"] = .string(field) }
+        let body = JSONValue.object(["error": .object(error)]).serialized()
         var headers: HTTPFields = [.contentType: "application/json"]
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))

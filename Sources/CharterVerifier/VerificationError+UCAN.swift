@@ -1,7 +1,8 @@
 import UCAN
 
 extension VerificationError {
-    /// Maps a chain validation failure to the verifier's coarser codes, keeping the field path in the message.
+    /// Maps a chain validation failure to the verifier's coarser codes, keeping the field path in the message and
+    /// in ``field``.
     init(_ error: UCANError) {
         let code: Code
         switch error.code {
@@ -14,6 +15,6 @@ extension VerificationError {
         case .malformed, .missingField, .invalidField, .unsupportedAlgorithm: code = .malformed
         default: code = .invalidChain
         }
-        self.init(code, error.description)
+        self.init(code, error.description, field: error.field)
     }
 }

@@ -1,7 +1,9 @@
+public import UCAN
+
 /// Why a token was refused: a stable code and a message that is safe to log and to return.
 ///
 /// Messages name DIDs, CIDs, envelope ids and fields, never a token's text.
-public struct VerificationError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct VerificationError: CodedError {
     /// A stable, machine-readable failure class (snake_case).
     public struct Code: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
         /// The snake_case code, as the middleware's JSON and `charter verify` print it.
@@ -39,11 +41,14 @@ public struct VerificationError: Error, Sendable, Hashable, CustomStringConverti
     public let code: Code
     /// A human-readable explanation that contains no secret.
     public let message: String
+    /// The token field at fault (the chain's, such as `prf[0].exp`), when the failure names one.
+    public let field: String?
 
     /// Creates an error.
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, field: String? = nil) {
         self.code = code
         self.message = message
+        self.field = field
     }
 
     /// One line: the code, then the message, such as `revoked: envelope env_… is revoked`.

@@ -19,7 +19,7 @@ extension VerifierSnapshot {
         do {
             presented = try caches.presented.entry(parsing: text, limits: limits)
         } catch {
-            throw VerificationError(.malformed, error.description)
+            throw VerificationError(.malformed, error.description, field: error.field)
         }
         let token = presented.token
         guard proofs.count <= limits.maxProofs else {
@@ -31,7 +31,9 @@ extension VerifierSnapshot {
                 let entry = try caches.proofs.entry(parsing: proof, limits: limits)
                 store.add(entry.token, cid: entry.cid, signatureVerified: entry.signatureVerified)
             } catch {
-                throw VerificationError(.malformed, "proofs[\(index)]: \(error.description)")
+                throw VerificationError(
+                    .malformed, "proofs[\(index)]: \(error.description)",
+                    field: "proofs[\(index)]" + (error.field.map { ".\($0)" } ?? ""))
             }
         }
         let seconds = Int64(now.timeIntervalSince1970.rounded(.down))

@@ -121,6 +121,19 @@ import UCAN
         await charter.remove()
     }
 
+    @Test func aRefusalCarriesTheServersCodeStatusAndField() async throws {
+        let charter = try await LiveCharter.start()
+        try await charter.createEnvelope()
+        let client = try Self.client(charter, key: try await charter.key().plaintext, ttl: 0)
+        let error = await #expect(throws: CharterClientError.self) { try await client.token(for: Self.mail) }
+        #expect(error?.code == "validation_failed" && error?.status == 422 && error?.field == "ttl_seconds")
+        #expect(error.map(Self.shape) == ["validation_failed", "ttl_seconds"], "the one shape every error has")
+        await charter.remove()
+    }
+
+    /// What any of Charter's errors says, read through the shape they share.
+    static func shape(_ error: some CodedError) -> [String?] { [error.codeName, error.field] }
+
     @Test func aRedirectIsRefusedSoTheKeyNeverFollowsIt() async throws {
         let charter = try await LiveCharter.start()
         try await charter.createEnvelope()

@@ -56,6 +56,7 @@ import UCAN
         try await verifier.sync()
         let result = Result { () throws(VerificationError) in try verifier.verify(root.encoded) }
         #expect(result.failure?.code == code)
+        #expect(result.failure?.field == (code == nil ? nil : "exp"), "the field at fault, as the chain names it")
     }
 
     @Test(arguments: [

@@ -41,12 +41,16 @@ import UCAN
         }
     }
 
-    /// `{"error":{"code","message"}}` and nothing else.
+    /// `{"error":{"code","message"}}`, with `field` when the failure names one, and nothing else: the server's
+    /// shape.
     func expectError(_ reply: Reply, _ status: HTTPResponse.Status, _ code: String) {
         #expect(reply.status == status)
         #expect(reply.headers[.contentType] == "application/json")
         #expect(reply.body.objectValue.map { Set($0.keys) } == ["error"])
-        #expect(reply.body["error"]?.objectValue.map { Set($0.keys) } == ["code", "message"])
+        let keys = reply.body["error"]?.objectValue.map { Set($0.keys) }
+        #expect(
+            keys == ["code", "message"]
+                || (keys == ["code", "message", "field"] && reply.body["error"]?["field"]?.stringValue != nil))
         #expect(reply.body["error"]?["code"]?.stringValue == code)
     }
 

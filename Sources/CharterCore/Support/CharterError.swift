@@ -1,8 +1,10 @@
+public import UCAN
+
 /// A refusal or failure the control plane reports: a stable code, a safe message and, for
 /// validation errors, the field concerned.
 ///
 /// Only the server maps codes to HTTP statuses. Messages never contain a key, token or secret.
-public struct CharterError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct CharterError: CodedError {
     /// A stable, machine-readable failure class, as listed in DESIGN.md. An enum, so that the server's
     /// mapping of codes to statuses is exhaustive: a new code without a status does not compile.
     public enum Code: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {

@@ -2,7 +2,7 @@
 ///
 /// The message names fields and limits but never repeats token contents beyond DIDs and CIDs,
 /// so it is safe to log and to return to a client.
-public struct UCANError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct UCANError: CodedError {
     /// A stable, machine-readable failure class.
     public struct Code: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
         public let rawValue: String
