@@ -14,12 +14,10 @@ enum AuditTable {
         var heads: [String?: [UInt8]] = [:]
         for chain in AuditRows.chains(of: events) { heads[chain] = try head(of: chain, db) }
         let rows = AuditRows.link(events, firstSeq: try nextSeq(db), heads: heads)
-        var start = rows.startIndex
-        while start < rows.endIndex {
-            let chunk = rows[start..<min(start + AuditRows.rowsPerStatement, rows.endIndex)]
-            start = chunk.endIndex
-            try Rows.execute(.insert(chunk), db)
-        }
+        // One prepared single-row statement for them all: measured cheaper per mint than one statement of many
+        // rows, whose text (and cache key) differs with every batch size.
+        let insert = try db.cachedStatement(sql: StoredStatement.insert(rows[0]).sql)
+        for row in rows { try insert.execute(arguments: Rows.arguments(row.values)) }
     }
 
     /// The number the next record gets: past every seq ever used, even by a record since deleted.

@@ -30,12 +30,14 @@ struct SharedRateLimitTests {
 
     /// Two replicas, each with its own store (connection pool) on one fresh database.
     struct Replicas {
+        let database: String
         let stores: [PostgresStore]
         let ledgers: [CountingLedger]
         let limiters: [RateLimiter]
 
         init() async throws {
-            let url = try PostgresURL(try await TestPostgres.freshDatabase())
+            database = try await TestPostgres.freshDatabase()
+            let url = try PostgresURL(database)
             var stores: [PostgresStore] = []
             for _ in 0..<2 {
                 let store = try await PostgresStore.connect(url: url, logger: Logger(label: "test"))
@@ -123,6 +125,18 @@ struct SharedRateLimitTests {
             for _ in 0..<100 where await b.take(keyID: "key_1", limitPerMinute: 60, at: later) == nil { onBLater += 1 }
             let refilled = Int(RateLimiter.leaseLifetime + 1)
             #expect(onBLater == refilled + (slice - 1) - slice, "refill, plus what A gave back, less A's new slice")
+        }
+    }
+
+    @Test func aFailingLedgerLeavesEachReplicaLimitingAloneAndIsAskedAgainLater() async throws {
+        try await Replicas.with { replicas in
+            // A real failure: the ledger's table is gone.
+            _ = try await TestPostgres.scalar(replicas.database, "DROP TABLE rate_limit_buckets")
+            let alone = await replicas.hammer("key_1", limit: 6, calls: 40, at: 0)
+            #expect(alone.allowed == [6, 6], "each replica keeps the limit on its own")
+            #expect(replicas.ledgers.map(\.leases) == [1, 1], "one failed ask each, not one per call")
+            _ = await replicas.hammer("key_1", limit: 6, calls: 2, at: RateLimiter.ledgerRetry)
+            #expect(replicas.ledgers.map(\.leases) == [2, 2], "asked again once the retry time has passed")
         }
     }
 }

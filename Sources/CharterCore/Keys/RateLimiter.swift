@@ -13,10 +13,14 @@ import Synchronization
 /// others can be refused up to that lease's calls early; an expired lease's unspent calls go back to the
 /// bucket when its replica next leases for the key. A refused key is refused locally until its bucket can have
 /// refilled, so a flood over the limit costs no database write either. If the ledger cannot be reached, each
-/// replica enforces the limit alone until it can.
+/// replica enforces the limit alone, asking the ledger again after ``ledgerRetry``, so an outage never makes a
+/// request wait on it more than once in that time.
 public final class RateLimiter: Sendable {
     /// How long leased calls may be spent.
     public static let leaseLifetime: TimeInterval = 5
+
+    /// How long after the ledger fails each replica limits keys alone before asking it again.
+    public static let ledgerRetry: TimeInterval = 5
 
     /// How many calls one lease takes: a twentieth of the per-minute limit (three seconds of refill), at least one.
     public static func slice(of limitPerMinute: Int) -> Int { max(1, limitPerMinute / 20) }
@@ -31,6 +35,8 @@ public final class RateLimiter: Sendable {
     private let ledger: (any RateLimitLedger)?
     private let local = TokenBuckets()
     private let leases = Mutex<[String: Lease]>([:])
+    /// Until when the ledger is not asked, after it failed.
+    private let ledgerDown = Mutex<Date?>(nil)
     private let logger = Logger(label: "charter.rate-limits")
 
     /// - Parameter ledger: the buckets several replicas share; nil keeps every bucket in this process.
@@ -41,7 +47,9 @@ public final class RateLimiter: Sendable {
     /// Takes one call from `keyID`'s budget.
     /// - Returns: nil when allowed, or the whole seconds to wait before retrying.
     public func take(keyID: String, limitPerMinute: Int, at now: Date) async -> Int? {
-        guard let ledger else { return local.take(keyID, limitPerMinute: limitPerMinute, at: now) }
+        guard let ledger, ledgerDown.withLock({ $0.map { now >= $0 } ?? true }) else {
+            return local.take(keyID, limitPerMinute: limitPerMinute, at: now)
+        }
         enum Next {
             case allow
             case refuse(wait: Int)
@@ -78,8 +86,9 @@ public final class RateLimiter: Sendable {
                 returning: unspent, at: now)
         } catch {
             logger.warning(
-                "the shared rate-limit ledger failed; limiting this replica alone",
+                "the shared rate-limit ledger failed; limiting this replica alone for a while",
                 metadata: ["error": "\(type(of: error))"])
+            ledgerDown.withLock { $0 = now.addingTimeInterval(Self.ledgerRetry) }
             return local.take(keyID, limitPerMinute: limitPerMinute, at: now)
         }
         return leases.withLock { leases in
@@ -96,7 +105,6 @@ public final class RateLimiter: Sendable {
             return nil
         }
     }
-
 }
 
 /// Token buckets in this process's memory, by name (a key's id, an address), at most ``maximumBuckets`` of them.
