@@ -32,6 +32,12 @@ extension PostgresStore {
         return try await rows(query).map(APIKey.init(row:)).filter(filter.matches)
     }
 
+    public func keys(ids: Set<String>, orgID: String) async throws -> [APIKey] {
+        guard !ids.isEmpty else { return [] }
+        return try await rows("SELECT * FROM api_keys WHERE org_id = \(orgID) AND id = ANY(\(ids.sorted())::text[])")
+            .map(APIKey.init(row:))
+    }
+
     /// Other replicas drop their cached copy of the key before this returns.
     public func updateKey(_ key: APIKey, expectedVersion: Int, audit: AuditEvent) async throws -> Bool {
         try await write(announcing: [.key(id: key.id)]) { connection in

@@ -46,6 +46,17 @@ extension SQLiteStore {
         }
     }
 
+    public func keys(ids: Set<String>, orgID: String) async throws -> [APIKey] {
+        guard !ids.isEmpty else { return [] }
+        return try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM api_keys WHERE org_id = ? AND id IN (SELECT value FROM json_each(?))",
+                arguments: [orgID, StoredValue.list(ids.sorted())]
+            ).map { try APIKey(row: SQLiteRow($0)) }
+        }
+    }
+
     /// Replaces a key's mutable fields and records the change, if its stored version is `expectedVersion`.
     ///
     /// The id, organization, app, environment, prefix, secret hash, creation and usage columns never change.

@@ -233,6 +233,7 @@ final class CountingStore: Store {
     func apps(orgID: String) async throws -> [App] { try await base.apps(orgID: orgID) }
     func createKey(_ key: APIKey, audit: AuditEvent) async throws { try await base.createKey(key, audit: audit) }
     func key(id: String, orgID: String) async throws -> APIKey? { try await base.key(id: id, orgID: orgID) }
+    func keys(ids: Set<String>, orgID: String) async throws -> [APIKey] { try await base.keys(ids: ids, orgID: orgID) }
     func keys(orgID: String, filter: KeyFilter) async throws -> [APIKey] {
         try await base.keys(orgID: orgID, filter: filter)
     }

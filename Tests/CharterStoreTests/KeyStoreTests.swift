@@ -40,6 +40,21 @@ import UCAN
     }
 
     @Test(arguments: StoreFactory.all)
+    func keysByIDAreTheOrganizationsOnly(factory: StoreFactory) async throws {
+        try await factory.withStore { store in
+            let fixture = StoreFixture(store: store)
+            let acme = try await fixture.organization()
+            let other = try await fixture.organization("Other")
+            let ci = try fixture.key(in: acme.app, label: "ci")
+            try await store.createKey(ci, audit: fixture.event("key.create", org: acme.org.id))
+            let found = try await store.keys(
+                ids: [ci.id, acme.owner.id, other.owner.id, "key_missing"], orgID: acme.org.id)
+            #expect(Set(found) == [ci, acme.owner], "another organization's key is not found by its id")
+            #expect(try await store.keys(ids: [], orgID: acme.org.id).isEmpty)
+        }
+    }
+
+    @Test(arguments: StoreFactory.all)
     func labelsAreUniqueWithinAnApp(factory: StoreFactory) async throws {
         try await factory.withStore { store in
             let fixture = StoreFixture(store: store)

@@ -74,6 +74,16 @@ public struct KeyService: Sendable {
             .filter { caller.reaches($0.environment) }.map(usage.current)
     }
 
+    /// The labels of those of `ids` that are keys of the caller's organization in an environment it reaches,
+    /// by id: for showing keys by name beside their ids, as the audit log does.
+    public func labels(of ids: Set<String>, by caller: Identity) async throws -> [String: String] {
+        try caller.authorize(.listKeys)
+        let keys = try await store.keys(ids: ids, orgID: caller.organization.id).filter {
+            caller.reaches($0.environment)
+        }
+        return Dictionary(keys.map { ($0.id, $0.label) }) { first, _ in first }
+    }
+
     /// One key of the caller's organization.
     public func get(id: String, by caller: Identity) async throws -> APIKey {
         try caller.authorize(.readKey)

@@ -15,6 +15,9 @@ public protocol KeyStore: Sendable {
     /// The organization's keys matching `filter`, oldest first.
     func keys(orgID: String, filter: KeyFilter) async throws -> [APIKey]
 
+    /// Those of the keys with these ids that belong to `orgID`, in no particular order.
+    func keys(ids: Set<String>, orgID: String) async throws -> [APIKey]
+
     /// Replaces a key's mutable fields, if nobody changed it since `expectedVersion`.
     ///
     /// `key.version` must be `expectedVersion + 1`. Usage counters are not touched here.

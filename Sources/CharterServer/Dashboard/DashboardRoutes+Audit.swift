@@ -21,18 +21,18 @@ extension DashboardRoutes {
             throw CharterError.invalid("outcome", "must be success, denied or failure")
         }
         var records = try await controlPlane.audit.query(query, by: signed.identity)
-        let keys =
-            signed.identity.has(.keysRead)
-            ? try await controlPlane.keys.list(appID: nil, status: nil, expiringWithinDays: nil, by: signed.identity)
-            : []
         let more = records.count > pageSize
         records = Array(records.prefix(pageSize))
+        // Only the keys on this page, in one lookup.
+        let labels =
+            signed.identity.has(.keysRead)
+            ? try await controlPlane.keys.labels(of: Set(records.compactMap(\.event.keyID)), by: signed.identity) : [:]
         query.before = more ? records.last?.seq : nil
         return HTML.response(
             HTML.page(
                 "Audit log", session: signed,
                 DashboardPages.audit(
-                    records, labels: Dictionary(keys.map { ($0.id, $0.label) }) { first, _ in first }, filters: text,
+                    records, labels: labels, filters: text,
                     next: query.before)))
     }
 }
