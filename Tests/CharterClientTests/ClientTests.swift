@@ -22,6 +22,17 @@ import UCAN
             retry: .init(attempts: 4, initialDelay: .milliseconds(20)))
     }
 
+    /// Serves `router` on a free loopback port: the port, and the task to cancel when done.
+    static func serve(_ router: Router<BasicRequestContext>) async -> (port: Int, running: Task<Void, any Error>) {
+        let (ports, sink) = AsyncStream.makeStream(of: Int.self)
+        let app = Application(
+            router: router, configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { sink.yield($0.localAddress?.port ?? 0) })
+        let running = Task { try await app.run() }
+        var iterator = ports.makeAsyncIterator()
+        return (await iterator.next() ?? 0, running)
+    }
+
     @Test func aTokenComesFromTheServerOnceAndThenFromTheCache() async throws {
         let charter = try await LiveCharter.start()
         try await charter.createEnvelope()
@@ -96,13 +107,7 @@ import UCAN
             let (data, _) = try await URLSession.shared.data(for: forward)
             return Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(bytes: Array(data))))
         }
-        let (ports, sink) = AsyncStream.makeStream(of: Int.self)
-        let flaky = Application(
-            router: router, configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { sink.yield($0.localAddress?.port ?? 0) })
-        let running = Task { try await flaky.run() }
-        var iterator = ports.makeAsyncIterator()
-        let port = await iterator.next() ?? 0
+        let (port, running) = await Self.serve(router)
         let client = try CharterClient(
             server: URL(string: "http://127.0.0.1:\(port)")!, apiKey: key, identity: .key(Ed25519.SigningKey()),
             retry: .init(attempts: 4, initialDelay: .milliseconds(20)))
@@ -145,13 +150,7 @@ import UCAN
                 status: .temporaryRedirect,
                 headers: [.location: charter.url.appendingPathComponent("v1/authorize").absoluteString])
         }
-        let (ports, sink) = AsyncStream.makeStream(of: Int.self)
-        let redirecting = Application(
-            router: router, configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { sink.yield($0.localAddress?.port ?? 0) })
-        let running = Task { try await redirecting.run() }
-        var iterator = ports.makeAsyncIterator()
-        let port = await iterator.next() ?? 0
+        let (port, running) = await Self.serve(router)
         let client = try CharterClient(
             server: URL(string: "http://127.0.0.1:\(port)")!, apiKey: key, identity: .key(Ed25519.SigningKey()),
             retry: .init(attempts: 1))
