@@ -2,6 +2,7 @@ import CharterCore
 import Foundation
 import Logging
 import PostgresNIO
+import ServiceLifecycle
 import Synchronization
 
 /// Hears, over `LISTEN`, the changes every replica announces with `NOTIFY` in the transaction that makes them,
@@ -12,7 +13,7 @@ import Synchronization
 /// answers (``waitForEcho(_:)``), so by the time a client learns that a revocation succeeded, every replica
 /// has been told. While the listener is disconnected, missed changes cannot be known, so observers hear
 /// ``StoreChange/all`` on each loss and on each reconnection.
-final class ChangeListener: Sendable {
+final class ChangeListener: Service {
     static let channel = "charter_changes"
     /// How long a change waits for its echo before answering anyway (the listener may be reconnecting).
     static let echoTimeout: Duration = .seconds(2)
@@ -29,9 +30,11 @@ final class ChangeListener: Sendable {
     }
 
     private let state = Mutex(State())
+    private let configuration: PostgresConnection.Configuration
     private let logger: Logger
 
-    init(logger: Logger) {
+    init(configuration: PostgresConnection.Configuration, logger: Logger) {
+        self.configuration = configuration
         self.logger = logger
     }
 
@@ -81,8 +84,12 @@ final class ChangeListener: Sendable {
         }
     }
 
-    /// Listens until cancelled, reconnecting a second after each loss.
-    func run(configuration: PostgresConnection.Configuration) async {
+    /// Listens until cancelled or shut down gracefully, reconnecting a second after each loss.
+    func run() async {
+        await cancelWhenGracefulShutdown { await self.listenUntilCancelled() }
+    }
+
+    private func listenUntilCancelled() async {
         while !Task.isCancelled {
             do {
                 let connection = try await PostgresConnection.connect(

@@ -5,7 +5,6 @@ public import Logging
 import NIOCore
 import PostgresNIO
 public import ServiceLifecycle
-import Synchronization
 
 /// The store for several replicas: PostgreSQL through a postgres-nio connection pool.
 ///
@@ -18,12 +17,11 @@ public final class PostgresStore: Store {
     let client: PostgresClient
     let logger: Logger
     let listener: ChangeListener
-    private let tasks: Mutex<[Task<Void, Never>]>
 
     /// Connects to the database `url` names, once, to fail fast with a clear reason (unreachable, login refused,
-    /// certificate not trusted) instead of leaving the pool to retry; then starts the pool and the listener.
+    /// certificate not trusted) instead of leaving the pool to retry.
     ///
-    /// Call ``migrate()`` before anything else.
+    /// Run ``services`` while the store is used, and call ``migrate()`` before anything else.
     /// - Throws: ``PostgresURLError`` when the TLS settings cannot be used, ``PostgresConnectionError`` when
     ///   the server cannot be reached or refuses the connection.
     public static func connect(url: PostgresURL, logger: Logger) async throws -> PostgresStore {
@@ -39,41 +37,21 @@ public final class PostgresStore: Store {
         return try PostgresStore(url: url, logger: logger)
     }
 
-    /// Starts the pool and the change listener for the database `url` names; nothing connects until the first
-    /// query. ``connect(url:logger:)`` also checks that the server can be reached.
+    /// Makes the pool and the change listener for the database `url` names; nothing connects until
+    /// ``services`` run. ``connect(url:logger:)`` also checks that the server can be reached.
     /// - Throws: ``PostgresURLError`` when the TLS settings cannot be used.
     public init(url: PostgresURL, logger: Logger) throws {
-        let client = PostgresClient(configuration: try url.clientConfiguration(), backgroundLogger: logger)
-        let listener = ChangeListener(logger: logger)
-        let listenerConfiguration = try url.connectionConfiguration()
         self.logger = logger
-        self.client = client
-        self.listener = listener
-        tasks = Mutex([
-            Task { await client.run() },
-            Task { await listener.run(configuration: listenerConfiguration) },
-        ])
-    }
-
-    /// Stops the listener and closes every connection.
-    public func close() async {
-        let running = tasks.withLock { tasks in
-            defer { tasks = [] }
-            return tasks
-        }
-        for task in running {
-            task.cancel()
-            await task.value
-        }
+        client = PostgresClient(configuration: try url.clientConfiguration(), backgroundLogger: logger)
+        listener = ChangeListener(configuration: try url.connectionConfiguration(), logger: logger)
     }
 
     public func observeChanges(_ handler: @escaping @Sendable (StoreChange) -> Void) {
         listener.observe(handler)
     }
 
-    /// None beside the connection pool and the change listener, which the store runs itself: PostgreSQL
-    /// checkpoints on its own.
-    public var services: [any Service] { [] }
+    /// The connection pool and the change listener. PostgreSQL checkpoints on its own.
+    public var services: [any Service] { [client, listener] }
 
     /// Applies the migrations not applied yet, in order, in one transaction under an advisory lock, so
     /// replicas starting together apply each migration once; the others wait, then find nothing to do.

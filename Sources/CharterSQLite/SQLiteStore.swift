@@ -83,7 +83,7 @@ public struct SQLiteStore: Store {
                     try await Task.sleep(for: .seconds(1))
                     do {
                         try await store.checkpoint()
-                    } catch {
+                    } catch  where !Task.isCancelled {
                         logger.warning("checkpoint failed; will retry", metadata: ["error": "\(type(of: error))"])
                     }
                 }
@@ -93,9 +93,6 @@ public struct SQLiteStore: Store {
 
     /// One process owns the file, and its services drop their own caches: there is nothing to observe.
     public func observeChanges(_ handler: @escaping @Sendable (StoreChange) -> Void) {}
-
-    /// GRDB closes the file when the last reference to the pool goes away.
-    public func close() async {}
 
     /// Creates or upgrades the schema; migrations already applied are skipped, so calling it again is harmless.
     public func migrate() async throws {

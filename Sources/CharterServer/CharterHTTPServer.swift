@@ -28,8 +28,9 @@ public enum CharterHTTPServer {
         return router
     }
 
-    /// The application, with the background flusher and the store's own services (see ``StoreBackend``)
-    /// running beside it and stopping after it.
+    /// The application, with the background flusher running beside it and stopping after it. The store's own
+    /// services (see ``StoreBackend``) are the caller's to run, before the application starts and until it
+    /// has stopped.
     public static func application(
         controlPlane: ControlPlane, configuration: ServerConfiguration, metrics: (@Sendable () -> String)? = nil,
         logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
@@ -45,7 +46,7 @@ public enum CharterHTTPServer {
                     ], idleTimeout: configuration.idleTimeout)),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "charter"),
-            services: [flusher] + controlPlane.store.services,
+            services: [flusher],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger)
     }

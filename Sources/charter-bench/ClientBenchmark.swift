@@ -34,7 +34,7 @@ struct ClientBenchmark {
             controlPlane: controlPlane, configuration: ServerConfiguration(port: 0), logger: logger,
             onServerRunning: { sink.yield($0) })
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.run() }
+            group.addTask { try await controlPlane.store.withServices { try await app.run() } }
             var iterator = ports.makeAsyncIterator()
             let server = URL(string: "http://127.0.0.1:\(await iterator.next() ?? 0)")!
             func client() throws -> CharterClient {

@@ -57,7 +57,7 @@ struct HTTPBenchmark {
         var rows: [Round] = []
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await bareApp.run() }
-            group.addTask { try await charterApp.run() }
+            group.addTask { try await controlPlane.store.withServices { try await charterApp.run() } }
             var iterator = ports.makeAsyncIterator()
             let first = await iterator.next() ?? 0
             let second = await iterator.next() ?? 0

@@ -37,52 +37,55 @@ struct ReplicaBenchmark {
 
         let storeA = try await PostgresStore.connect(url: url, logger: logger)
         let storeB = try await PostgresStore.connect(url: url, logger: logger)
-        try await storeA.migrate()
-        let replicaA = ControlPlane(store: storeA, masterKey: masterKey)
-        let replicaB = ControlPlane(store: storeB, masterKey: masterKey)
-        let owner = try await Setup(store: storeA, clock: .system).createOrganization(name: "bench")
-        let postgresScript = try await BenchCharter.authorizeScript(
-            replicaA, owner: owner, in: sqlite.directory, name: "authorize-postgres")
-
-        print(
-            "charter-bench replicas: wrk, \(connections) connections in all, \(seconds)s per run, 2 runs each, interleaved"
-        )
         var runs: [String: [WrkResult]] = [:]
         var latencies: [Double] = []
         var staleAnswers = 0
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            var ports: [Int] = []
-            for controlPlane in [sqlite.controlPlane, replicaA, replicaB] {
-                let (port, sink) = AsyncStream.makeStream(of: Int.self)
-                let app = CharterHTTPServer.application(
-                    controlPlane: controlPlane, configuration: ServerConfiguration(port: 0), logger: logger,
-                    onServerRunning: { sink.yield($0) })
-                group.addTask { try await app.run() }
-                var iterator = port.makeAsyncIterator()
-                ports.append(await iterator.next() ?? 0)
-            }
-            let (sqlitePort, portA, portB) = (ports[0], ports[1], ports[2])
-            for _ in 0..<2 {
-                runs["sqlite", default: []].append(
-                    try Wrk.run(
-                        "http://127.0.0.1:\(sqlitePort)/v1/authorize", script: sqliteScript, seconds: seconds,
-                        connections: connections))
-                runs["postgres-1", default: []].append(
-                    try Wrk.run(
-                        "http://127.0.0.1:\(portA)/v1/authorize", script: postgresScript, seconds: seconds,
-                        connections: connections))
-                let both = try [portA, portB].map {
-                    try Wrk.start(
-                        "http://127.0.0.1:\($0)/v1/authorize", script: postgresScript, seconds: seconds,
-                        connections: connections / 2)
+        try await storeA.withServices {
+            try await storeB.withServices {
+                try await storeA.migrate()
+                let replicaA = ControlPlane(store: storeA, masterKey: masterKey)
+                let replicaB = ControlPlane(store: storeB, masterKey: masterKey)
+                let owner = try await Setup(store: storeA, clock: .system).createOrganization(name: "bench")
+                let postgresScript = try await BenchCharter.authorizeScript(
+                    replicaA, owner: owner, in: sqlite.directory, name: "authorize-postgres")
+
+                print(
+                    "charter-bench replicas: wrk, \(connections) connections in all, \(seconds)s per run, 2 runs each, interleaved"
+                )
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for service in sqlite.controlPlane.store.services { group.addTask { try await service.run() } }
+                    var ports: [Int] = []
+                    for controlPlane in [sqlite.controlPlane, replicaA, replicaB] {
+                        let (port, sink) = AsyncStream.makeStream(of: Int.self)
+                        let app = CharterHTTPServer.application(
+                            controlPlane: controlPlane, configuration: ServerConfiguration(port: 0), logger: logger,
+                            onServerRunning: { sink.yield($0) })
+                        group.addTask { try await app.run() }
+                        var iterator = port.makeAsyncIterator()
+                        ports.append(await iterator.next() ?? 0)
+                    }
+                    let (sqlitePort, portA, portB) = (ports[0], ports[1], ports[2])
+                    for _ in 0..<2 {
+                        runs["sqlite", default: []].append(
+                            try Wrk.run(
+                                "http://127.0.0.1:\(sqlitePort)/v1/authorize", script: sqliteScript, seconds: seconds,
+                                connections: connections))
+                        runs["postgres-1", default: []].append(
+                            try Wrk.run(
+                                "http://127.0.0.1:\(portA)/v1/authorize", script: postgresScript, seconds: seconds,
+                                connections: connections))
+                        let both = try [portA, portB].map {
+                            try Wrk.start(
+                                "http://127.0.0.1:\($0)/v1/authorize", script: postgresScript, seconds: seconds,
+                                connections: connections / 2)
+                        }
+                        runs["postgres-2", default: []].append(WrkResult(combining: try both.map(Wrk.wait)))
+                    }
+                    (latencies, staleAnswers) = try await revocationLatencies(owner: owner, a: portA, b: portB)
+                    group.cancelAll()
                 }
-                runs["postgres-2", default: []].append(WrkResult(combining: try both.map(Wrk.wait)))
             }
-            (latencies, staleAnswers) = try await revocationLatencies(owner: owner, a: portA, b: portB)
-            group.cancelAll()
         }
-        await storeA.close()
-        await storeB.close()
 
         func best(_ name: String) -> WrkResult { runs[name]!.max { $0.requestsPerSecond < $1.requestsPerSecond }! }
         print("SQLite, one server        \(best("sqlite"))")

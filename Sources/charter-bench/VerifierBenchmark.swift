@@ -27,7 +27,7 @@ struct VerifierBenchmark {
         let app = CharterHTTPServer.application(
             controlPlane: controlPlane, configuration: ServerConfiguration(port: 0, flushInterval: .seconds(3600)),
             logger: logger, onServerRunning: { sink.yield($0) })
-        let server = Task { try await app.run() }
+        let server = Task { try await controlPlane.store.withServices { try await app.run() } }
         defer { server.cancel() }
         var iterator = ports.makeAsyncIterator()
         let port = await iterator.next() ?? 0

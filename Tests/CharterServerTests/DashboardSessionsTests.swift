@@ -75,7 +75,6 @@ import UCAN
         #expect(try await fixture.sessions.session(second)?.csrf != csrf, "each session has its own")
         #expect(csrf != first && csrf != Base64URL.encode(DashboardSessions.id(of: first)))
 
-        await fixture.store.close()
         let bytes = try FileManager.default.contentsOfDirectory(at: fixture.directory, includingPropertiesForKeys: nil)
             .reduce(into: Data()) { data, file in data += try Data(contentsOf: file) }
         for secret in [first, csrf] {

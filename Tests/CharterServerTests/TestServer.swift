@@ -218,7 +218,6 @@ final class CountingStore: Store {
     func migrate() async throws { try await base.migrate() }
     var services: [any Service] { base.services }
     func observeChanges(_ handler: @escaping @Sendable (StoreChange) -> Void) { base.observeChanges(handler) }
-    func close() async { await base.close() }
     func lastAuditSeq() async throws -> Int64 { try await base.lastAuditSeq() }
     func organizationCount() async throws -> Int { try await base.organizationCount() }
     func createOrganization(

@@ -39,26 +39,21 @@ struct SharedRateLimitTests {
             database = try await TestPostgres.freshDatabase()
             let url = try PostgresURL(database)
             var stores: [PostgresStore] = []
-            for _ in 0..<2 {
-                let store = try await PostgresStore.connect(url: url, logger: Logger(label: "test"))
-                try await store.migrate()
-                stores.append(store)
-            }
+            for _ in 0..<2 { stores.append(try await PostgresStore.connect(url: url, logger: Logger(label: "test"))) }
             self.stores = stores
             ledgers = stores.map(CountingLedger.init)
             limiters = ledgers.map { RateLimiter(ledger: $0) }
         }
 
-        /// Runs `body` on two fresh replicas, then closes their stores.
+        /// Runs `body` on two fresh replicas of a migrated database, their stores' services running.
         static func with(_ body: (Replicas) async throws -> Void) async throws {
             let replicas = try await Replicas()
-            do {
-                try await body(replicas)
-            } catch {
-                for store in replicas.stores { await store.close() }
-                throw error
+            try await replicas.stores[0].withServices {
+                try await replicas.stores[1].withServices {
+                    try await replicas.stores[0].migrate()
+                    try await body(replicas)
+                }
             }
-            for store in replicas.stores { await store.close() }
         }
 
         /// Calls through both replicas in turn, `calls` in all, at `second`; returns how many were allowed by

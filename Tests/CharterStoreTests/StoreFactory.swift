@@ -7,36 +7,31 @@ import Logging
 
 /// One store implementation under test: SQLite always, PostgreSQL when the test command started a server.
 struct StoreFactory: Sendable, CustomStringConvertible {
-    /// A fresh, migrated, empty store, and what to do when the test is done with it.
-    typealias Instance = (store: any Store, dispose: @Sendable () async throws -> Void)
+    /// A fresh, empty store, and what to do when the test is done with it.
+    typealias Instance = (store: any Store, dispose: @Sendable () -> Void)
 
     let description: String
     let make: @Sendable () async throws -> Instance
 
-    /// Runs `body` against a fresh store, then disposes of it.
+    /// Runs `body` against a fresh, migrated store with its services running, then disposes of it.
     func withStore(_ body: (any Store) async throws -> Void) async throws {
         let (store, dispose) = try await make()
-        do {
+        defer { dispose() }
+        try await store.withServices {
+            try await store.migrate()
             try await body(store)
-        } catch {
-            try? await dispose()
-            throw error
         }
-        try await dispose()
     }
 
     static let sqlite = StoreFactory(description: "SQLite") {
         let database = try TemporaryDatabase()
-        let store = try SQLiteStore(path: database.path)
-        try await store.migrate()
-        return (store, { database.remove() })
+        return (try SQLiteStore(path: database.path), { database.remove() })
     }
 
     static let postgres = StoreFactory(description: "PostgreSQL") {
         let store = try await PostgresStore.connect(
             url: PostgresURL(try await TestPostgres.freshDatabase()), logger: Logger(label: "test"))
-        try await store.migrate()
-        return (store, { await store.close() })
+        return (store, {})
     }
 
     static let all: [StoreFactory] = TestPostgres.isAvailable ? [.sqlite, .postgres] : [.sqlite]

@@ -11,21 +11,34 @@ public protocol Store: StoreBackend, OrganizationStore, AppStore, KeyStore, Enve
     TokenStore, AuditStore, SessionStore
 {}
 
-/// What a backend does beside storing: its schema, its background work and its lifetime.
+/// What a backend does beside storing: its schema and its background work.
 public protocol StoreBackend: Sendable {
     /// Creates or upgrades the schema with named, forward-only migrations.
     func migrate() async throws
 
-    /// The backend's own background work, run beside the server (SQLite: WAL checkpoints off the request path).
+    /// The backend's own background work, which must be running while the store is used: PostgreSQL's
+    /// connection pool (a query waits until it runs) and change listener, SQLite's WAL checkpoints off the
+    /// request path. The server puts them first in its `ServiceGroup`, so they start before it and stop after
+    /// its last write; other callers scope them with ``withServices(_:)``.
     var services: [any Service] { get }
 
     /// Calls `handler` after every committed change that cached copies depend on, whichever process sharing
     /// the database made it. A store only one process can open (SQLite) has no one else to hear from and
     /// never calls it; the process's own services drop their caches directly.
     func observeChanges(_ handler: @escaping @Sendable (StoreChange) -> Void)
+}
 
-    /// Releases connections; the store must not be used afterwards.
-    func close() async
+extension StoreBackend {
+    /// Runs ``services`` for as long as `body` runs, then cancels them and waits for them to stop: for a command
+    /// or a test that uses the store without a `ServiceGroup`. A backend's services run once, so call this once
+    /// per store.
+    public func withServices<T>(_ body: () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for service in services { group.addTask { try await service.run() } }
+            defer { group.cancelAll() }
+            return try await body()
+        }
+    }
 }
 
 /// A committed change that makes cached copies stale, as one replica tells the others.

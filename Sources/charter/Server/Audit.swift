@@ -14,8 +14,8 @@ struct Audit: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let store = try await database.openStore()
-            let verification = try await AuditService(store: store).verifyAll()
+            let verification = try await database.withStore { store in try await AuditService(store: store).verifyAll()
+            }
             guard verification.breaks.isEmpty else {
                 for (chain, broken) in verification.breaks {
                     FileHandle.standardError.write(Data("audit chain of \(chain) is broken at \(broken)\n".utf8))

@@ -38,7 +38,13 @@ struct DatabaseOptions: ParsableArguments {
         return .sqlite(path: path)
     }
 
-    /// Opens the store the URL names.
+    /// Runs `body` on the store the URL names, with the store's services running (see ``StoreBackend``).
+    func withStore<T>(_ body: (any Store) async throws -> T) async throws -> T {
+        let store = try await openStore()
+        return try await store.withServices { try await body(store) }
+    }
+
+    /// Opens the store the URL names; nothing can be queried until its services run.
     func openStore() async throws -> any Store {
         switch try location() {
         case .sqlite(let path):

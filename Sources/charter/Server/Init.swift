@@ -17,9 +17,10 @@ struct Init: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let store = try await database.openStore()
-        guard let created = try await Setup(store: store, clock: .system).initialize(organizationName: organization)
-        else {
+        let created = try await database.withStore { store in
+            try await Setup(store: store, clock: .system).initialize(organizationName: organization)
+        }
+        guard let created else {
             if json {
                 print(#"{"initialized":false}"#)
             } else {

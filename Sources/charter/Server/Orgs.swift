@@ -19,8 +19,10 @@ struct Orgs: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
-            let store = try await database.openStore()
-            Created(try await Setup(store: store, clock: .system).createOrganization(name: name)).print(json: json)
+            let created = try await database.withStore { store in
+                try await Setup(store: store, clock: .system).createOrganization(name: name)
+            }
+            Created(created).print(json: json)
         }
     }
 }

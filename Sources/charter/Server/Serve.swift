@@ -55,32 +55,46 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "charter")
 
         let store = try await database.openStore()
-        if let created = try await Setup(store: store, clock: .system).initialize() {
-            Created(created).print(json: false)
-        }
         let defaultMasterKeyFile = try database.defaultMasterKeyFile()
-        // Only a SQLite database gets a key file made for it: replicas must never each invent their own.
-        let sealedKeysExist = try await !store.signingKeys().isEmpty
-        let masterKey = try MasterKey.load(
-            environment: ProcessInfo.processInfo.environment, file: masterKeyFile ?? defaultMasterKeyFile,
-            create: defaultMasterKeyFile != nil && !sealedKeysExist)
-        let controlPlane = ControlPlane(store: store, masterKey: masterKey)
-        try await controlPlane.signingKeys.checkMasterKey()
-        let app = CharterHTTPServer.application(
-            controlPlane: controlPlane,
-            configuration: ServerConfiguration(
-                host: host, port: port, trustedProxies: try trustedProxies.map { try CIDR($0) }),
-            metrics: { registry.emitToString() }, logger: logger,
-            onServerRunning: { port in
-                logger.notice("listening", metadata: ["address": "http://\(host):\(port)"])
-                // Unbuffered, so whoever started the server can read the port at once.
-                FileHandle.standardOutput.write(Data("charter listening on http://\(host):\(port)\n".utf8))
-            })
+        let (masterKeyFile, host, port) = (masterKeyFile ?? defaultMasterKeyFile, host, port)
+        let trustedProxies = try trustedProxies.map { try CIDR($0) }
+        // After the store's services in the group: they start first and stop after the server's last write.
+        let server = StartThenServe {
+            if let created = try await Setup(store: store, clock: .system).initialize() {
+                Created(created).print(json: false)
+            }
+            // Only a SQLite database gets a key file made for it: replicas must never each invent their own.
+            let sealedKeysExist = try await !store.signingKeys().isEmpty
+            let masterKey = try MasterKey.load(
+                environment: ProcessInfo.processInfo.environment, file: masterKeyFile,
+                create: defaultMasterKeyFile != nil && !sealedKeysExist)
+            let controlPlane = ControlPlane(store: store, masterKey: masterKey)
+            try await controlPlane.signingKeys.checkMasterKey()
+            return CharterHTTPServer.application(
+                controlPlane: controlPlane,
+                configuration: ServerConfiguration(host: host, port: port, trustedProxies: trustedProxies),
+                metrics: { registry.emitToString() }, logger: logger,
+                onServerRunning: { port in
+                    logger.notice("listening", metadata: ["address": "http://\(host):\(port)"])
+                    // Unbuffered, so whoever started the server can read the port at once.
+                    FileHandle.standardOutput.write(Data("charter listening on http://\(host):\(port)\n".utf8))
+                })
+        }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                services: (store.services + [server]).map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
-        await store.close()
         logger.notice("stopped")
     }
+}
+
+/// Prepares the application once the services before it in the group run, then runs it: start-up queries the
+/// store, which answers only while its services run.
+private struct StartThenServe<App: Service>: Service {
+    let start: @Sendable () async throws -> App
+
+    init(_ start: @escaping @Sendable () async throws -> App) { self.start = start }
+
+    func run() async throws { try await start().run() }
 }
