@@ -177,6 +177,48 @@ import UCAN
         }
     }
 
+    @Test func theKeyFormsCheckedPermissionsBecomeTheKeysPermissions() async throws {
+        let server = try await TestServer()
+        defer { server.removeFiles() }
+        try await server.run { client in
+            let owner = server.owner.ownerKey
+            let cookie = try await Self.signIn(client, owner)
+            let app = try await Self.page(client, "/dashboard/apps/\(server.owner.app.id)", cookie: cookie)
+            #expect(app.text.contains(#"name="permissions[]" value="keys.read""#), "one checkbox per permission")
+            let body =
+                "csrf=\(Self.encode(try Self.csrf(in: app)))&label=%20reader%20&role=custom"
+                + "&permissions%5B%5D=keys.read&permissions%5B%5D=apps.read&expiry=never"
+            let created = try await Self.form(
+                client, "/dashboard/apps/\(server.owner.app.id)/keys", body, cookie: cookie)
+            #expect(created.status == .ok)
+            let keys = try await client.get("/v1/keys?app_id=\(server.owner.app.id)", key: owner)
+            let reader = try #require(
+                keys.json["keys"]?.arrayValue?.first { $0["label"]?.stringValue == "reader" }, "the label is trimmed")
+            #expect(
+                Set(reader["permissions"]?.arrayValue?.compactMap(\.stringValue) ?? []) == ["keys.read", "apps.read"])
+        }
+    }
+
+    @Test func aFormThatIsNotTheDashboardsIsA422PageThatChangesNothing() async throws {
+        let server = try await TestServer()
+        defer { server.removeFiles() }
+        try await server.run { client in
+            let owner = server.owner.ownerKey
+            let cookie = try await Self.signIn(client, owner)
+            let csrf = Self.encode(try Self.csrf(in: try await Self.page(client, "/dashboard/apps", cookie: cookie)))
+            for body in [
+                "csrf=\(csrf)&name=a&name=b&environment=test",
+                "csrf=\(csrf)&name%5Bx%5D=a&environment=test",
+                "csrf=\(csrf)&name=%E0%A4%A&environment=test",
+            ] {
+                let refused = try await Self.form(client, "/dashboard/apps", body, cookie: cookie)
+                #expect(refused.status == .unprocessableContent, "\(body)")
+                #expect(refused.text.contains("validation_failed"), "\(body)")
+            }
+            #expect(try await client.get("/v1/apps", key: owner).json["apps"]?.arrayValue?.count == 1)
+        }
+    }
+
     /// Whether the session behind `cookie` still opens a page rather than being sent to sign in.
     static func alive(_ client: Client, _ cookie: String) async throws -> Bool {
         let reply = try await page(client, "/dashboard", cookie: cookie)

@@ -12,10 +12,10 @@ extension DashboardRoutes {
             parameters[Substring(name)].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         }
         let pageSize = 50
-        var query = AuditQuery(
+        let query = AuditQuery(
             keyID: text("key_id"), action: text("action"), outcome: text("outcome").flatMap(AuditEvent.Outcome.init),
-            since: text("since").flatMap(DashboardPages.day),
-            until: text("until").flatMap(DashboardPages.day).map { $0.addingTimeInterval(86_400 - 0.001) },
+            since: text("since").flatMap(HTML.day),
+            until: text("until").flatMap(HTML.day).map { $0.addingTimeInterval(86_400 - 0.001) },
             before: text("cursor").flatMap { Int64($0) }, limit: pageSize + 1)
         if text("outcome") != nil, query.outcome == nil {
             throw CharterError.invalid("outcome", "must be success, denied or failure")
@@ -27,12 +27,8 @@ extension DashboardRoutes {
         let labels =
             signed.identity.has(.keysRead)
             ? try await controlPlane.keys.labels(of: Set(records.compactMap(\.event.keyID)), by: signed.identity) : [:]
-        query.before = more ? records.last?.seq : nil
-        return HTML.response(
-            HTML.page(
-                "Audit log", session: signed,
-                DashboardPages.audit(
-                    records, labels: labels, filters: text,
-                    next: query.before)))
+        return DashboardTemplate.audit.page(
+            "Audit log", session: signed,
+            DashboardModels.Audit(records, labels: labels, filter: text, next: more ? records.last?.seq : nil))
     }
 }

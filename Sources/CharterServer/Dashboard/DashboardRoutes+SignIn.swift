@@ -7,18 +7,7 @@ import UCAN
 /// Signing in with an API key, and out.
 extension DashboardRoutes {
     func signInPage(_ message: String? = nil, status: HTTPResponse.Status = .ok) -> Response {
-        HTML.response(
-            HTML.page(
-                "Sign in", session: nil,
-                """
-                \(message.map { HTML.notice($0) } ?? "")
-                <form class="card narrow" method="post" action="/dashboard/sign-in">
-                  <label for="key">API key</label>
-                  <input id="key" name="key" type="password" autocomplete="off" required placeholder="chr_live_…">
-                  <p class="hint">The key is checked like any API call and never stored; the session ends when you sign out, after 30 idle minutes, or when the key is revoked.</p>
-                  <button type="submit">Sign in</button>
-                </form>
-                """), status: status)
+        DashboardTemplate.signIn.page("Sign in", session: nil, DashboardModels.SignIn(notice: message), status: status)
     }
 
     func signIn(_ request: Request, _ context: CharterRequestContext) async throws -> Response {
@@ -27,8 +16,7 @@ extension DashboardRoutes {
         guard !origins.isCrossOrigin(request, context) else {
             return signInPage(Self.crossOrigin.message, status: .forbidden)
         }
-        let form = try await Self.form(request, context)
-        let presented = form["key"] ?? ""
+        let presented = try await DashboardForms.SignIn.decode(request, context).key.trimmed ?? ""
         let identity: Identity
         do {
             identity = try await controlPlane.authenticator.authenticate(
@@ -56,7 +44,7 @@ extension DashboardRoutes {
         guard !origins.isCrossOrigin(request, context) else {
             return Self.failure(Self.crossOrigin, signed: nil, back: "/dashboard")
         }
-        let form = try await Self.form(request, context)
+        let form = try await DashboardForms.Confirm.decode(request, context)
         if let token = request.cookies[DashboardSessions.cookie]?.value,
             let session = try await sessions.session(token),
             form.carries(csrf: session.csrf)

@@ -12,32 +12,32 @@ extension DashboardRoutes {
         let identity = signed.identity
         let envelopes = try await controlPlane.envelopes.list(appID: nil, by: identity)
         let apps = identity.has(.appsRead) ? try await controlPlane.apps.list(by: identity) : []
-        return HTML.response(
-            HTML.page(
-                "Envelopes", session: signed,
-                DashboardPages.envelopes(envelopes, apps: apps, signed: signed, now: controlPlane.clock.now())))
+        return DashboardTemplate.envelopes.page(
+            "Envelopes", session: signed,
+            DashboardModels.Envelopes(envelopes, apps: apps, canWrite: identity.has(.envelopesWrite)))
     }
 
     func createEnvelope(
-        _ form: FormData, _ request: Request, _ context: CharterRequestContext, _ signed: Signed
+        _ form: DashboardForms.CreateEnvelope, _ request: Request, _ context: CharterRequestContext, _ signed: Signed
     ) async throws -> Response {
         let capabilities: JSONValue
         do {
-            capabilities = try JSONParser.parse(Array((form["capabilities"] ?? "").utf8))
+            capabilities = try JSONParser.parse(Array((form.capabilities.trimmed ?? "").utf8))
         } catch {
             throw CharterError.invalid("capabilities", "must be a JSON object of resource → ability → caveats")
         }
-        guard let ttl = form["max_ttl_seconds"].flatMap({ Int($0) }) else {
+        guard let ttl = form.maxTTLSeconds.trimmed.flatMap({ Int($0) }) else {
             throw CharterError.invalid("max_ttl_seconds", "must be a whole number of seconds")
         }
         _ = try await controlPlane.envelopes.create(
-            appID: form["app_id"] ?? "", name: form["name"] ?? "", capabilities: capabilities, maxTTLSeconds: ttl,
+            appID: form.appID.trimmed ?? "", name: form.name.trimmed ?? "", capabilities: capabilities,
+            maxTTLSeconds: ttl,
             by: signed.identity, context: context.call)
         return HTML.redirect("/dashboard/envelopes")
     }
 
     func revokeEnvelope(
-        _ form: FormData, _ request: Request, _ context: CharterRequestContext, _ signed: Signed
+        _ form: DashboardForms.Confirm, _ request: Request, _ context: CharterRequestContext, _ signed: Signed
     ) async throws -> Response {
         _ = try await controlPlane.envelopes.revoke(
             id: try context.parameters.require("id"), by: signed.identity, context: context.call)
@@ -48,16 +48,19 @@ extension DashboardRoutes {
         -> Response
     {
         let issuers = try await controlPlane.signingKeys.issuers(of: signed.identity)
-        return HTML.response(
-            HTML.page(
-                "Signing keys", session: signed,
-                DashboardPages.signingKeys(issuers, signed: signed, now: controlPlane.clock.now())))
+        return DashboardTemplate.signingKeys.page(
+            "Signing keys", session: signed,
+            DashboardModels.SigningKeys(
+                issuers,
+                rotatable: signed.identity.has(.signingKeysRotate)
+                    ? Environment.allCases.filter(signed.identity.reaches) : [],
+                now: controlPlane.clock.now()))
     }
 
-    func rotate(_ form: FormData, _ request: Request, _ context: CharterRequestContext, _ signed: Signed)
-        async throws -> Response
-    {
-        guard let environment = form["environment"].flatMap(Environment.init(rawValue:)) else {
+    func rotate(
+        _ form: DashboardForms.RotateSigningKey, _ request: Request, _ context: CharterRequestContext, _ signed: Signed
+    ) async throws -> Response {
+        guard let environment = form.environment.trimmed.flatMap(Environment.init(rawValue:)) else {
             throw CharterError.invalid("environment", "must be live or test")
         }
         _ = try await controlPlane.signingKeys.rotate(environment, by: signed.identity, context: context.call)

@@ -65,14 +65,16 @@ struct DashboardRoutes: Sendable {
         routes.on(endpoint) { request, context, _ in try await render(request, context, try context.signed()) }
     }
 
-    typealias FormAction = @Sendable (FormData, Request, CharterRequestContext, Signed) async throws -> Response
+    typealias FormAction<Form> = @Sendable (Form, Request, CharterRequestContext, Signed) async throws -> Response
 
     /// A form POST, which must carry the session's CSRF token (``SessionAuthentication`` has already refused
     /// one from another origin).
-    private func action(_ endpoint: Endpoint, on routes: EndpointRouter, _ perform: @escaping FormAction) {
+    private func action<Form: ProtectedForm>(
+        _ endpoint: Endpoint, on routes: EndpointRouter, _ perform: @escaping FormAction<Form>
+    ) {
         routes.on(endpoint) { request, context, _ in
             let signed = try context.signed()
-            let form = try await Self.form(request, context)
+            let form = try await Form.decode(request, context)
             guard form.carries(csrf: signed.csrf) else {
                 throw CharterError(
                     .permissionDenied, "the form is stale or did not come from this dashboard; reload it")
@@ -92,16 +94,6 @@ struct DashboardRoutes: Sendable {
         }
     }
 
-    static func form(_ request: Request, _ context: CharterRequestContext) async throws -> FormData {
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: context.maxUploadSize)
-        } catch {
-            throw HTTPRefusal.payloadTooLarge(limit: context.maxUploadSize)
-        }
-        return FormData(String(buffer: body))
-    }
-
     /// A refusal as a page, with the status its API call would have.
     static func failure(_ error: any Error, signed: Signed?, back: String) -> Response {
         let (notice, status): (String, HTTPResponse.Status) =
@@ -110,29 +102,16 @@ struct DashboardRoutes: Sendable {
             case let error as HTTPRefusal: ("\(error.message) (\(error.code.rawValue))", error.status)
             default: ("something went wrong; the request changed nothing (internal_error)", .internalServerError)
             }
-        return HTML.response(
-            HTML.page(
-                "Not done", session: signed,
-                """
-                \(HTML.notice(notice))
-                <p><a class="button" href="\(HTML.escape(back))">Back</a></p>
-                """), status: status)
+        return DashboardTemplate.failure.page(
+            "Not done", session: signed, DashboardModels.Failure(notice: notice, back: back), status: status)
     }
 
     // MARK: The home page
 
     private func home(_ request: Request, _ context: CharterRequestContext, _ signed: Signed) async throws -> Response {
         if signed.identity.has(.appsRead) { return HTML.redirect("/dashboard/apps") }
-        let key = signed.identity.key
-        return HTML.response(
-            HTML.page(
-                signed.identity.organization.name, session: signed,
-                """
-                <section class="card">
-                  <p>Signed in with <strong>\(HTML.escape(key.label))</strong> (\(HTML.escape(key.prefix))), role \(HTML.escape(key.role?.rawValue ?? "custom")).</p>
-                  <p>This key may: \(HTML.escape(key.permissions.sorted().map(\.rawValue).joined(separator: ", ")))</p>
-                </section>
-                """))
+        return DashboardTemplate.home.page(
+            signed.identity.organization.name, session: signed, DashboardModels.Home(signed.identity.key))
     }
 }
 
