@@ -43,5 +43,8 @@ import UCAN
         #expect(
             TokenLifetimePolicy.retiredIssuerVerifies(retiredAt: now, longestEnvelopeTTL: 600)
                 == now.addingTimeInterval(900))
+        #expect(
+            TokenLifetimePolicy.revocationsListed(at: now) == now.addingTimeInterval(-300),
+            "a revocation is listed five minutes past the last token it covers, for verifiers' clock leeway")
     }
 }

@@ -10,6 +10,9 @@ public enum TokenLifetimePolicy {
     public static let defaultTTL = 900
     /// Extra time a retired issuer stays published, past the longest token lifetime, for clock leeway.
     public static let retirementGrace: TimeInterval = 300
+    /// How long a revocation stays in the feed after the last token it covers expired, for verifiers' clock
+    /// leeway.
+    public static let feedGrace: TimeInterval = 300
 
     /// Checks an envelope's `max_ttl_seconds`.
     public static func validateEnvelopeTTL(_ seconds: Int) throws(CharterError) {
@@ -41,6 +44,9 @@ public enum TokenLifetimePolicy {
     public static func envelopeRevocationCovers(_ envelope: Envelope, revokedAt now: Date) -> Date {
         now.addingTimeInterval(TimeInterval(envelope.maxTTLSeconds))
     }
+
+    /// The feed lists, and the store keeps, the revocations whose coverage ends after this time.
+    public static func revocationsListed(at now: Date) -> Date { now.addingTimeInterval(-feedGrace) }
 
     /// Until when the revocation of one token must be listed: until it expires.
     public static func tokenRevocationCovers(_ token: MintedToken) -> Date { token.expiresAt }

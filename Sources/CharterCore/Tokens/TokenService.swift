@@ -36,8 +36,6 @@ public final class TokenService: Sendable {
     public static let reservedFacts: Set<String> = ["org", "env", "app", "envelope", "key"]
     /// The largest `facts` object a request may add, serialized.
     public static let maxFactsBytes = 4096
-    /// How long a feed entry is kept after its last covered token expired, for verifiers' clock leeway.
-    public static let feedGrace: TimeInterval = 300
 
     private let store: any TokenStore & OrganizationStore
     private let clock: CharterClock
@@ -225,7 +223,7 @@ public final class TokenService: Sendable {
         let now = clock.now()
         let (entries, latest) = try await store.revocations(
             orgID: orgID, environment: environment, after: seq, limit: limit,
-            coveringAfter: now.addingTimeInterval(-Self.feedGrace))
+            coveringAfter: TokenLifetimePolicy.revocationsListed(at: now))
         return FeedPage.signed(
             orgID: orgID, environment: environment, since: seq, entries: entries, listed: listing(entries),
             latest: latest, limit: limit, at: now, by: signer.key)
@@ -233,6 +231,6 @@ public final class TokenService: Sendable {
 
     /// Drops feed entries and token records that can no longer matter.
     public func prune() async throws {
-        try await store.prune(expiredBefore: clock.now().addingTimeInterval(-Self.feedGrace))
+        try await store.prune(expiredBefore: TokenLifetimePolicy.revocationsListed(at: clock.now()))
     }
 }
