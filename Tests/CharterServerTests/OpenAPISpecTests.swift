@@ -1,3 +1,4 @@
+import CharterCore
 import CharterServer
 import Foundation
 import HTTPTypes
@@ -58,5 +59,13 @@ import Testing
         let operation = try #require(Self.operation(method, in: block), "\(endpoint) is missing")
         #expect(operation.contains("\n      x-charter-permission: null"), "\(endpoint) should name no permission")
         #expect(operation.contains("\n      security: []"), "\(endpoint) should need no API key")
+    }
+
+    @Test func theSpecListsExactlyThePermissions() throws {
+        let lines = Self.spec.components(separatedBy: "\n")
+        let start = try #require(lines.firstIndex(of: "    Permission:"), "the Permission schema is missing")
+        let listed = lines[(start + 1)...].drop { !$0.hasPrefix("      enum:") }.dropFirst()
+            .prefix { $0.hasPrefix("        - ") }.map { String($0.dropFirst("        - ".count)) }
+        #expect(listed == Permission.allCases.map(\.rawValue), "in the order Permission declares them")
     }
 }
