@@ -175,8 +175,11 @@ try:
     driver.get(base + "/dashboard/envelopes")
     driver.find_element(By.TAG_NAME, "summary").click()
     driver.find_element(By.NAME, "name").send_keys("mail-senders")
+    driver.find_element(By.NAME, "commands").send_keys('{"/email/send": [["like", ".to", "*@example.com"]]}')
     driver.find_element(By.CSS_SELECTOR, "form[action='/dashboard/envelopes'] button[type=submit]").click()
     wait.until(EC.presence_of_element_located((By.XPATH, "//tr[td[1][text()='mail-senders']]")))
+    row = driver.find_element(By.XPATH, "//tr[td[1][text()='mail-senders']]").text
+    check("email/send" in row and "*@example.com" in row, "the envelope lists its 0.10 capabilities and 1.0 commands")
     shot("07-envelopes")
     driver.find_element(By.XPATH, "//tr[td[1][text()='mail-senders']]//button[text()='Revoke']").click()
     alert = wait.until(EC.alert_is_present())

@@ -185,5 +185,12 @@ enum PostgresMigrations {
             );
             """
         ),
+        // Envelopes hold UCAN 1.0 command grants beside their 0.10 capabilities (see the SQLite migration).
+        (
+            "v7-envelope-commands",
+            """
+            ALTER TABLE envelopes ADD COLUMN commands TEXT NOT NULL DEFAULT '{}';
+            """
+        ),
     ]
 }

@@ -201,6 +201,11 @@ enum SQLiteMigrations {
                     CREATE INDEX dashboard_sessions_by_organization ON dashboard_sessions (org_id, created_at);
                     """)
         }
+        // Envelopes hold UCAN 1.0 command grants (command → policy, DAG-JSON) beside their 0.10 capabilities; an
+        // envelope from before has none. An envelope with only grants stores its capabilities as `{}`.
+        migrator.registerMigration("v6-envelope-commands") { db in
+            try db.execute(sql: "ALTER TABLE envelopes ADD COLUMN commands TEXT NOT NULL DEFAULT '{}'")
+        }
         return migrator
     }
 }

@@ -123,6 +123,7 @@ extension Envelope {
                 "id": .text(id), "org_id": .text(orgID), "app_id": .text(appID),
                 "environment": .text(environment.rawValue), "name": .text(name),
                 "capabilities": .text(StoredValue.capabilities(self)),
+                "commands": .text(String(decoding: DAGJSON.encode(commands.ipld), as: UTF8.self)),
                 "max_ttl_seconds": .integer(Int64(maxTTLSeconds)),
                 "created_at": .integer(StoredValue.time(createdAt)), "created_by": .text(createdBy),
                 "revoked_at": .integer(StoredValue.time(revokedAt)), "revoked_by": .text(revokedBy),

@@ -182,10 +182,16 @@ extension Envelope {
         } catch {
             throw CorruptRow("capabilities")
         }
+        let commands: CommandGrants
+        do {
+            commands = try CommandGrants(ipld: DAGJSON.decode(Array(try row.string("commands").utf8)))
+        } catch {
+            throw CorruptRow("commands")
+        }
         self.init(
             id: try row.string("id"), orgID: try row.string("org_id"), appID: try row.string("app_id"),
             environment: try row.environment(), name: try row.string("name"), capabilities: capabilities,
-            maxTTLSeconds: try row.int("max_ttl_seconds"), createdAt: try row.date("created_at"),
+            commands: commands, maxTTLSeconds: try row.int("max_ttl_seconds"), createdAt: try row.date("created_at"),
             createdBy: try row.text("created_by"), revokedAt: try row.optionalDate("revoked_at"),
             revokedBy: try row.text("revoked_by"))
     }

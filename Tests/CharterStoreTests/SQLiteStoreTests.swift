@@ -203,11 +203,28 @@ import UCAN
             migrations == [
                 "v1-organizations-apps-keys", "v1-audit", "v2-envelopes-signing-keys-tokens",
                 "v3-minted-tokens-in-mint-order", "v4-issuers-per-organization", "v5-dashboard-sessions",
+                "v6-envelope-commands",
             ])
         #expect(journal == "wal")
         let reopened = try SQLiteStore(path: setup.database.path)
         try await reopened.migrate()
         #expect(try await reopened.organization(id: setup.tenant.org.id) == setup.tenant.org)
+    }
+
+    /// Writes an envelope as a database from before `v6-envelope-commands` holds one: without command grants.
+    static func insertBeforeCommands(_ envelope: Envelope, into raw: DatabaseQueue) async throws {
+        try await raw.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO envelopes (id, org_id, app_id, environment, name, capabilities, max_ttl_seconds,
+                        created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    envelope.id, envelope.orgID, envelope.appID, envelope.environment.rawValue, envelope.name,
+                    String(decoding: envelope.capabilities.json.serialized(), as: UTF8.self), envelope.maxTTLSeconds,
+                    AuditChain.milliseconds(envelope.createdAt), envelope.createdBy,
+                ])
+        }
     }
 
     @Test func tokensMintedBeforeTheyWereKeptInMintOrderSurviveTheMigration() async throws {
@@ -218,12 +235,15 @@ import UCAN
         let store = try SQLiteStore(path: database.path)
         let fixture = StoreFixture(store: store)
         let tenant = try await fixture.organization()
-        let envelope = TokenStoreTests.envelope(tenant)
-        try await store.createEnvelope(envelope, audit: fixture.event("envelope.create", org: tenant.org.id))
+        let envelope = TokenStoreTests.envelope(tenant, commands: .none)
+        try await Self.insertBeforeCommands(envelope, into: raw)
         let old = (0..<3).map { _ in TokenStoreTests.mint(tenant, envelope: envelope, fixture: fixture) }
         #expect(try await store.recordMints(old) == [.recorded, .recorded, .recorded])
 
         try await store.migrate()
+        #expect(
+            try await store.envelope(id: envelope.id, orgID: tenant.org.id) == envelope,
+            "an envelope from before command grants has none")
         let indexes = try await raw.read { db in
             try String.fetchAll(
                 db,
@@ -260,8 +280,7 @@ import UCAN
         let store = try SQLiteStore(path: database.path)
         let fixture = StoreFixture(store: store)
         let tenant = try await fixture.organization()
-        try await store.createEnvelope(
-            TokenStoreTests.envelope(tenant), audit: fixture.event("envelope.create", org: tenant.org.id))
+        try await Self.insertBeforeCommands(TokenStoreTests.envelope(tenant, commands: .none), into: raw)
         let masterKey = SecretBox.Key()
         var shared: [Environment: DID] = [:]
         for environment in Environment.allCases {

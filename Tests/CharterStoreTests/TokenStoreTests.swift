@@ -7,10 +7,20 @@ import UCAN
 @Suite struct TokenStoreTests {
     static let capabilities = try! Capabilities([Capability(resource: "mailto:*", ability: "email/send")])
 
-    static func envelope(_ tenant: StoreFixture.Tenant, name: String = "mail", ttl: Int = 600) -> Envelope {
+    /// 1.0 grants beside the 0.10 capabilities, so both round-trip through every store.
+    static let commands = CommandGrants([
+        try! Command("/email/send"): try! Policy([
+            ["like", ".to", "*@example.com"], ["not", ["==", ".cc", [1, 2.5]]],
+        ]),
+        try! Command("/crm"): .empty,
+    ])
+
+    static func envelope(
+        _ tenant: StoreFixture.Tenant, name: String = "mail", ttl: Int = 600, commands: CommandGrants = commands
+    ) -> Envelope {
         Envelope(
             orgID: tenant.org.id, appID: tenant.app.id, environment: .live, name: name, capabilities: capabilities,
-            maxTTLSeconds: ttl, createdAt: StoreFixture.now, createdBy: tenant.owner.id)
+            commands: commands, maxTTLSeconds: ttl, createdAt: StoreFixture.now, createdBy: tenant.owner.id)
     }
 
     static func mint(_ tenant: StoreFixture.Tenant, envelope: Envelope, key: APIKey? = nil, fixture: StoreFixture)

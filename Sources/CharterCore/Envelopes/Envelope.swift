@@ -1,7 +1,8 @@
 public import Foundation
 public import UCAN
 
-/// The most an app may be granted: a capability set and a longest token lifetime, authored by policy authors.
+/// The most an app may be granted: UCAN 0.10 capabilities, UCAN 1.0 command grants (at least one of the two),
+/// and a longest token lifetime, authored by policy authors.
 ///
 /// `/v1/authorize` mints only what an active envelope of the key's app covers. Revoking an envelope kills
 /// every token minted under it, through the revocation feed.
@@ -17,6 +18,8 @@ public struct Envelope: Sendable, Hashable {
     public var environment: Environment
     public var name: String
     public var capabilities: Capabilities
+    /// The UCAN 1.0 commands a delegation may be minted for, each with its policy.
+    public var commands: CommandGrants
     public var maxTTLSeconds: Int
     public var createdAt: Date
     public var createdBy: String?
@@ -25,7 +28,8 @@ public struct Envelope: Sendable, Hashable {
 
     public init(
         id: String = Identifier.make(.envelope), orgID: String, appID: String, environment: Environment, name: String,
-        capabilities: Capabilities, maxTTLSeconds: Int, createdAt: Date, createdBy: String?, revokedAt: Date? = nil,
+        capabilities: Capabilities, commands: CommandGrants = .none, maxTTLSeconds: Int, createdAt: Date,
+        createdBy: String?, revokedAt: Date? = nil,
         revokedBy: String? = nil
     ) {
         self.id = id
@@ -34,6 +38,7 @@ public struct Envelope: Sendable, Hashable {
         self.environment = environment
         self.name = name
         self.capabilities = capabilities
+        self.commands = commands
         self.maxTTLSeconds = maxTTLSeconds
         self.createdAt = createdAt
         self.createdBy = createdBy

@@ -21,14 +21,25 @@ public final class EnvelopeService: Sendable {
         self.signingKeys = signingKeys
     }
 
-    /// Creates an envelope for an app of the caller's organization.
+    /// Creates an envelope for an app of the caller's organization, with 0.10 `capabilities`, 1.0 `commands`
+    /// (command → policy), or both.
     public func create(
-        appID: String, name: String, capabilities: JSONValue, maxTTLSeconds: Int, by caller: Identity,
-        context: CallContext
+        appID: String, name: String, capabilities: JSONValue?, commands: JSONValue? = nil, maxTTLSeconds: Int,
+        by caller: Identity, context: CallContext
     ) async throws -> Envelope {
         try caller.authorize(.createEnvelope)
         let trimmed = try KeyRules.name(name, field: "name")
-        let capabilities = try Self.capabilities(capabilities)
+        guard capabilities != nil || commands != nil else {
+            throw CharterError.invalid(
+                "capabilities", "an envelope grants capabilities (UCAN 0.10), commands (1.0) or both")
+        }
+        let grants =
+            try commands.map { json throws(CharterError) in
+                let grants = try CommandGrants(json: json)
+                guard !grants.isEmpty else { throw CharterError.invalid("commands", "must name at least one command") }
+                return grants
+            } ?? .none
+        let capabilities = try capabilities.map { json throws(CharterError) in try Self.capabilities(json) } ?? .none
         try TokenLifetimePolicy.validateEnvelopeTTL(maxTTLSeconds)
         guard let app = try await store.app(id: appID, orgID: caller.organization.id), caller.reaches(app.environment)
         else {
@@ -37,7 +48,7 @@ public final class EnvelopeService: Sendable {
         let now = clock.now()
         let envelope = Envelope(
             orgID: app.orgID, appID: app.id, environment: app.environment, name: trimmed, capabilities: capabilities,
-            maxTTLSeconds: maxTTLSeconds, createdAt: now, createdBy: caller.key.id)
+            commands: grants, maxTTLSeconds: maxTTLSeconds, createdAt: now, createdBy: caller.key.id)
         try await store.createEnvelope(
             envelope,
             audit: AuditEvent(
@@ -45,8 +56,8 @@ public final class EnvelopeService: Sendable {
                 environment: app.environment,
                 details: [
                     "app_id": .string(app.id), "name": .string(trimmed), "capabilities": capabilities.json,
-                    "max_ttl_seconds": .integer(Int64(maxTTLSeconds)),
-                ]))
+                    "commands": grants.isEmpty ? nil : grants.json, "max_ttl_seconds": .integer(Int64(maxTTLSeconds)),
+                ].compactMapValues { $0 }))
         forget(appID: app.id)
         return envelope
     }

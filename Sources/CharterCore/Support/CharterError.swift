@@ -22,6 +22,7 @@ public struct CharterError: CodedError {
         case envelopeRevoked = "envelope_revoked"
         case noActiveEnvelope = "no_active_envelope"
         case capabilityNotInEnvelope = "capability_not_in_envelope"
+        case commandNotInEnvelope = "command_not_in_envelope"
         case ttlTooLong = "ttl_too_long"
         case invalidAudience = "invalid_audience"
         case internalError = "internal_error"

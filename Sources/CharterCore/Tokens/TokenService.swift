@@ -1,7 +1,7 @@
 public import Foundation
 public import UCAN
 
-/// What `/v1/authorize` asks for.
+/// What `/v1/authorize` asks for in UCAN 0.10: a root token of capabilities.
 public struct AuthorizeRequest: Sendable {
     public var audience: String
     public var capabilities: JSONValue
@@ -21,7 +21,7 @@ public struct AuthorizeRequest: Sendable {
     }
 }
 
-/// A minted token and what the caller needs to use it.
+/// A minted 0.10 token and what the caller needs to use it.
 public struct Authorized: Sendable {
     public let token: UCAN
     /// The token's sha2-256 CID, the name to revoke it by.
@@ -30,17 +30,19 @@ public struct Authorized: Sendable {
     public let expiresAt: Date
 }
 
-/// Mints root UCANs inside envelopes, revokes them by CID, and serves the revocation feed.
+/// Mints root UCANs (0.10) and delegations (1.0) inside envelopes, revokes them by CID, and serves the
+/// revocation feed.
 public final class TokenService: Sendable {
-    /// The fact names Charter writes into every token's `fct`; a request may not set them.
+    /// The fact (0.10 `fct`) and meta (1.0 `meta`) names Charter writes into every token; a request may not set
+    /// them.
     public static let reservedFacts: Set<String> = ["org", "env", "app", "envelope", "key"]
-    /// The largest `facts` object a request may add, serialized.
+    /// The largest `facts` or `meta` object a request may add, serialized.
     public static let maxFactsBytes = 4096
 
     private let store: any TokenStore & OrganizationStore
-    private let clock: CharterClock
-    private let envelopes: EnvelopeService
-    private let signingKeys: SigningKeys
+    let clock: CharterClock
+    let envelopes: EnvelopeService
+    let signingKeys: SigningKeys
     private let auditWriter: AuditWriter
     private let mints: GroupCommit<Mint, Mint.Outcome>
 
@@ -57,15 +59,22 @@ public final class TokenService: Sendable {
         mints = GroupCommit { batch in try await store.recordMints(batch) }
     }
 
-    /// Mints a root UCAN for `request.audience`, covered by an active envelope of the caller's app.
+    /// Mints a root UCAN 0.10 for `request.audience`, covered by an active envelope of the caller's app.
     ///
     /// Returns only once the mint's audit record is durable. Every refusal is audited too.
     public func authorize(_ request: AuthorizeRequest, by caller: Identity, context: CallContext) async throws
         -> Authorized
     {
+        try await audited(by: caller, context: context) { try await mint(request, by: caller, context: context) }
+    }
+
+    /// Runs a mint for a caller allowed to authorize, auditing its refusal.
+    func audited<Minted>(
+        by caller: Identity, context: CallContext, _ mint: () async throws -> Minted
+    ) async throws -> Minted {
         try caller.authorize(.authorize)
         do {
-            return try await mint(request, by: caller, context: context)
+            return try await mint()
         } catch let error as CharterError {
             auditWriter.enqueue(
                 AuditEvent(
@@ -79,26 +88,24 @@ public final class TokenService: Sendable {
     private func mint(_ request: AuthorizeRequest, by caller: Identity, context: CallContext) async throws
         -> Authorized
     {
-        let audience: DID
-        do {
-            audience = try DID(request.audience, field: "audience")
-        } catch {
-            throw CharterError(.invalidAudience, "audience: \(error.message)", field: "audience")
-        }
+        let audience = try Self.audience(request.audience)
         let capabilities = try EnvelopeService.capabilities(request.capabilities)
         let extraFacts = try Self.facts(request.facts)
-        let envelope = try await envelope(request.envelopeID, for: capabilities, caller: caller)
+        let envelope = try await envelope(request.envelopeID, caller: caller) { envelope in
+            envelope.capabilities.firstUncovered(in: capabilities).map { uncovered in
+                CharterError(
+                    .capabilityNotInEnvelope,
+                    "\(uncovered.ability) on \(uncovered.resource) is not covered by envelope \(envelope.id)",
+                    field: "capabilities")
+            }
+        }
         let ttl = try TokenLifetimePolicy.mintTTL(requested: request.ttlSeconds, envelope: envelope)
 
         let signer = try await signingKeys.active(caller.key.environment, for: caller, context: context)
         let now = clock.now()
         let expiration = TokenLifetimePolicy.expiration(mintedAt: now, ttl: ttl)
         var facts = extraFacts
-        facts["org"] = .string(caller.organization.id)
-        facts["env"] = .string(caller.key.environment.rawValue)
-        facts["app"] = .string(caller.key.appID)
-        facts["envelope"] = .string(envelope.id)
-        facts["key"] = .string(caller.key.id)
+        for (name, value) in Self.charterFacts(caller, envelope: envelope) { facts[name] = .string(value) }
         let token: UCAN
         do {
             token = try UCAN(
@@ -112,21 +119,32 @@ public final class TokenService: Sendable {
             throw CharterError.invalid("capabilities", error.message)
         }
         let expiresAt = Date(timeIntervalSince1970: TimeInterval(expiration))
-        let cid = token.cid
-        let record = MintedToken(
-            cid: cid, orgID: caller.organization.id, appID: caller.key.appID,
-            environment: caller.key.environment, envelopeID: envelope.id, keyID: caller.key.id,
-            signingKeyID: signer.record.id, audience: audience, createdAt: now, expiresAt: expiresAt)
-        let audit = AuditEvent(
-            "token.mint", by: caller, at: now, context: context, target: cid.string,
-            details: [
-                "audience": .string(audience.string), "capabilities": capabilities.json,
-                "envelope_id": .string(envelope.id), "expires_at": .integer(expiration),
-                "issuer": .string(signer.record.did.string),
-            ])
-        switch try await mints.commit(Mint(token: record, audit: audit)) {
+        try await record(
+            token.cid, audience: audience, envelope: envelope, signer: signer, caller: caller, at: now,
+            expiresAt: expiresAt,
+            audit: AuditEvent(
+                "token.mint", by: caller, at: now, context: context, target: token.cid.string,
+                details: [
+                    "audience": .string(audience.string), "capabilities": capabilities.json,
+                    "envelope_id": .string(envelope.id), "expires_at": .integer(expiration),
+                    "issuer": .string(signer.record.did.string),
+                ]))
+        return Authorized(token: token, cid: token.cid, envelope: envelope, expiresAt: expiresAt)
+    }
+
+    /// Records a mint with its audit record, durably, before the token may be returned; refuses it when the
+    /// envelope or the key was revoked meanwhile.
+    func record(
+        _ cid: CID, audience: DID, envelope: Envelope, signer: SigningKeys.Active, caller: Identity, at now: Date,
+        expiresAt: Date, audit: AuditEvent
+    ) async throws {
+        let token = MintedToken(
+            cid: cid, orgID: caller.organization.id, appID: caller.key.appID, environment: caller.key.environment,
+            envelopeID: envelope.id, keyID: caller.key.id, signingKeyID: signer.record.id, audience: audience,
+            createdAt: now, expiresAt: expiresAt)
+        switch try await mints.commit(Mint(token: token, audit: audit)) {
         case .recorded:
-            return Authorized(token: token, cid: cid, envelope: envelope, expiresAt: expiresAt)
+            return
         case .envelopeRevoked:
             envelopes.forget(appID: envelope.appID)
             throw CharterError(.envelopeRevoked, "envelope \(envelope.id) is revoked")
@@ -135,9 +153,27 @@ public final class TokenService: Sendable {
         }
     }
 
+    /// What Charter writes into every token it mints, so a verifier knows whose it is.
+    static func charterFacts(_ caller: Identity, envelope: Envelope) -> KeyValuePairs<String, String> {
+        [
+            "org": caller.organization.id, "env": caller.key.environment.rawValue, "app": caller.key.appID,
+            "envelope": envelope.id, "key": caller.key.id,
+        ]
+    }
+
+    static func audience(_ text: String) throws(CharterError) -> DID {
+        do {
+            return try DID(text, field: "audience")
+        } catch {
+            throw CharterError(.invalidAudience, "audience: \(error.message)", field: "audience")
+        }
+    }
+
     /// The envelope to mint under: the one named, or the newest active one of the caller's app that covers
-    /// the request.
-    private func envelope(_ id: String?, for capabilities: Capabilities, caller: Identity) async throws -> Envelope {
+    /// the request. `refusal` says why an envelope does not cover it, or nil when it does.
+    func envelope(
+        _ id: String?, caller: Identity, refusal: (Envelope) -> CharterError?
+    ) async throws -> Envelope {
         let appID = caller.key.appID
         let orgID = caller.organization.id
         if let id {
@@ -150,36 +186,24 @@ public final class TokenService: Sendable {
             guard envelope.revokedAt == nil else {
                 throw CharterError(.envelopeRevoked, "envelope \(envelope.id) is revoked")
             }
-            try Self.requireCovered(capabilities, by: envelope)
+            if let refused = refusal(envelope) { throw refused }
             return envelope
         }
         let active = try await envelopes.envelopes(appID: appID, orgID: orgID).filter { $0.revokedAt == nil }
         guard let newest = active.first else {
             throw CharterError(.noActiveEnvelope, "the key's app has no active envelope")
         }
-        if let covering = active.first(where: { $0.capabilities.firstUncovered(in: capabilities) == nil }) {
-            return covering
-        }
-        try Self.requireCovered(capabilities, by: newest)
-        return newest
+        if let covering = active.first(where: { refusal($0) == nil }) { return covering }
+        throw refusal(newest) ?? CharterError(.internalError, "internal error")
     }
 
-    private static func requireCovered(_ capabilities: Capabilities, by envelope: Envelope) throws(CharterError) {
-        if let uncovered = envelope.capabilities.firstUncovered(in: capabilities) {
-            throw CharterError(
-                .capabilityNotInEnvelope,
-                "\(uncovered.ability) on \(uncovered.resource) is not covered by envelope \(envelope.id)",
-                field: "capabilities")
-        }
-    }
-
-    private static func facts(_ facts: JSONObject?) throws(CharterError) -> JSONObject {
+    static func facts(_ facts: JSONObject?, field: String = "facts") throws(CharterError) -> JSONObject {
         guard let facts else { return [:] }
         if let reserved = facts.keys.filter(reservedFacts.contains).min() {
-            throw CharterError.invalid("facts.\(reserved)", "is set by Charter")
+            throw CharterError.invalid("\(field).\(reserved)", "is set by Charter")
         }
         guard JSONValue.object(facts).serialized().count <= maxFactsBytes else {
-            throw CharterError.invalid("facts", "must be at most \(maxFactsBytes) bytes")
+            throw CharterError.invalid(field, "must be at most \(maxFactsBytes) bytes")
         }
         return facts
     }

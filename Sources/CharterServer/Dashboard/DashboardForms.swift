@@ -113,10 +113,11 @@ enum DashboardForms {
         let appID: String?
         let name: String?
         let capabilities: String?
+        let commands: String?
         let maxTTLSeconds: String?
 
         enum CodingKeys: String, CodingKey {
-            case csrf, name, capabilities
+            case csrf, name, capabilities, commands
             case appID = "app_id"
             case maxTTLSeconds = "max_ttl_seconds"
         }

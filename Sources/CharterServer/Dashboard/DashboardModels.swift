@@ -119,7 +119,9 @@ enum DashboardModels {
             let id: String
             let name: String
             let app: String
-            let capabilities: String
+            /// The 0.10 capabilities and the 1.0 commands, each as JSON; nil when the envelope has none.
+            let capabilities: String?
+            let commands: String?
             let maxTTLSeconds: Int
             let status: String
             let created: String
@@ -137,7 +139,10 @@ enum DashboardModels {
             self.envelopes = envelopes.map { envelope in
                 Row(
                     id: envelope.id, name: envelope.name, app: names[envelope.appID] ?? envelope.appID,
-                    capabilities: String(decoding: envelope.capabilities.json.serialized(), as: UTF8.self),
+                    capabilities: envelope.capabilities.isEmpty
+                        ? nil : String(decoding: envelope.capabilities.json.serialized(), as: UTF8.self),
+                    commands: envelope.commands.isEmpty
+                        ? nil : String(decoding: envelope.commands.json.serialized(), as: UTF8.self),
                     maxTTLSeconds: envelope.maxTTLSeconds, status: envelope.revokedAt == nil ? "active" : "revoked",
                     created: HTML.time(envelope.createdAt), revocable: canWrite && envelope.revokedAt == nil)
             }

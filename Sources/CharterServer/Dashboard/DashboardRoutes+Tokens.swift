@@ -20,18 +20,21 @@ extension DashboardRoutes {
     func createEnvelope(
         _ form: DashboardForms.CreateEnvelope, _ request: Request, _ context: CharterRequestContext, _ signed: Signed
     ) async throws -> Response {
-        let capabilities: JSONValue
-        do {
-            capabilities = try JSONParser.parse(Array((form.capabilities.trimmed ?? "").utf8))
-        } catch {
-            throw CharterError.invalid("capabilities", "must be a JSON object of resource → ability → caveats")
+        func json(_ text: String?, _ field: String, _ shape: String) throws -> JSONValue? {
+            guard let text = text.trimmed else { return nil }
+            do {
+                return try JSONParser.parse(Array(text.utf8))
+            } catch {
+                throw CharterError.invalid(field, "must be a JSON object of \(shape)")
+            }
         }
         guard let ttl = form.maxTTLSeconds.trimmed.flatMap({ Int($0) }) else {
             throw CharterError.invalid("max_ttl_seconds", "must be a whole number of seconds")
         }
         _ = try await controlPlane.envelopes.create(
-            appID: form.appID.trimmed ?? "", name: form.name.trimmed ?? "", capabilities: capabilities,
-            maxTTLSeconds: ttl,
+            appID: form.appID.trimmed ?? "", name: form.name.trimmed ?? "",
+            capabilities: try json(form.capabilities, "capabilities", "resource → ability → caveats"),
+            commands: try json(form.commands, "commands", "command → policy"), maxTTLSeconds: ttl,
             by: signed.identity, context: context.call)
         return HTML.redirect("/dashboard/envelopes")
     }

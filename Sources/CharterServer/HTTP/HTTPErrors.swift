@@ -9,7 +9,8 @@ extension CharterError: HTTPResponseError {
         switch code {
         case .apiKeyMissing, .apiKeyMalformed, .apiKeyInvalid, .apiKeyRevoked, .apiKeyExpired, .ipNotAllowed:
             .unauthorized
-        case .permissionDenied, .envelopeRevoked, .noActiveEnvelope, .capabilityNotInEnvelope: .forbidden
+        case .permissionDenied, .envelopeRevoked, .noActiveEnvelope, .capabilityNotInEnvelope, .commandNotInEnvelope:
+            .forbidden
         case .notFound: .notFound
         case .conflict: .conflict
         case .validationFailed, .ttlTooLong, .invalidAudience: .unprocessableContent

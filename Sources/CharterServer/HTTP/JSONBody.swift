@@ -67,9 +67,18 @@ struct JSONBody {
         }
     }
 
-    /// Any JSON value, for fields whose shape the service checks (capability maps).
+    /// Any JSON value, for fields whose shape the service checks (capability maps, policies).
     func value(_ name: String) throws -> JSONValue {
-        guard let value = object[name], value != .null else { throw CharterError.invalid(name, "is required") }
+        guard let value = optionalValue(name) else { throw CharterError.invalid(name, "is required") }
+        return value
+    }
+
+    /// Whether the request names the field, even as null.
+    func has(_ name: String) -> Bool { object[name] != nil }
+
+    /// Any JSON value, or nil when the field is absent or null.
+    func optionalValue(_ name: String) -> JSONValue? {
+        guard let value = object[name], value != .null else { return nil }
         return value
     }
 

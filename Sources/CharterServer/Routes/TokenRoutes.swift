@@ -10,12 +10,13 @@ enum TokenRoutes {
         let envelopes = controlPlane.envelopes
         routes.on(.createEnvelope) { request, context, caller in
             let body = try await JSONBody.read(
-                request, allowed: ["app_id", "name", "capabilities", "max_ttl_seconds"])
+                request, allowed: ["app_id", "name", "capabilities", "commands", "max_ttl_seconds"])
             guard let maxTTL = try body.optionalInteger("max_ttl_seconds") else {
                 throw CharterError.invalid("max_ttl_seconds", "is required")
             }
             let envelope = try await envelopes.create(
-                appID: body.string("app_id"), name: body.string("name"), capabilities: body.value("capabilities"),
+                appID: body.string("app_id"), name: body.string("name"),
+                capabilities: body.optionalValue("capabilities"), commands: body.optionalValue("commands"),
                 maxTTLSeconds: maxTTL, by: caller, context: context.call)
             return JSONResponse.object(status: .created) { Representation.envelope(envelope, into: &$0) }
         }
@@ -35,21 +36,41 @@ enum TokenRoutes {
 
         let tokens = controlPlane.tokens
         routes.on(.authorize) { request, context, caller in
-            let body = try await JSONBody.read(
-                request, allowed: ["audience", "capabilities", "ttl_seconds", "envelope_id", "facts"])
-            let minted = try await tokens.authorize(
-                AuthorizeRequest(
-                    audience: body.string("audience"), capabilities: body.value("capabilities"),
-                    ttlSeconds: body.optionalInteger("ttl_seconds"), envelopeID: body.optionalString("envelope_id"),
-                    facts: body.optionalObject("facts")),
-                by: caller, context: context.call)
+            let body = try await JSONBody.read(request, allowed: TokenFormat.fields)
+            let format = try TokenFormat(body.optionalString("format"))
+            try format.refuseOthersFields(in: body)
             // The token is a bearer credential: no cache may keep it.
-            return JSONResponse.object(headers: [.cacheControl: "no-store"]) {
-                $0.string("cid", minted.cid.string)
-                $0.string("envelope_id", minted.envelope.id)
-                $0.time("expires_at", minted.expiresAt)
-                $0.string("issuer", minted.token.payload.issuer.string)
-                $0.string("token", minted.token.encoded)
+            switch format {
+            case .ucan010:
+                let minted = try await tokens.authorize(
+                    AuthorizeRequest(
+                        audience: body.string("audience"), capabilities: body.value("capabilities"),
+                        ttlSeconds: body.optionalInteger("ttl_seconds"),
+                        envelopeID: body.optionalString("envelope_id"), facts: body.optionalObject("facts")),
+                    by: caller, context: context.call)
+                return JSONResponse.object(headers: [.cacheControl: "no-store"]) {
+                    $0.string("cid", minted.cid.string)
+                    $0.string("envelope_id", minted.envelope.id)
+                    $0.time("expires_at", minted.expiresAt)
+                    $0.string("format", format.rawValue)
+                    $0.string("issuer", minted.token.payload.issuer.string)
+                    $0.string("token", minted.token.encoded)
+                }
+            case .ucan1:
+                let minted = try await tokens.delegate(
+                    DelegationRequest(
+                        audience: body.string("audience"), command: body.string("command"),
+                        policy: body.optionalValue("policy"), ttlSeconds: body.optionalInteger("ttl_seconds"),
+                        envelopeID: body.optionalString("envelope_id"), meta: body.optionalObject("meta")),
+                    by: caller, context: context.call)
+                return JSONResponse.object(headers: [.cacheControl: "no-store"]) {
+                    $0.string("cid", minted.cid.string)
+                    $0.string("envelope_id", minted.envelope.id)
+                    $0.time("expires_at", minted.expiresAt)
+                    $0.string("format", format.rawValue)
+                    $0.string("issuer", minted.delegation.issuer.string)
+                    $0.string("token", Data(minted.delegation.bytes).base64EncodedString())
+                }
             }
         }
         routes.on(.revokeToken) { _, context, caller in
