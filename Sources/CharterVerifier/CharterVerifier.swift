@@ -4,7 +4,8 @@ public import ServiceLifecycle
 import Synchronization
 public import UCAN
 
-/// Verifies Charter-minted UCANs offline, keeping Charter's issuer DIDs and revocation feed in sync.
+/// Verifies Charter-minted UCANs (0.10 tokens and 1.0 invocations) offline, keeping Charter's issuer DIDs and
+/// revocation feed in sync.
 ///
 /// ``verify(_:proofs:requiring:)`` makes no network call: it reads an immutable snapshot of the synced
 /// state, which ``sync()`` replaces in one swap. Run the verifier as a `Service` (or call ``sync()``
@@ -19,6 +20,8 @@ public final class CharterVerifier: Service, Sendable {
     /// The synced state; held only for as long as it takes to copy the reference.
     let state: Mutex<VerifierSnapshot>
     let caches = Caches()
+    /// The UCAN 1.0 invocations verified so far, until they expire: each is accepted once.
+    let replays: ReplayCache
     /// Set when a root from an unknown issuer shows up, so ``run()`` syncs early: a new or rotated issuer is
     /// trusted within about a second instead of a whole ``VerifierConfiguration/syncInterval``.
     let syncWanted = Atomic<Bool>(false)
@@ -37,6 +40,7 @@ public final class CharterVerifier: Service, Sendable {
         self.logger = logger
         feed = configuration.server.map { FeedClient(server: $0, timeout: max(1, min(configuration.syncInterval, 30))) }
         state = Mutex(VerifierSnapshot(configuration: configuration))
+        replays = ReplayCache(capacity: configuration.replayCapacity)
     }
 
     deinit {
@@ -162,8 +166,39 @@ public final class CharterVerifier: Service, Sendable {
     public func verify(
         _ token: String, proofs: [String] = [], requiring capability: Capability? = nil
     ) throws(VerificationError) -> VerifiedToken {
+        try syncingOnUnknownIssuer { () throws(VerificationError) in
+            try snapshot.verify(token, proofs: proofs, requiring: capability, at: now(), caches: caches)
+        }
+    }
+
+    /// Verifies a UCAN 1.0 invocation and its delegations offline against the synced issuers and revocations, and
+    /// accepts each invocation once.
+    ///
+    /// The invocation must be addressed to one of ``VerifierConfiguration/audiences`` and expire within
+    /// ``VerifierConfiguration/maxInvocationLifetime``; its chain must root at a trusted issuer of a trusted
+    /// organization as subject, and every policy on it must hold on the arguments. An invocation seen before is
+    /// `replayed` until it expires.
+    /// - Parameters:
+    ///   - invocation: the invocation's envelope bytes.
+    ///   - proofs: the delegations its `prf` cites, in any order.
+    ///   - command: the command the caller serves, if it requires one: the invocation's must be exactly it.
+    /// - Returns: the invocation, its chain and the Charter meta of its root.
+    /// - Throws: ``VerificationError`` with the first reason it is refused (`policy_violation` naming the
+    ///   statement that does not hold).
+    public func verify(
+        invocation: [UInt8], proofs: [[UInt8]], requiring command: Command? = nil
+    ) throws(VerificationError) -> VerifiedInvocation {
+        try syncingOnUnknownIssuer { () throws(VerificationError) in
+            try snapshot.verify(invocation: invocation, proofs: proofs, requiring: command, at: now(), replays: replays)
+        }
+    }
+
+    /// Runs a verification; a root from an issuer not (yet) published brings the next sync round forward.
+    private func syncingOnUnknownIssuer<Verified>(
+        _ verify: () throws(VerificationError) -> Verified
+    ) throws(VerificationError) -> Verified {
         do {
-            return try snapshot.verify(token, proofs: proofs, requiring: capability, at: now(), caches: caches)
+            return try verify()
         } catch {
             if error.code == .untrustedIssuer, case .published = configuration.issuers {
                 syncWanted.store(true, ordering: .relaxed)

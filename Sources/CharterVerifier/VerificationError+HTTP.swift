@@ -3,11 +3,12 @@ import Hummingbird
 import UCAN
 
 extension VerificationError {
-    /// 503 while revocation data is missing or stale, 403 when the token is valid but not enough, else 401.
+    /// 503 while revocation data is missing or stale (or the replay cache is full), 403 when the token is valid
+    /// but not enough (a capability, a command or a policy), else 401.
     var status: HTTPResponse.Status {
         switch code {
-        case .notCovered: .forbidden
-        case .feedStale, .notSynced: .serviceUnavailable
+        case .notCovered, .policyViolation: .forbidden
+        case .feedStale, .notSynced, .overloaded: .serviceUnavailable
         default: .unauthorized
         }
     }

@@ -12,6 +12,8 @@ extension VerificationError {
         case .untrustedIssuer: code = .untrustedIssuer
         case .audienceNotAccepted: code = .wrongAudience
         case .revoked: code = .revoked
+        case .policyMismatch: code = .policyViolation
+        case .replayed: code = .replayed
         case .malformed, .missingField, .invalidField, .unsupportedAlgorithm: code = .malformed
         default: code = .invalidChain
         }

@@ -19,7 +19,7 @@ public struct VerificationError: CodedError {
         public static let badSignature = Code(rawValue: "bad_signature")
         /// The chain's root is not signed by a trusted Charter issuer, or that issuer's window has closed.
         public static let untrustedIssuer = Code(rawValue: "untrusted_issuer")
-        /// The outermost token is addressed to someone else.
+        /// The outermost token (or the invocation) is addressed to someone else.
         public static let wrongAudience = Code(rawValue: "wrong_audience")
         /// A token on the chain has expired.
         public static let expired = Code(rawValue: "expired")
@@ -27,10 +27,16 @@ public struct VerificationError: CodedError {
         public static let notYetValid = Code(rawValue: "not_yet_valid")
         /// A token on the chain, or the envelope its root was minted under, is revoked.
         public static let revoked = Code(rawValue: "revoked")
-        /// The token does not grant the capability the caller requires.
+        /// The token does not grant the capability the caller requires, or the invocation is for another command.
         public static let notCovered = Code(rawValue: "not_covered")
         /// The delegation chain is broken: a missing proof, a widening, a window outside its proof's, a cycle.
         public static let invalidChain = Code(rawValue: "invalid_chain")
+        /// A UCAN 1.0 invocation's arguments break a policy on its chain; the message names the statement.
+        public static let policyViolation = Code(rawValue: "policy_violation")
+        /// A UCAN 1.0 invocation was presented before: each may be used once.
+        public static let replayed = Code(rawValue: "replayed")
+        /// Every slot of the replay cache holds an invocation that has not expired: refusing until some do.
+        public static let overloaded = Code(rawValue: "overloaded")
         /// The last successful sync is older than the configured maximum: failing closed.
         public static let feedStale = Code(rawValue: "feed_stale")
         /// The verifier has not synced successfully yet: failing closed.

@@ -34,6 +34,12 @@ public struct VerifierConfiguration: Sendable {
     public var maxFeedAge: TimeInterval
     /// Seconds between two sync rounds while the verifier runs as a service.
     public var syncInterval: TimeInterval
+    /// The longest a UCAN 1.0 invocation may live, in seconds: one with no `exp`, or a later one, is refused, so
+    /// the replay cache need remember no invocation for longer.
+    public var maxInvocationLifetime: Int64
+    /// The most UCAN 1.0 invocations remembered at once against replay; when all are live, new ones are refused
+    /// (`overloaded`) rather than one forgotten.
+    public var replayCapacity: Int
 
     /// Creates a configuration.
     /// - Parameters:
@@ -46,9 +52,12 @@ public struct VerifierConfiguration: Sendable {
     ///   - leeway: clock skew tolerated, in seconds.
     ///   - maxFeedAge: how old the last successful sync may be before verification fails closed.
     ///   - syncInterval: how often ``CharterVerifier/run()`` syncs.
+    ///   - maxInvocationLifetime: how far ahead a 1.0 invocation's `exp` may be, in seconds.
+    ///   - replayCapacity: how many live 1.0 invocations the replay cache holds.
     public init(
         server: URL?, organizations: Set<String>, issuers: Issuers = .published, environments: Set<String> = ["live"],
-        audiences: Set<DID>, leeway: Int64 = 30, maxFeedAge: TimeInterval = 60, syncInterval: TimeInterval = 10
+        audiences: Set<DID>, leeway: Int64 = 30, maxFeedAge: TimeInterval = 60, syncInterval: TimeInterval = 10,
+        maxInvocationLifetime: Int64 = 300, replayCapacity: Int = 100_000
     ) {
         self.server = server
         self.organizations = organizations
@@ -58,5 +67,7 @@ public struct VerifierConfiguration: Sendable {
         self.leeway = leeway
         self.maxFeedAge = maxFeedAge
         self.syncInterval = syncInterval
+        self.maxInvocationLifetime = maxInvocationLifetime
+        self.replayCapacity = replayCapacity
     }
 }

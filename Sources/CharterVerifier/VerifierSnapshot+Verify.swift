@@ -62,7 +62,7 @@ extension VerifierSnapshot {
     }
 
     /// Fails closed when revocation data is missing or too old; an air-gapped verifier has none to check.
-    private func checkFreshness(at now: Date) throws(VerificationError) {
+    func checkFreshness(at now: Date) throws(VerificationError) {
         guard configuration.server != nil else {
             if case .pinned = configuration.issuers { return }
             throw VerificationError(.notSynced, "published issuers need a server to sync from")
@@ -111,10 +111,19 @@ extension VerifierSnapshot {
     /// for a shared issuer of an old server, name a trusted organization): one organization's tokens never pass
     /// at another's services.
     private func checkOrganization(of root: UCAN) throws(VerificationError) {
-        guard case .string(let org)? = root.payload.facts?["org"], configuration.organizations.contains(org) else {
+        guard case .string(let org)? = root.payload.facts?["org"] else {
             throw VerificationError(.untrustedIssuer, "the token is not from an organization this service trusts")
         }
-        if let owner = trust.organization[root.payload.issuer], owner != org {
+        try checkOrganization(org, issuer: root.payload.issuer)
+    }
+
+    /// A root of organization `org` (its `fct.org` or `meta.org`) signed by `issuer`: the organization must be
+    /// trusted, and the issuer its own.
+    func checkOrganization(_ org: String?, issuer: DID) throws(VerificationError) {
+        guard let org, configuration.organizations.contains(org) else {
+            throw VerificationError(.untrustedIssuer, "the token is not from an organization this service trusts")
+        }
+        if let owner = trust.organization[issuer], owner != org {
             throw VerificationError(.untrustedIssuer, "the token's issuer does not sign for organization \(org)")
         }
     }

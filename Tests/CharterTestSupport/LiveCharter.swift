@@ -97,6 +97,26 @@ public final class LiveCharter: Sendable {
         ).token
     }
 
+    /// Creates an envelope of UCAN 1.0 command grants (command → policy) for the owner's app.
+    @discardableResult
+    public func createEnvelope(commands: JSONValue, maxTTL: Int = 600) async throws -> String {
+        try await controlPlane.envelopes.create(
+            appID: owner.app.id, name: "e-\(UUID().uuidString.prefix(8))", capabilities: nil, commands: commands,
+            maxTTLSeconds: maxTTL, by: try await ownerIdentity(), context: Self.context
+        ).id
+    }
+
+    /// Mints a UCAN 1.0 delegation of `command` to `audience` through `POST /v1/authorize`'s service.
+    public func delegate(
+        _ command: String, to audience: DID, policy: JSONValue? = nil, ttl: Int = 300, envelope: String? = nil
+    ) async throws -> Delegation {
+        try await controlPlane.tokens.delegate(
+            DelegationRequest(
+                audience: audience.string, command: command, policy: policy, ttlSeconds: ttl, envelopeID: envelope),
+            by: try await ownerIdentity(), context: Self.context
+        ).delegation
+    }
+
     /// The environment's current issuer key, to sign tokens Charter itself would not mint.
     public func issuerKey() async throws -> Ed25519.SigningKey {
         try await controlPlane.signingKeys.active(
