@@ -7,11 +7,11 @@ public import UCAN
 /// `unexpected_response`, `would_widen`, `identity_unreadable`).
 public typealias CharterClientError = CharterHTTP.CharterClientError
 
-/// The agent SDK: exchanges an API key for UCANs through `/v1/authorize`, keeps them fresh, and delegates
-/// narrower ones to sub-agents with the agent's own key.
+/// The agent SDK: exchanges an API key for UCANs through `/v1/authorize` (0.10 tokens and 1.0 delegations),
+/// keeps them fresh, signs 1.0 invocations, and delegates narrower grants to sub-agents with the agent's own key.
 ///
-/// Tokens are cached per capability set and refreshed in the background once 80% of their lifetime has
-/// passed; concurrent requests for the same set share one call; transient failures (unreachable server,
+/// Tokens are cached per capability set, delegations per command and policy, and refreshed in the background
+/// once 80% of their lifetime has passed; concurrent requests for the same grant share one call; transient failures (unreachable server,
 /// 5xx, 429) are retried with exponential backoff, while a refusal (401, 403, 4xx) surfaces at once as a
 /// ``CharterClientError`` carrying the server's code.
 public final class CharterClient: Sendable {
@@ -54,16 +54,29 @@ public final class CharterClient: Sendable {
     private let retry: RetryPolicy
     private let clock: any ClientClock
     private let http: CharterHTTPClient
-    private let cache = Mutex<[Capabilities: Entry]>([:])
+    private let cache = Mutex<[Grant: Entry]>([:])
 
     private enum Entry {
         case ready(Minted, refresh: Task<Void, Never>?)
         case pending(Task<Minted, any Error>)
     }
 
-    /// A token with the times the cache needs.
+    /// What a credential is minted for: the cache's key.
+    enum Grant: Hashable, Sendable {
+        /// A UCAN 0.10 token of these capabilities.
+        case capabilities(Capabilities)
+        /// A UCAN 1.0 delegation of this command, narrowed by this policy.
+        case command(Command, policy: Policy)
+    }
+
+    /// A minted credential with the times the cache needs.
     struct Minted: Sendable {
-        let token: UCAN
+        enum Credential: Sendable {
+            case token(UCAN)
+            case delegation(Delegation)
+        }
+
+        let credential: Credential
         let issuedAt: Date
         let expiresAt: Date
         /// When 80% of the lifetime has passed.
@@ -102,26 +115,95 @@ public final class CharterClient: Sendable {
         http.close(cancelling: true)
     }
 
-    /// A token for `capabilities`, from the cache while it is fresh, else from `/v1/authorize`.
+    /// A UCAN 0.10 token for `capabilities`, from the cache while it is fresh, else from `/v1/authorize`.
     public func token(for capabilities: Capabilities) async throws -> UCAN {
+        guard case .token(let token) = try await minted(.capabilities(capabilities)).credential else {
+            throw CharterClientError(code: "unexpected_response", message: "the answer holds no UCAN 0.10 token")
+        }
+        return token
+    }
+
+    /// A UCAN 1.0 delegation of `command` to this agent, from the cache while it is fresh, else from
+    /// `/v1/authorize`: Charter's issuer grants it under the envelope grant's policy and `policy` (which can only
+    /// narrow it).
+    public func delegation(for command: Command, policy: Policy = .empty) async throws -> Delegation {
+        guard case .delegation(let delegation) = try await minted(.command(command, policy: policy)).credential else {
+            throw CharterClientError(code: "unexpected_response", message: "the answer holds no UCAN 1.0 delegation")
+        }
+        return delegation
+    }
+
+    /// Signs a fresh UCAN 1.0 invocation of `command` with the agent's own key, for one call to `audience`,
+    /// citing the agent's delegation for the command (fetched or cached as ``delegation(for:policy:)`` does).
+    /// - Parameters:
+    ///   - arguments: the call's `args`, which every policy on the chain must allow.
+    ///   - audience: the service's DID, the invocation's `aud`.
+    ///   - ttl: how long the invocation may be presented: short, since a service refuses a second presentation
+    ///     anyway and rejects long-lived ones (5 minutes by default).
+    ///   - policy: the statements the delegation was asked with.
+    public func invocation(
+        _ command: Command, arguments: [String: IPLD] = [:], audience: DID, ttl: Duration = .seconds(60),
+        policy: Policy = .empty
+    ) async throws -> SignedInvocation {
+        let delegation = try await delegation(for: command, policy: policy)
+        return try SignedInvocation(
+            signing: command, arguments: arguments, audience: audience, chain: [delegation], with: identity,
+            expiration: Self.expiration(after: ttl, from: clock.now()))
+    }
+
+    /// Signs a UCAN 1.0 delegation to a sub-agent with the agent's own key: `command` (the parent's or one below
+    /// it) under `policy`, which the sub-agent's invocations must satisfy beside every policy above it, so it
+    /// can only narrow what the agent holds.
+    /// - Parameters:
+    ///   - proof: the agent's delegation to narrow; by default its delegation for `command` from Charter.
+    /// - Throws: ``CharterClientError`` `would_widen` when `proof` is not made out to this agent, does not prove
+    ///   `command`, or expires before `ttl` would.
+    public func delegate(
+        _ command: Command, policy: Policy = .empty, to audience: DID, ttl: Duration, from proof: Delegation? = nil
+    ) async throws -> Delegation {
+        let parent: Delegation
+        if let proof {
+            parent = proof
+        } else {
+            parent = try await delegation(for: command)
+        }
+        guard parent.audience == did else {
+            throw CharterClientError(code: "would_widen", message: "the proof is made out to \(parent.audience)")
+        }
+        guard parent.command.proves(command) else {
+            throw CharterClientError(code: "would_widen", message: "\(parent.command) does not prove \(command)")
+        }
+        let expiration = Self.expiration(after: ttl, from: clock.now())
+        if let limit = parent.expiration, expiration > limit {
+            throw CharterClientError(
+                code: "would_widen", message: "a lifetime of \(ttl) would outlive the proof, which expires at \(limit)")
+        }
+        return try Delegation(
+            issuer: identity, audience: audience, subject: parent.subject, command: command, policy: policy,
+            nonce: SecureBytes.random(count: 16), notBefore: parent.notBefore, expiration: expiration)
+    }
+
+    /// A credential for `grant`, from the cache while it is fresh, else from `/v1/authorize` (one call for every
+    /// concurrent caller).
+    private func minted(_ grant: Grant) async throws -> Minted {
         let now = clock.now()
-        let lookup: (cached: UCAN?, task: Task<Minted, any Error>?) = cache.withLock { entries in
-            switch entries[capabilities] {
+        let lookup: (cached: Minted?, task: Task<Minted, any Error>?) = cache.withLock { entries in
+            switch entries[grant] {
             case .ready(let minted, _)? where minted.expiresAt > now:
-                return (minted.token, nil)
+                return (minted, nil)
             case .pending(let task)?:
                 return (nil, task)
             case .ready(_, let refresh)?:
                 refresh?.cancel()
                 fallthrough
             case nil:
-                let task = Task { try await self.fetch(capabilities) }
-                entries[capabilities] = .pending(task)
+                let task = Task { try await self.fetch(grant) }
+                entries[grant] = .pending(task)
                 return (nil, task)
             }
         }
         if let cached = lookup.cached { return cached }
-        return try await lookup.task!.value.token
+        return try await lookup.task!.value
     }
 
     /// Signs a token for `audience` with the agent's own key, citing `proof` (by default the agent's token
@@ -144,9 +226,7 @@ public final class CharterClient: Sendable {
         if let uncovered = parent.payload.capabilities.firstUncovered(in: capabilities) {
             throw CharterClientError(code: "would_widen", message: "\(uncovered) is not covered by the proof")
         }
-        let (seconds, attoseconds) = ttl.components
-        let expiration =
-            Int64(clock.now().timeIntervalSince1970.rounded(.down)) + seconds + (attoseconds > 0 ? 1 : 0)
+        let expiration = Self.expiration(after: ttl, from: clock.now())
         if let limit = parent.payload.expiration, expiration > limit {
             throw CharterClientError(
                 code: "would_widen", message: "a lifetime of \(ttl) would outlive the proof, which expires at \(limit)")
@@ -160,40 +240,40 @@ public final class CharterClient: Sendable {
     }
 
     /// Mints, caches and schedules the refresh; on failure forgets the pending entry so the next call retries.
-    private func fetch(_ capabilities: Capabilities) async throws -> Minted {
+    private func fetch(_ grant: Grant) async throws -> Minted {
         do {
-            let minted = try await authorizeWithRetries(capabilities)
-            store(minted, for: capabilities)
+            let minted = try await authorizeWithRetries(grant)
+            store(minted, for: grant)
             return minted
         } catch {
             cache.withLock { entries in
-                if case .pending? = entries[capabilities] { entries[capabilities] = nil }
+                if case .pending? = entries[grant] { entries[grant] = nil }
             }
             throw error
         }
     }
 
     /// Caches `minted` and schedules its refresh; the entry is in place before the refresh can start.
-    private func store(_ minted: Minted, for capabilities: Capabilities) {
+    private func store(_ minted: Minted, for grant: Grant) {
         let previous = cache.withLock { entries in
             let refresh = Task { [weak self, clock] in
                 try? await clock.sleep(until: minted.refreshAt)
                 guard !Task.isCancelled, let self else { return }
-                // A failed refresh keeps the current token; callers fetch anew once it has expired.
-                if let next = try? await self.authorizeWithRetries(capabilities) { self.store(next, for: capabilities) }
+                // A failed refresh keeps the current credential; callers fetch anew once it has expired.
+                if let next = try? await self.authorizeWithRetries(grant) { self.store(next, for: grant) }
             }
-            defer { entries[capabilities] = .ready(minted, refresh: refresh) }
-            return entries[capabilities]
+            defer { entries[grant] = .ready(minted, refresh: refresh) }
+            return entries[grant]
         }
         if case .ready(_, let old)? = previous { old?.cancel() }
     }
 
-    private func authorizeWithRetries(_ capabilities: Capabilities) async throws -> Minted {
+    private func authorizeWithRetries(_ grant: Grant) async throws -> Minted {
         var delay = retry.initialDelay
         var attempt = 1
         while true {
             do {
-                return try await authorize(capabilities)
+                return try await authorize(grant)
             } catch let error as CharterClientError where error.isTransient && attempt < retry.attempts {
                 let wait = min(error.retryAfter.map { Duration.seconds($0) } ?? delay, retry.maxDelay)
                 try await clock.sleep(until: clock.now().addingTimeInterval(Self.seconds(wait)))
@@ -203,18 +283,54 @@ public final class CharterClient: Sendable {
         }
     }
 
-    private func authorize(_ capabilities: Capabilities) async throws -> Minted {
-        var body: JSONObject = ["audience": .string(did.string), "capabilities": capabilities.json]
+    private func authorize(_ grant: Grant) async throws -> Minted {
+        var body: JSONObject = ["audience": .string(did.string)]
+        switch grant {
+        case .capabilities(let capabilities):
+            body["capabilities"] = capabilities.json
+        case .command(let command, let policy):
+            body["format"] = "ucan/1.0"
+            body["command"] = .string(command.path)
+            if !policy.statements.isEmpty {
+                guard let json = try? JSONParser.parse(DAGJSON.encode(policy.ipld), maxDepth: 128) else {
+                    throw CharterClientError(code: "invalid_policy", message: "the policy cannot be sent as JSON")
+                }
+                body["policy"] = json
+            }
+        }
         if let ttlSeconds { body["ttl_seconds"] = .integer(Int64(ttlSeconds)) }
         let issuedAt = clock.now()
         let json = try await http.send("POST", "/v1/authorize", bearer: apiKey, json: body).object()
-        guard let text = json["token"]?.stringValue, let token = try? UCAN(parsing: text),
-            token.payload.audience == did, let expiration = token.payload.expiration
-        else {
-            throw CharterClientError(code: "unexpected_response", message: "the answer holds no token for \(did)")
+        let text = json["token"]?.stringValue ?? ""
+        let credential: Minted.Credential
+        let expiration: Int64?
+        switch grant {
+        case .capabilities:
+            guard let token = try? UCAN(parsing: text), token.payload.audience == did else {
+                throw CharterClientError(code: "unexpected_response", message: "the answer holds no token for \(did)")
+            }
+            (credential, expiration) = (.token(token), token.payload.expiration)
+        case .command(let command, _):
+            guard let bytes = Data(base64Encoded: text), let delegation = try? Delegation(bytes: Array(bytes)),
+                delegation.audience == did, delegation.command == command
+            else {
+                throw CharterClientError(
+                    code: "unexpected_response", message: "the answer holds no delegation of \(command) for \(did)")
+            }
+            (credential, expiration) = (.delegation(delegation), delegation.expiration)
+        }
+        guard let expiration else {
+            throw CharterClientError(code: "unexpected_response", message: "the answer's credential never expires")
         }
         return Minted(
-            token: token, issuedAt: issuedAt, expiresAt: Date(timeIntervalSince1970: TimeInterval(expiration)))
+            credential: credential, issuedAt: issuedAt,
+            expiresAt: Date(timeIntervalSince1970: TimeInterval(expiration)))
+    }
+
+    /// Whole seconds since the epoch, `ttl` after `now`, rounded up.
+    private static func expiration(after ttl: Duration, from now: Date) -> Int64 {
+        let (seconds, attoseconds) = ttl.components
+        return Int64(now.timeIntervalSince1970.rounded(.down)) + seconds + (attoseconds > 0 ? 1 : 0)
     }
 
     private static func seconds(_ duration: Duration) -> TimeInterval {
