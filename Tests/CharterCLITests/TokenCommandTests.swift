@@ -7,7 +7,8 @@ import Testing
     static let audience = "did:key:z6Mko9hTggMwjSTEaJaPUfE6tqcy2xvU6BnNq3e3o8qVBiyH"
     static let mail = #"{"mailto:*":{"email/send":[{}]}}"#
 
-    /// A server with an owner key and one active envelope allowing `email/send` on `mailto:*`.
+    /// A server with an owner key and one active envelope allowing `email/send` on `mailto:*` (0.10) and
+    /// `/email/send` to `*@example.com` (1.0).
     final class Fixture {
         let directory: URL
         let server: ServerProcess
@@ -37,6 +38,7 @@ import Testing
                 json: [
                     "app_id": app, "name": "mail", "max_ttl_seconds": 600,
                     "capabilities": ["mailto:*": ["email/send": [[String: Any]()]]],
+                    "commands": ["/email/send": [["like", ".to", "*@example.com"]]],
                 ])
             try #require(created.status == 201, "\(created.body)")
             envelope = try #require(try Fixture.object(created.body)["id"] as? String)

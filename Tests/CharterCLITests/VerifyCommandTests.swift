@@ -43,6 +43,54 @@ import UCAN
         #expect(revoked.stderr == "revoked: envelope \(fixture.envelope) is revoked\n")
     }
 
+    @Test func aUCAN1InvocationVerifiesAgainstTheDelegationAuthorizePrints() async throws {
+        let fixture = try await Fixture()
+        let agent = Ed25519.SigningKey()
+        let service = DID(publicKey: Ed25519.SigningKey().publicKey)
+        let minted = try fixture.run(
+            "authorize", "--server", fixture.url, "--format", "ucan/1.0", "--audience",
+            DID(publicKey: agent.publicKey).string, "--command", "/email/send", "--policy", #"[["!=", ".cc", "x"]]"#)
+        #expect(minted.status == 0, "\(minted.stderr)")
+        let delegation = try Delegation(bytes: Array(try #require(Data(base64Encoded: minted.line))))
+        #expect(delegation.command.path == "/email/send")
+        #expect(delegation.policy.ipld == [["like", ".to", "*@example.com"], ["!=", ".cc", "x"]])
+        func invocation(_ command: String = "/email/send", to: String) throws -> String {
+            Data(
+                try Invocation(
+                    issuer: agent, subject: try #require(delegation.subject), audience: service,
+                    command: try Command(command), arguments: ["to": .string(to)], proofs: [delegation.cid],
+                    expiration: Int64(Date().timeIntervalSince1970) + 60
+                ).bytes
+            ).base64EncodedString()
+        }
+        let proof = minted.line
+        Self.expectValid(
+            try CLI.run(
+                "verify", try invocation(to: "ada@example.com"), "--proof", proof, "--server", fixture.url,
+                "--command", "/email/send"), signedBy: fixture.org)
+        let violation = try CLI.run(
+            "verify", try invocation(to: "eve@evil.com"), "--proof", proof, "--server", fixture.url)
+        Self.expectRefusal(violation, "policy_violation")
+        #expect(violation.stderr.contains("like"), "names the statement: \(violation.stderr)")
+        Self.expectRefusal(
+            try CLI.run(
+                "verify", try invocation(to: "ada@example.com"), "--proof", proof, "--server", fixture.url,
+                "--command", "/email/read"), "not_covered")
+        Self.expectRefusal(
+            try CLI.run("verify", try invocation(to: "ada@example.com"), "--server", fixture.url), "invalid_chain")
+        let refused = try fixture.run(
+            "authorize", "--server", fixture.url, "--format", "ucan/1.0", "--audience", TokenCommandTests.audience,
+            "--command", "/calendar/write")
+        #expect(refused.status == 1 && refused.stderr.hasPrefix("error: command_not_in_envelope: "))
+        let mixed = try fixture.authorize(TokenCommandTests.mail, "--format", "ucan/1.0", "--command", "/email/send")
+        #expect(mixed.status != 0 && mixed.stderr.contains("--capabilities is for --format ucan/0.10"))
+
+        #expect(try fixture.run("envelopes", "revoke", fixture.envelope, "--server", fixture.url).status == 0)
+        Self.expectRefusal(
+            try CLI.run("verify", try invocation(to: "ada@example.com"), "--proof", proof, "--server", fixture.url),
+            "revoked")
+    }
+
     @Test func aTokenRevokedByCIDIsRevoked() async throws {
         let fixture = try await Fixture()
         let token = try fixture.authorize().line

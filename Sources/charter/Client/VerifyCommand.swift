@@ -8,7 +8,8 @@ import UCAN
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Verify a Charter-minted UCAN as an upstream service would: exit 0 and 'valid', or exit 1.",
+        abstract:
+            "Verify a Charter-minted UCAN (0.10 token or 1.0 invocation) as an upstream service would: exit 0 and 'valid', or exit 1.",
         discussion: """
             Fetches GET /v1/issuers and the revocation feed (GET /v1/revocations) from --server once, without an \
             API key, then verifies the token and its proofs offline with CharterVerifier: signatures, the whole \
@@ -17,7 +18,11 @@ struct VerifyCommand: AsyncParsableCommand {
             the reason, such as 'revoked: envelope env_… is revoked'. Only tokens of the --organization ids are             accepted; without any, tokens of every organization the server publishes issuers for are, and a             second line names the one that signed.
             """)
 
-    @Argument(help: "The token (the outermost one, for a delegation).")
+    @Argument(
+        help: """
+            The token: a UCAN 0.10 JWT (the outermost one, for a delegation), or a UCAN 1.0 invocation in base64, \
+            whose delegations are then its --proof options, also in base64.
+            """)
     var token: String
 
     @Option(help: ArgumentHelp("The Charter server's base URL.", valueName: "url"))
@@ -37,6 +42,9 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Require this ability on --resource, such as email/send.", valueName: "ability"))
     var ability: String?
+
+    @Option(help: ArgumentHelp("1.0: require an invocation of exactly this command.", valueName: "cmd"))
+    var command: String?
 
     @Option(
         name: .customLong("organization"),
@@ -61,7 +69,18 @@ struct VerifyCommand: AsyncParsableCommand {
         if let audience, (try? DID(audience)) == nil {
             throw ValidationError("--audience must be an Ed25519 did:key")
         }
+        if isInvocation {
+            guard resource == nil else { throw ValidationError("--resource and --ability are for UCAN 0.10 tokens") }
+            if let command, (try? Command(command)) == nil {
+                throw ValidationError("--command must be a command such as /email/send")
+            }
+        } else if command != nil {
+            throw ValidationError("--command is for UCAN 1.0 invocations")
+        }
     }
+
+    /// A UCAN 1.0 invocation is base64, which has no `.`; a 0.10 token is a JWT, which has two.
+    private var isInvocation: Bool { !token.contains(".") }
 
     func run() async throws {
         let audiences: Set<DID>
@@ -70,7 +89,14 @@ struct VerifyCommand: AsyncParsableCommand {
         } else {
             // Accepting the token's own audience: the caller asks "is this token valid", not "is it for me".
             do {
-                audiences = [try UCAN(parsing: token).payload.audience]
+                if isInvocation {
+                    guard let aud = try Invocation(bytes: try base64(token, "the invocation")).audience else {
+                        try fail("\(VerificationError.Code.wrongAudience): the invocation names no audience")
+                    }
+                    audiences = [aud]
+                } else {
+                    audiences = [try UCAN(parsing: token).payload.audience]
+                }
             } catch {
                 try fail("\(VerificationError.Code.malformed): \(error)")
             }
@@ -82,14 +108,36 @@ struct VerifyCommand: AsyncParsableCommand {
         } catch {
             try fail("sync_failed: could not sync from \(server): \(error)")
         }
-        let required = resource.flatMap { resource in ability.map { Capability(resource: resource, ability: $0) } }
+        let org: String?
         do {
-            let verified = try verifier.verify(token, proofs: proofs, requiring: required)
-            print("valid")
-            if organizations.isEmpty, let org = verified.org { print("organization: \(org)") }
-        } catch {
+            if isInvocation {
+                let delegations = try proofs.enumerated().map { index, proof throws(VerificationError) in
+                    try base64(proof, "--proof \(index + 1)")
+                }
+                org = try verifier.verify(
+                    invocation: try base64(token, "the invocation"), proofs: delegations,
+                    requiring: try command.map { try Command($0) }
+                ).org
+            } else {
+                let required = resource.flatMap { resource in
+                    ability.map { Capability(resource: resource, ability: $0) }
+                }
+                org = try verifier.verify(token, proofs: proofs, requiring: required).org
+            }
+        } catch let error as VerificationError {
             try fail(error.description)
         }
+        print("valid")
+        if organizations.isEmpty, let org { print("organization: \(org)") }
+    }
+
+    /// A UCAN 1.0 envelope from standard base64, padded or not.
+    private func base64(_ text: String, _ what: String) throws(VerificationError) -> [UInt8] {
+        let padded = text + String(repeating: "=", count: (4 - text.utf8.count % 4) % 4)
+        guard let data = Data(base64Encoded: padded), !data.isEmpty else {
+            throw VerificationError(.malformed, "\(what) is neither a JWT nor the base64 of a UCAN 1.0 envelope")
+        }
+        return Array(data)
     }
 
     /// The organizations named, or every one the server publishes issuers for.
