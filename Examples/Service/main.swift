@@ -2,10 +2,13 @@
 //
 //   CHARTER_URL=http://127.0.0.1:8080 CHARTER_ORGANIZATION=org_… PORT=8081 swift run example-service
 //
-// It accepts only tokens of the organization CHARTER_ORGANIZATION names (its id, as GET /v1/me shows it).
-// It prints its DID; mint a token for that audience (charter authorize --audience <did> …) and call
-//   curl -X POST -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8081/send
-// A delegated token goes in Authorization and its proofs in a `ucans` header, comma-separated.
+// It accepts only tokens of the organization CHARTER_ORGANIZATION names (its id, as GET /v1/me shows it), and
+// prints its DID (also at GET /did).
+//   POST /email/send  UCAN 1.0: an invocation of /email/send signed by the agent, in Authorization (base64), and
+//                     the delegations it cites in a `ucans` header; each invocation is accepted once, and only
+//                     when its arguments satisfy the envelope's policy (example-agent does all of this).
+//   POST /send        UCAN 0.10: a token for that audience (charter authorize --audience <did> …) in
+//                     Authorization; a delegated token with its proofs in `ucans`, comma-separated.
 import CharterVerifier
 import Foundation
 import Hummingbird
@@ -29,6 +32,14 @@ let verifier = CharterVerifier(
 
 let router = Router()
 router.get("did") { _, _ in did.string + "\n" }
+router.group("email/send")
+    .add(middleware: RequireInvocation(verifier, command: try Command("/email/send")))
+    .post { _, _ in
+        guard let call = VerifiedInvocation.current, case .string(let to)? = call.arguments["to"] else {
+            throw HTTPError(.badRequest, message: "say whom to send to")
+        }
+        return "sent to \(to) for \(call.agent), app \(call.app ?? "?") under envelope \(call.envelope ?? "?")\n"
+    }
 router.group("send")
     .add(middleware: RequireCapability(verifier, resource: "mailto:*", ability: "email/send"))
     .post { _, _ in
