@@ -2,10 +2,12 @@
 
 It verifies tokens Charter built, builds tokens Charter must verify, and checks that both sides encode
 the same claims to byte-identical tokens. Then it starts a real `charter serve`, mints tokens over HTTP and
-checks them, the issuer list and the signed revocation feed with PyNaCl alone. For UCAN 1.0 it builds DAG-CBOR
-envelopes with libipld (delegations, invocations, chains, policies), checks Charter's verdicts and CIDs, decodes
-and re-encodes Charter's own 1.0 tokens byte for byte, feeds it properly signed non-canonical DAG-CBOR, and runs
-the delegation spec's policy examples. Prints 'N passed, N failed' and exits non-zero on any failure.
+checks them, the issuer list and the signed revocation feed with PyNaCl alone; it mints UCAN 1.0 delegations
+there too, checks them byte for byte and has `charter verify` judge Python invocations under them, revoked or
+not. For UCAN 1.0 it builds DAG-CBOR envelopes with libipld (delegations, invocations, chains, policies),
+checks Charter's verdicts and CIDs, decodes and re-encodes Charter's own 1.0 tokens byte for byte, feeds it
+properly signed non-canonical DAG-CBOR, and runs the delegation spec's policy examples. Prints
+'N passed, N failed' and exits non-zero on any failure.
 """
 
 import base64
@@ -18,6 +20,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import datetime
 
 import blake3
 import libipld
@@ -435,6 +438,120 @@ with tempfile.TemporaryDirectory(prefix="charter-interop-") as directory:
         code = server.stop()
     check("serve stops cleanly on SIGTERM", code == 0, code)
     check("serve never logs the owner key again", "".join(server.lines).count(key or "chr_live_") == 1)
+
+# 4b. The live server mints UCAN 1.0 delegations; Python decodes and checks them byte for byte, invokes under them
+# with its own agent key, and `charter verify` judges those invocations offline, as the service they address would.
+with tempfile.TemporaryDirectory(prefix="charter-interop-") as directory:
+    server = Server(directory)
+    try:
+        key = server.key
+        status, apps = server.call("GET", "/v1/apps", key=key)
+        app = apps["apps"][0]["id"]
+        grants = {"/email/send": [["like", ".to", "*@example.com"]], "/calendar": [["==", ".calendar", "work"]]}
+        status, envelope = server.call("POST", "/v1/envelopes", {"app_id": app, "name": "interop-1.0",
+                                                                 "commands": grants, "max_ttl_seconds": 600}, key=key)
+        check("an envelope of command grants alone is created", status == 201 and envelope.get("commands") == grants,
+              envelope)
+        envelope_id = envelope["id"]
+        status, shown = server.call("GET", f"/v1/envelopes/{envelope_id}", key=key)
+        check("GET shows the same command grants", status == 200 and shown.get("commands") == grants, shown)
+
+        # The agent holds its own key (the delegation's aud); the service is whoever the invocations address.
+        agent, service = nacl.signing.SigningKey.generate(), nacl.signing.SigningKey.generate()
+        agent_did, service_did = did_of(agent.verify_key), did_of(service.verify_key)
+        narrowing = [["!=", ".to", "ceo@example.com"]]
+        before = int(time.time())
+        status, minted = server.call("POST", "/v1/authorize", {
+            "format": "ucan/1.0", "audience": agent_did, "command": "/email/send", "policy": narrowing,
+            "ttl_seconds": 300, "meta": {"trace": "t-live"}}, key=key)
+        after = int(time.time())
+        check("/v1/authorize mints a ucan/1.0 delegation under the envelope", status == 200
+              and minted.get("format") == "ucan/1.0" and minted.get("envelope_id") == envelope_id, minted)
+        if status != 200:
+            raise SystemExit(f"/v1/authorize answered {status}: {minted}")
+        dlg_live = minted["token"]
+        try:
+            live_bytes = base64.b64decode(dlg_live, validate=True)
+            live_signature, live_signed, live_tag, live = decoded_envelope(live_bytes)
+        except Exception as error:  # noqa: BLE001 - any failure is the finding
+            live_bytes, live_signature, live_signed, live_tag, live = b"", b"", {}, "", {}
+            check("libipld decodes the minted delegation", False, repr(error))
+        check("the token is padded standard base64", b64(live_bytes) == dlg_live)
+        check("the minted delegation re-encodes to identical bytes (canonical DAG-CBOR)",
+              encode(decode(live_bytes)) == live_bytes and live_bytes == b"\x82\x58\x40" + live_signature
+              + encode(live_signed))
+        check("its varsig header is Ed25519/DAG-CBOR and its tag ucan/dlg@1.0.0",
+              live_signed.get("h") == VARSIG and live_tag == DLG, (live_signed.get("h"), live_tag))
+        check("the minted delegation's signature verifies under PyNaCl and its iss did:key",
+              signature_holds(live_bytes))
+        check("server's cid is our dag-cbor sha2-256 CIDv1", minted["cid"] == cid1(live_bytes)
+              and minted["cid"].startswith("bafyrei"), minted["cid"])
+        status, issuers = server.call("GET", "/v1/issuers")
+        listed = {entry["did"]: entry for entry in issuers.get("issuers", [])}
+        issuer = minted["issuer"]
+        check("iss and sub are the answer's issuer, a published live issuer", live.get("iss") == live.get("sub")
+              == issuer and listed.get(issuer, {}).get("environment") == "live", (live.get("iss"), live.get("sub")))
+        check("aud is the agent and cmd the command", live.get("aud") == agent_did and live.get("cmd") == "/email/send")
+        check("pol is the grant's statements, then the request's", live.get("pol") == grants["/email/send"] + narrowing,
+              live.get("pol"))
+        org = listed.get(issuer, {}).get("org")
+        status, me = server.call("GET", "/v1/me", key=key)
+        check("meta names org, env, app, envelope and key beside the request's own", live.get("meta") == {
+            "trace": "t-live", "org": org, "env": "live", "app": app, "envelope": envelope_id,
+            "key": me.get("api_key", {}).get("id")}, live.get("meta"))
+        check("the nonce is 16 bytes, and there is no nbf", isinstance(live.get("nonce"), bytes)
+              and len(live["nonce"]) == 16 and set(live) == {"iss", "aud", "sub", "cmd", "pol", "nonce", "meta", "exp"},
+              live)
+        check("exp is now + ttl, as expires_at says", before + 300 <= live.get("exp", 0) <= after + 300
+              and datetime.fromisoformat(minted["expires_at"]).timestamp() == live["exp"], minted["expires_at"])
+
+        def invoke(arguments, nonce, lifetime=60):
+            """The agent's invocation of /email/send under the minted delegation, addressed to the service."""
+            return token1(agent, INV, invocation(agent, issuer, "/email/send", arguments, [dlg_live], nonce,
+                                                 expiration=int(time.time()) + lifetime, aud=service_did))
+
+        def verify_live(token, *options, audience=service_did):
+            """(exit code, stdout, stderr) of `charter verify` against the live server's issuers and feed."""
+            run = subprocess.run([CHARTER, "verify", token, "--proof", dlg_live, "--server", server.url,
+                                  "--audience", audience, *options], capture_output=True, text=True)
+            return run.returncode, run.stdout.strip(), run.stderr.strip()
+
+        def refused_live(result, code):
+            """Exit 1 and one stderr line `code: reason`."""
+            return result[0] == 1 and result[2].startswith(code + ": ") and "\n" not in result[2]
+
+        to_ada = invoke({"to": "ada@example.com"}, b"inv-live-ada")
+        result = verify_live(to_ada)
+        check("charter verify accepts a Python invocation under the minted delegation",
+              result[0] == 0 and result[1].splitlines() == ["valid", f"organization: {org}"], result)
+        result = verify_live(invoke({"to": "eve@evil.com"}, b"inv-live-eve"))
+        check("args breaking the grant's policy are a policy_violation",
+              refused_live(result, "policy_violation"), result)
+        result = verify_live(invoke({"to": "ceo@example.com"}, b"inv-live-ceo"))
+        check("args breaking the request's narrowing are a policy_violation",
+              refused_live(result, "policy_violation"), result)
+        result = verify_live(to_ada, "--command", "/email/read")
+        check("an invocation of another command than --command is not_covered", refused_live(result, "not_covered"),
+              result)
+        result = verify_live(to_ada, audience=agent_did)
+        check("an invocation addressed to another service is wrong_audience", refused_live(result, "wrong_audience"),
+              result)
+        # The verifier remembers each invocation until it expires, to refuse replays, so it takes only short-lived ones.
+        result = verify_live(invoke({"to": "ada@example.com"}, b"inv-live-long", lifetime=3600))
+        check("an invocation expiring past 300 s is refused as malformed", refused_live(result, "malformed"), result)
+
+        status, record = server.call("POST", f"/v1/tokens/{minted['cid']}/revoke", key=key)
+        check("the delegation is revoked by its CID", status == 200 and record.get("cid") == minted["cid"]
+              and record.get("revoked_at"), record)
+        status, feed = server.call("GET", f"/v1/revocations?org={org}&environment=live&since=0")
+        entry = {(item["kind"], item["revoke"]): item for item in feed.get("revocations", [])}.get(
+            ("token", minted["cid"]))
+        check("its revocation is on the feed, signed by the issuer", entry is not None and entry["iss"] == issuer
+              and signed_by(issuer, b"REVOKE:" + minted["cid"].encode(), entry["challenge"]), feed)
+        result = verify_live(invoke({"to": "ada@example.com"}, b"inv-live-late"))
+        check("charter verify then refuses an invocation under it as revoked", refused_live(result, "revoked"), result)
+    finally:
+        server.stop()
 
 # 5. UCAN 1.0: Python builds delegations (libipld + PyNaCl); Charter verifies them and names the same CIDs.
 def seeded(n):

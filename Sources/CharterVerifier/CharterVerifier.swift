@@ -189,7 +189,8 @@ public final class CharterVerifier: Service, Sendable {
         invocation: [UInt8], proofs: [[UInt8]], requiring command: Command? = nil
     ) throws(VerificationError) -> VerifiedInvocation {
         try syncingOnUnknownIssuer { () throws(VerificationError) in
-            try snapshot.verify(invocation: invocation, proofs: proofs, requiring: command, at: now(), replays: replays)
+            try snapshot.verify(
+                invocation: invocation, proofs: proofs, requiring: command, at: now(), replays: replays, caches: caches)
         }
     }
 

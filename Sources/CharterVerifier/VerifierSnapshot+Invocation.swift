@@ -7,7 +7,8 @@ extension VerifierSnapshot {
     /// issuer window and organization; revocation; the required command; and replay last, so an invocation
     /// refused for another reason is not remembered.
     func verify(
-        invocation bytes: [UInt8], proofs: [[UInt8]], requiring command: Command?, at now: Date, replays: ReplayCache
+        invocation bytes: [UInt8], proofs: [[UInt8]], requiring command: Command?, at now: Date, replays: ReplayCache,
+        caches: Caches
     ) throws(VerificationError) -> VerifiedInvocation {
         try checkFreshness(at: now)
         let limits = validator.policy.limits
@@ -31,8 +32,8 @@ extension VerifierSnapshot {
         var delegations: [CID: Delegation] = [:]
         for (index, proof) in proofs.enumerated() {
             do {
-                let delegation = try Delegation(bytes: proof, limits: limits)
-                delegations[delegation.cid] = delegation
+                let entry = try caches.delegations.entry(parsing: proof, limits: limits)
+                delegations[entry.cid] = entry.delegation
             } catch {
                 throw VerificationError(
                     VerificationError(error).code, "proofs[\(index)]: \(error.message)",
@@ -58,17 +59,18 @@ extension VerifierSnapshot {
         }
         let verified = VerifiedInvocation(invocation: invocation, delegations: validated.delegations)
         try checkOrganization(verified.org, issuer: root.issuer)
-        try checkRevocation(verified)
+        try checkRevocation(verified, cids: delegations)
         if let command, invocation.command != command {
             throw VerificationError(
                 .notCovered, "the invocation is for \(invocation.command), and this needs \(command)", field: "cmd")
         }
         // Remembered for as long as validation would accept it, leeway included.
-        switch replays.record(invocation.cid, expiresAt: expiration + max(0, configuration.leeway), now: seconds) {
+        let cid = invocation.cid
+        switch replays.record(cid, expiresAt: expiration + max(0, configuration.leeway), now: seconds) {
         case .fresh:
             return verified
         case .replayed:
-            throw VerificationError(.replayed, "invocation \(invocation.cid) was presented before")
+            throw VerificationError(.replayed, "invocation \(cid) was presented before")
         case .full, .unbounded:
             throw VerificationError(.overloaded, "too many live invocations to remember; try again shortly")
         }
@@ -76,11 +78,14 @@ extension VerifierSnapshot {
 
     /// A delegation on the chain revoked by CID (by an issuer on the chain), or a root minted under a revoked
     /// envelope.
-    private func checkRevocation(_ verified: VerifiedInvocation) throws(VerificationError) {
+    /// - Parameter supplied: the delegations supplied, by CID; the chain's are among them.
+    private func checkRevocation(_ verified: VerifiedInvocation, cids supplied: [CID: Delegation])
+        throws(VerificationError)
+    {
         if !revokedTokens.isEmpty {
             let issuers = Set(verified.delegations.map(\.issuer))
-            for delegation in verified.delegations {
-                if let entry = revokedTokens[delegation.cid], issuers.contains(entry.issuer) {
+            for cid in verified.invocation.proofs where supplied[cid] != nil {
+                if let entry = revokedTokens[cid], issuers.contains(entry.issuer) {
                     throw VerificationError(.revoked, "delegation \(entry.subject) is revoked")
                 }
             }

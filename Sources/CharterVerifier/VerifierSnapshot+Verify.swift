@@ -1,11 +1,12 @@
 import Foundation
 import UCAN
 
-/// The verifier's parse caches: presented tokens (parsed once, signature checked every call) and proofs (parsed
-/// and signature-checked once).
+/// The verifier's parse caches: presented tokens (parsed once, signature checked every call), proofs and 1.0
+/// delegations (parsed and signature-checked once).
 struct Caches: Sendable {
     let presented = TokenCache(checksSignatures: false)
     let proofs = TokenCache(checksSignatures: true)
+    let delegations = DelegationCache()
 }
 
 extension VerifierSnapshot {

@@ -35,8 +35,23 @@ struct BenchCharter {
     ) async throws -> String {
         try await createEnvelope(controlPlane, owner: owner)
         let audience = DID(publicKey: Ed25519.SigningKey().publicKey)
-        let body =
-            #"{"audience":"\#(audience)","capabilities":{"mailto:a@example.com":{"email/send":[{}]}},"ttl_seconds":300}"#
+        return try script(
+            body:
+                #"{"audience":"\#(audience)","capabilities":{"mailto:a@example.com":{"email/send":[{}]}},"ttl_seconds":300}"#,
+            owner: owner, in: directory, name: name)
+    }
+
+    /// A wrk script for `POST /v1/authorize` minting a UCAN 1.0 delegation of `/email/send`, under the envelope
+    /// ``authorizeScript(_:owner:in:name:)`` created.
+    static func delegationScript(owner: Setup.Created, in directory: URL) throws -> String {
+        let audience = DID(publicKey: Ed25519.SigningKey().publicKey)
+        return try script(
+            body:
+                #"{"format":"ucan/1.0","audience":"\#(audience)","command":"/email/send","ttl_seconds":300}"#,
+            owner: owner, in: directory, name: "delegate")
+    }
+
+    private static func script(body: String, owner: Setup.Created, in directory: URL, name: String) throws -> String {
         let script = """
             wrk.method = "POST"
             wrk.body = '\(body)'
@@ -48,13 +63,15 @@ struct BenchCharter {
         return path
     }
 
-    /// An envelope for the owner's app covering `email/send` on any `mailto:` resource, for 900 s.
+    /// An envelope for the owner's app covering `email/send` on any `mailto:` resource (0.10) and `/email/send`
+    /// to example.com addresses (1.0), for 900 s.
     static func createEnvelope(_ controlPlane: ControlPlane, owner: Setup.Created) async throws {
         let caller = try await controlPlane.authenticator.authenticate(
             authorization: "Bearer \(owner.ownerKey)", ip: nil, path: "/v1/envelopes")
         _ = try await controlPlane.envelopes.create(
             appID: owner.app.id, name: "bench", capabilities: ["mailto:*": ["email/send": [[:]]]],
-            maxTTLSeconds: 900, by: caller, context: context)
+            commands: ["/email/send": [["like", ".to", "*@example.com"]]], maxTTLSeconds: 900, by: caller,
+            context: context)
     }
 
     static let context = CallContext(ip: nil, requestID: "bench")

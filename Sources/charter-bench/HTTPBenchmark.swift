@@ -24,6 +24,7 @@ struct HTTPBenchmark {
 
         let authCost = try await authenticationCost(controlPlane, key: owner.ownerKey)
         let authorizeScript = try await BenchCharter.authorizeScript(controlPlane, owner: owner, in: directory)
+        let delegationScript = try BenchCharter.delegationScript(owner: owner, in: directory)
         let signsPerSecond = rawSigningRate()
 
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
@@ -52,7 +53,7 @@ struct HTTPBenchmark {
 
         print(
             "charter-bench http: wrk, \(connections) connections, 2 threads, \(rounds) rounds of \(seconds)s runs "
-                + "(bare, bare + 1 signature, /v1/me, /healthz, /v1/authorize, back to back)"
+                + "(bare, bare + 1 signature, /v1/me, /healthz, /v1/authorize 0.10 and 1.0, back to back)"
         )
         var rows: [Round] = []
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -77,6 +78,9 @@ struct HTTPBenchmark {
                         "http://127.0.0.1:\(charterPort)/healthz", seconds: seconds, connections: connections),
                     authorize: try Wrk.run(
                         "http://127.0.0.1:\(charterPort)/v1/authorize", script: authorizeScript, seconds: seconds,
+                        connections: connections),
+                    delegate: try Wrk.run(
+                        "http://127.0.0.1:\(charterPort)/v1/authorize", script: delegationScript, seconds: seconds,
                         connections: connections))
                 print(round)
                 rows.append(round)
@@ -90,21 +94,26 @@ struct HTTPBenchmark {
         print("  GET /v1/me (authed)      \(median.me)")
         print("  GET /healthz (no auth)   \(median.health)")
         print("  POST /v1/authorize       \(median.authorize)")
+        print("  POST /v1/authorize, 1.0  \(median.delegate)")
         print(String(format: "libsodium sign (raw, 1 core): %9.0f signatures/s", signsPerSecond))
         print(String(format: "authenticate, warm cache: %.2f µs per call (in-process)", authCost))
         // Every mint answered 200 must have its audit record, written before the answer.
         let minted = try await controlPlane.store.auditChain(orgID: owner.organization.id, after: 0, limit: .max)
             .filter { $0.event.action == "token.mint" && $0.event.outcome == .success }.count
-        let answered = rows.reduce(0) { $0 + $1.authorize.requests - $1.authorize.non2xx }
+        let answered = rows.reduce(0) {
+            $0 + $1.authorize.requests - $1.authorize.non2xx + $1.delegate.requests - $1.delegate.non2xx
+        }
         print("mints audited: \(minted) records for \(answered) tokens answered (wrk counts only completed requests)")
         print(
             String(
                 format:
                     "ratios (medians over rounds): me/bare=%.2f authorize/bare=%.2f signed/bare=%.2f "
-                    + "authorize/signed=%.2f authorize/raw_sign=%.2f authorize_p99_ms=%.2f auth_us=%.2f",
+                    + "authorize/signed=%.2f authorize/raw_sign=%.2f authorize_p99_ms=%.2f auth_us=%.2f "
+                    + "delegate/authorize=%.2f",
                 Round.medianRatio(rows, \.me), Round.medianRatio(rows, \.authorize),
                 Round.medianRatio(rows, \.signed), Round.medianRatio(rows, \.authorize, over: \.signed),
-                median.authorize.requestsPerSecond / signsPerSecond, median.authorize.p99Milliseconds, authCost))
+                median.authorize.requestsPerSecond / signsPerSecond, median.authorize.p99Milliseconds, authCost,
+                Round.medianRatio(rows, \.delegate, over: \.authorize)))
     }
 
     /// One run of each route, back to back, so each ratio compares runs that shared the machine's conditions.
@@ -114,17 +123,20 @@ struct HTTPBenchmark {
         let me: WrkResult
         let health: WrkResult
         let authorize: WrkResult
+        /// `/v1/authorize` minting a UCAN 1.0 delegation.
+        let delegate: WrkResult
 
         var description: String {
             String(
                 format:
                     "round: bare %6.0f  signed %6.0f (%.2f)  me %6.0f (%.2f)  healthz %6.0f (%.2f)  "
-                    + "authorize %5.0f (%.2f, p99 %.1f ms)",
+                    + "authorize %5.0f (%.2f, p99 %.1f ms)  1.0 %5.0f (%.2f of 0.10)",
                 bare.requestsPerSecond, signed.requestsPerSecond, signed.requestsPerSecond / bare.requestsPerSecond,
                 me.requestsPerSecond, me.requestsPerSecond / bare.requestsPerSecond,
                 health.requestsPerSecond, health.requestsPerSecond / bare.requestsPerSecond,
                 authorize.requestsPerSecond, authorize.requestsPerSecond / bare.requestsPerSecond,
-                authorize.p99Milliseconds)
+                authorize.p99Milliseconds, delegate.requestsPerSecond,
+                delegate.requestsPerSecond / authorize.requestsPerSecond)
         }
 
         /// The median of `route`'s throughput over `baseline`'s (the bare route's), round by round.

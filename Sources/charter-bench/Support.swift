@@ -33,6 +33,9 @@ struct Rounds {
 
     mutating func record(_ name: String, _ value: Double) { samples[name, default: []].append(value) }
 
+    /// The latest sample of `name`.
+    func last(_ name: String) -> Double { samples[name]?.last ?? 0 }
+
     func median(_ name: String) -> Double {
         let sorted = (samples[name] ?? []).sorted()
         return sorted.isEmpty ? 0 : sorted[sorted.count / 2]

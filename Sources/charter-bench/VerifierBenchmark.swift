@@ -6,9 +6,10 @@ import Foundation
 import Logging
 import UCAN
 
-/// `charter-bench verifier`: CharterVerifier's offline verification rate on one core, for a Charter-minted root
-/// and for a depth-3 chain (root → agent → sub-agent, proofs passed as strings), each beside raw libsodium
-/// verification of a token-sized message in the same run.
+/// `charter-bench verifier`: CharterVerifier's offline verification rate on one core, for a Charter-minted root,
+/// for a depth-3 chain (root → agent → sub-agent, proofs passed as strings) and for a UCAN 1.0 invocation with its
+/// one delegation (a new invocation every call, through the replay cache), each beside raw libsodium verification
+/// of a token-sized message in the same run.
 ///
 /// The verifier is synced from a real server on loopback that has revocations on its feed, so the hot path
 /// looks revocations up as it does in production; caches are warm.
@@ -36,7 +37,7 @@ struct VerifierBenchmark {
         let verifier = CharterVerifier(
             VerifierConfiguration(
                 server: URL(string: "http://127.0.0.1:\(port)")!, organizations: [owner.organization.id],
-                audiences: [fixture.service], maxFeedAge: 3600),
+                audiences: [fixture.service], maxFeedAge: 3600, replayCapacity: 10_000_000),
             logger: logger)
         try await verifier.sync()
         server.cancel()
@@ -70,7 +71,18 @@ struct VerifierBenchmark {
                 try opsPerSecond(seconds: roundSeconds) {
                     _ = try verifier.verify(fixture.leaf.encoded, proofs: fixture.proofs, requiring: fixture.required)
                 })
+            // Each invocation is accepted once, so every call needs a new one: signed before the round, about
+            // twice as many as it can use.
+            let invocations = try fixture.invocations(Int(results.last("raw") * roundSeconds) + 8192)
             var next = 0
+            results.record(
+                "invocation",
+                try opsPerSecond(seconds: roundSeconds) {
+                    _ = try verifier.verify(
+                        invocation: invocations[next], proofs: fixture.delegationProofs, requiring: fixture.command)
+                    next += 1
+                })
+            next = 0
             results.record(
                 "root cold",
                 try opsPerSecond(seconds: roundSeconds) {
@@ -88,7 +100,11 @@ struct VerifierBenchmark {
         row("CharterVerifier.verify, depth-3 chain", chain, "raw verify / 3", chain / (raw / 3))
         let cold = results.median("root cold")
         row("  root, a new token every call", cold, "raw verify", cold / raw)
-        print("ratios: root=\(format(root / raw)) chain3=\(format(chain / (raw / 3))) (chain goal is against raw/3)")
+        let invocation = results.median("invocation")
+        row("CharterVerifier.verify, 1.0 invocation", invocation, "raw verify / 2", invocation / (raw / 2))
+        print(
+            "ratios: root=\(format(root / raw)) chain3=\(format(chain / (raw / 3))) invocation=\(format(invocation / (raw / 2)))"
+                + " (chain goal is against raw/3, invocation + one delegation against raw/2)")
     }
 }
 
@@ -102,6 +118,24 @@ private struct Fixture {
     let revocations: Int
     /// Roots like ``root`` but each with its own nonce, more than the parse cache holds, so every call parses.
     let distinctRoots: [String]
+    /// A UCAN 1.0 delegation of `/email/send` to the agent, whose invocations the service verifies.
+    let delegation: Delegation
+    /// The agent the delegation is made out to, which signs the invocations.
+    let invoker = Ed25519.SigningKey()
+    let command = try! Command("/email/send")
+    var delegationProofs: [[UInt8]] { [delegation.bytes] }
+
+    /// `count` distinct invocations of `/email/send` by the agent for the service, within the envelope's policy.
+    func invocations(_ count: Int) throws -> [[UInt8]] {
+        let expiration = Int64(Date().timeIntervalSince1970) + 120
+        return try (0..<count).map { _ in
+            try Invocation(
+                issuer: invoker, subject: delegation.issuer, audience: service, command: command,
+                arguments: ["to": "ops@example.com", "subject": "report"], proofs: [delegation.cid],
+                expiration: expiration
+            ).bytes
+        }
+    }
 
     init(controlPlane: ControlPlane, owner: Setup.Created) async throws {
         let caller = try await controlPlane.authenticator.authenticate(
@@ -111,7 +145,8 @@ private struct Fixture {
         func envelope() async throws -> String {
             try await controlPlane.envelopes.create(
                 appID: owner.app.id, name: "bench-\(UUID().uuidString.prefix(8))", capabilities: mail,
-                maxTTLSeconds: 3600, by: caller, context: context
+                commands: ["/email/send": [["like", ".to", "*@example.com"]]], maxTTLSeconds: 3600, by: caller,
+                context: context
             ).id
         }
         func mint(_ audience: DID, under envelope: String) async throws -> UCAN {
@@ -149,6 +184,12 @@ private struct Fixture {
                 capabilities: try Capabilities([Capability(resource: "mailto:ops@example.com", ability: "email/send")]),
                 proofs: [middle.cid]), with: subKey)
         proofs = [agentRoot.encoded, middle.encoded]
+        delegation = try await controlPlane.tokens.delegate(
+            DelegationRequest(
+                audience: DID(publicKey: invoker.publicKey).string, command: "/email/send", ttlSeconds: 3600,
+                envelopeID: active),
+            by: caller, context: context
+        ).delegation
         let issuer = try await controlPlane.signingKeys.active(.live, for: caller, context: context).key
         var payload = root.payload
         distinctRoots = (0..<(2 * 4096 + 1)).map { index in

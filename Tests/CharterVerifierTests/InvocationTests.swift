@@ -144,6 +144,12 @@ import UCAN
         #expect(refusal(verifier, try invoke(delegation), proofs: [])?.code == .invalidChain, "a proof is missing")
         #expect(refusal(verifier, try invoke(delegation, "/crm/read"), proofs: proofs)?.code == .invalidChain)
         #expect(refusal(verifier, Array("garbage".utf8), proofs: proofs)?.code == .malformed)
+        // The delegation is parsed and its signature checked once per exact bytes: other bytes are checked anew.
+        #expect(refusal(verifier, try invoke(delegation), proofs: proofs) == nil)
+        var tampered = delegation.bytes
+        tampered[5] ^= 1  // inside the signature, after the array and byte-string heads
+        let forged = refusal(verifier, try invoke(delegation), proofs: [tampered])
+        #expect(forged?.code == .badSignature && forged?.field == "proofs[0]")
 
         // Remembered for as long as the leeway accepts it: past its exp, a replay is still refused as one.
         let once = try invoke(delegation, expiresIn: 10)
