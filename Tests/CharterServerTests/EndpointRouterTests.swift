@@ -12,7 +12,10 @@ import UCAN
 @Suite struct EndpointRouterTests {
     static func controlPlane() throws -> ControlPlane {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("charter-\(UUID().uuidString).db")
-        return ControlPlane(store: try SQLiteStore(path: path.path), masterKey: SecretBox.Key(), clock: .system)
+        let store = try SQLiteStore(path: path.path)
+        // Nothing is stored: the open file is enough, and unlinking it leaves nothing behind in /tmp.
+        try FileManager.default.removeItem(at: path)
+        return ControlPlane(store: store, masterKey: SecretBox.Key(), clock: .system)
     }
 
     static func router() throws -> EndpointRouter {
