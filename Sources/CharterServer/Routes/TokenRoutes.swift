@@ -39,7 +39,7 @@ enum TokenRoutes {
             let body = try await JSONBody.read(request, allowed: TokenFormat.fields)
             let format = try TokenFormat(body.optionalString("format"))
             try format.refuseOthersFields(in: body)
-            // The token is a bearer credential: no cache may keep it.
+            let (token, cid, issuer, envelope, expiresAt): (String, CID, DID, Envelope, Date)
             switch format {
             case .ucan010:
                 let minted = try await tokens.authorize(
@@ -48,14 +48,8 @@ enum TokenRoutes {
                         ttlSeconds: body.optionalInteger("ttl_seconds"),
                         envelopeID: body.optionalString("envelope_id"), facts: body.optionalObject("facts")),
                     by: caller, context: context.call)
-                return JSONResponse.object(headers: [.cacheControl: "no-store"]) {
-                    $0.string("cid", minted.cid.string)
-                    $0.string("envelope_id", minted.envelope.id)
-                    $0.time("expires_at", minted.expiresAt)
-                    $0.string("format", format.rawValue)
-                    $0.string("issuer", minted.token.payload.issuer.string)
-                    $0.string("token", minted.token.encoded)
-                }
+                (token, cid, issuer) = (minted.token.encoded, minted.cid, minted.token.payload.issuer)
+                (envelope, expiresAt) = (minted.envelope, minted.expiresAt)
             case .ucan1:
                 let minted = try await tokens.delegate(
                     DelegationRequest(
@@ -63,14 +57,19 @@ enum TokenRoutes {
                         policy: body.optionalValue("policy"), ttlSeconds: body.optionalInteger("ttl_seconds"),
                         envelopeID: body.optionalString("envelope_id"), meta: body.optionalObject("meta")),
                     by: caller, context: context.call)
-                return JSONResponse.object(headers: [.cacheControl: "no-store"]) {
-                    $0.string("cid", minted.cid.string)
-                    $0.string("envelope_id", minted.envelope.id)
-                    $0.time("expires_at", minted.expiresAt)
-                    $0.string("format", format.rawValue)
-                    $0.string("issuer", minted.delegation.issuer.string)
-                    $0.string("token", Data(minted.delegation.bytes).base64EncodedString())
-                }
+                (token, cid, issuer) = (
+                    Data(minted.delegation.bytes).base64EncodedString(), minted.cid, minted.delegation.issuer
+                )
+                (envelope, expiresAt) = (minted.envelope, minted.expiresAt)
+            }
+            // The token is a bearer credential: no cache may keep it.
+            return JSONResponse.object(headers: [.cacheControl: "no-store"]) {
+                $0.string("cid", cid.string)
+                $0.string("envelope_id", envelope.id)
+                $0.time("expires_at", expiresAt)
+                $0.string("format", format.rawValue)
+                $0.string("issuer", issuer.string)
+                $0.string("token", token)
             }
         }
         routes.on(.revokeToken) { _, context, caller in
