@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DATABASE ?= ./charter.db
 
-.PHONY: deps run test lint interop dashboard soak bench bench-http bench-mint bench-client bench-verifier bench-replicas
+.PHONY: deps run test lint interop dashboard python-sdk soak bench bench-http bench-mint bench-client bench-verifier bench-replicas
 
 deps:
 	@./scripts/install-deps.sh
@@ -16,6 +16,7 @@ test: deps lint
 	$(SWIFT) build --build-tests
 	./scripts/postgres.sh run $(SWIFT) test --skip-build
 	./scripts/interop.sh
+	./scripts/python-sdk.sh
 	./scripts/dashboard.sh
 
 lint:
@@ -26,6 +27,10 @@ interop: deps
 
 dashboard: deps
 	./scripts/dashboard.sh
+
+python-sdk: deps
+	@[ -x "$$($(SWIFT) build --show-bin-path)/charter" ] || $(SWIFT) build --product charter
+	./scripts/python-sdk.sh
 
 bench: deps
 	$(SWIFT) run -c release charter-bench ucan

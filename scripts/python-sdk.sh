@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The Python SDK (SDKs/python): installs it into a fresh venv, type-checks it with mypy --strict, and runs its
+# pytest suite against a real `charter serve` (the binary in $CHARTER, else the one `swift build` made).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+venv=.build/python-sdk-venv
+pins=(pynacl==1.6.2 httpx==0.28.1 libipld==3.5.0 pytest==9.2.0 mypy==2.4.1 setuptools==84.2.1 wheel==0.48.0)
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import nacl, httpx, libipld, pytest, mypy, setuptools, wheel' \
+    2>/dev/null; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "${pins[@]}"
+fi
+# The package itself, as a user installs it (no build isolation: setuptools and wheel are pinned above).
+"$venv/bin/pip" install --quiet --disable-pip-version-check --no-build-isolation --no-deps --force-reinstall \
+    ./SDKs/python
+rm -rf SDKs/python/build SDKs/python/src/*.egg-info
+"$venv/bin/pip" check --disable-pip-version-check >/dev/null  # its declared dependencies are all there
+
+charter="${CHARTER:-$(swift build --show-bin-path)/charter}"
+if [ ! -x "$charter" ]; then
+    echo "python-sdk: no charter binary at $charter (build it first, or set CHARTER)" >&2
+    exit 1
+fi
+
+echo "python-sdk: mypy --strict"
+(cd SDKs/python && "../../$venv/bin/mypy" --strict --cache-dir ../../.build/python-sdk-mypy-cache src/charter_sdk)
+echo "python-sdk: pytest"
+CHARTER="$charter" "$venv/bin/python" -m pytest -q -p no:cacheprovider SDKs/python/tests
