@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import builtins
 
+import blake3  # type: ignore[import-not-found,unused-ignore]
+
 import hashlib
 import threading
 from dataclasses import dataclass
@@ -183,10 +185,6 @@ class CID:
         return _blake3(data) == self.digest
 
 
-def _blake3(data: bytes) -> bytes | None:
-    try:
-        import blake3  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:  # rare in practice: Charter writes sha2-256; without the package such a CID matches nothing
-        return None
+def _blake3(data: bytes) -> bytes:
     digest: builtins.bytes = blake3.blake3(data).digest()
     return digest

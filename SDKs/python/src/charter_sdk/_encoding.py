@@ -120,7 +120,15 @@ def _constant(name: str) -> Any:
 
 def _integer(text: str) -> int | float:
     number = int(text)
-    return number if _INT64_MIN <= number <= _INT64_MAX else float(text)
+    return number if _INT64_MIN <= number <= _INT64_MAX else _float(text)
+
+
+def _float(text: str) -> float:
+    # Charter's parser refuses a number no double holds, rather than read it as infinity.
+    number = float(text)
+    if number in (float("inf"), float("-inf")):
+        raise JSONError("number out of range")
+    return number
 
 
 def _check(value: Any, depth: int, max_depth: int) -> None:
@@ -130,7 +138,8 @@ def _check(value: Any, depth: int, max_depth: int) -> None:
         except UnicodeEncodeError:
             raise JSONError("lone surrogate") from None
     elif isinstance(value, (list, dict)):
-        if depth > max_depth:
+        # The root container is at depth 0: at most `max_depth` nested containers, as Charter's parser allows.
+        if depth >= max_depth:
             raise JSONError("nesting too deep")
         items = value.items() if isinstance(value, dict) else enumerate(value)
         for key, item in items:
@@ -154,7 +163,7 @@ def parse_json(data: bytes, max_depth: int = 32) -> Any:
         raise JSONError("too many containers")
     try:
         value = json.loads(
-            text, object_pairs_hook=_pairs, parse_constant=_constant, parse_int=_integer)
+            text, object_pairs_hook=_pairs, parse_constant=_constant, parse_int=_integer, parse_float=_float)
     except RecursionError:
         raise JSONError("nesting too deep") from None
     except JSONError:
@@ -163,6 +172,19 @@ def parse_json(data: bytes, max_depth: int = 32) -> Any:
         raise JSONError(str(error).split(":")[0]) from None
     _check(value, 0, max_depth)
     return value
+
+
+def has_prefix(text: str, prefix: str) -> bool:
+    """`text.startswith(prefix)` at a character boundary, as Swift's `hasPrefix` compares whole characters: a
+    combining mark, zero-width joiner or variation selector right after the prefix joins the character before
+    it, so `"a\u0301dmin"` does not start with `"a"`."""
+    if not text.startswith(prefix):
+        return False
+    if len(text) == len(prefix) or not prefix:
+        return True
+    following = text[len(prefix)]
+    return not (unicodedata.category(following) in ("Mn", "Mc", "Me") or following == "\u200d"
+                or "\ufe00" <= following <= "\ufe0f")
 
 
 def is_int(value: object) -> bool:

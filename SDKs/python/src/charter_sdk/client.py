@@ -105,6 +105,11 @@ class _Base:
         key = api_key if api_key is not None else os.environ.get("CHARTER_API_KEY")
         if not key:
             raise CharterError("api_key_missing", "no API key given and CHARTER_API_KEY is not set")
+        # Checked here, once: a key with a newline (read from a file) or a non-ASCII character would otherwise fail
+        # inside httpx, whose error quotes the header value, key and all.
+        if not all("\x21" <= char <= "\x7e" for char in key):
+            raise CharterError(
+                "api_key_malformed", "the API key holds a character no key has (a trailing newline from a file?)")
         self.__api_key = key
         self.server = server.rstrip("/")
         self.identity: SigningKey = load_identity(identity)

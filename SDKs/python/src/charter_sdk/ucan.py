@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Union
 
 from ._crypto import BLAKE3, CID, MAX_TIME, RAW, SHA256, SigningKey, _blake3, public_key_of, signature_holds
-from ._encoding import JSONError, b64url_decode, b64url_encode, canonical_json, is_int, parse_json
+from ._encoding import JSONError, b64url_decode, b64url_encode, canonical_json, has_prefix, is_int, parse_json
 from .errors import UCANError
 
 HEADER = b'{"alg":"EdDSA","typ":"JWT"}'
@@ -57,7 +57,7 @@ def _pattern_covers(parent: str, child: str, separator: str | None) -> bool:
     prefix = parent[:-1]
     if separator is not None and not prefix.endswith(separator):
         return False
-    return child.startswith(prefix)
+    return has_prefix(child, prefix)
 
 
 def _caveat_covers(parent: Mapping[str, Any], child: Mapping[str, Any]) -> bool:
@@ -228,7 +228,8 @@ class Token:
     signed_length: int = field(repr=False)
 
     def __str__(self) -> str:
-        return self.text
+        # A bearer credential: formatting one into a log line must not leak it (`.text` is the token).
+        return f"token {self.cid}"
 
     def __repr__(self) -> str:
         return f"Token({self.cid}, iss={self.issuer}, aud={self.audience})"
@@ -241,8 +242,7 @@ class Token:
     def cid_with(self, hasher: int) -> CID | None:
         if hasher == SHA256:
             return self.cid
-        digest = _blake3(self.text.encode())
-        return None if digest is None else CID(RAW, BLAKE3, digest)
+        return CID(RAW, BLAKE3, _blake3(self.text.encode())) if hasher == BLAKE3 else None
 
     @property
     def capability_map(self) -> dict[str, dict[str, list[dict[str, Any]]]]:

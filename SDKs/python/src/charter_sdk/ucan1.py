@@ -12,7 +12,7 @@ from typing import Any
 
 from . import dagcbor
 from ._crypto import CID, DAG_CBOR, MAX_TIME, SHA256, SigningKey, public_key_of, signature_holds
-from ._encoding import b64_decode, b64_encode, is_int
+from ._encoding import b64_decode, b64_encode, has_prefix, is_int
 from .errors import UCANError
 from .policy import Policy
 
@@ -29,7 +29,8 @@ _SIGNED_OFFSET = 3 + 64
 
 def check_command(path: str, field_name: str = "cmd") -> str:
     """A command: a lowercase slash path such as `/msg/send`, no trailing slash, no empty segment."""
-    if not path.startswith("/") or (path != "/" and path.endswith("/")) or "//" in path or len(path.encode()) > 256:
+    if (not has_prefix(path, "/") or (path != "/" and path.endswith("/")) or "//" in path
+            or len(path.encode()) > 256):
         raise UCANError("invalid_field", "a command is a slash path such as /msg/send", field_name)
     if path != path.lower() or any(char.isspace() or ord(char) < 0x20 or ord(char) == 0x7F for char in path):
         raise UCANError("invalid_field", "a command is lowercase, without spaces or control characters", field_name)
@@ -38,7 +39,7 @@ def check_command(path: str, field_name: str = "cmd") -> str:
 
 def proves(delegated: str, invoked: str) -> bool:
     """Whether a delegated command proves another: the same path or one below it, segment by segment."""
-    return delegated == "/" or invoked == delegated or invoked.startswith(delegated + "/")
+    return delegated == "/" or invoked == delegated or has_prefix(invoked, delegated + "/")
 
 
 def _seal(kind: str, payload: dict[str, Any], key: SigningKey) -> bytes:

@@ -37,7 +37,7 @@ class FeedError(Exception):
     """Why a sync round failed: an unreachable server, a bad status, or an answer that does not check out."""
 
 
-_TIMESTAMP = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{3})Z\Z")
+_TIMESTAMP = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})\.([0-9]{3})Z\Z")
 
 
 def parse_timestamp(text: str) -> float | None:
@@ -412,7 +412,10 @@ class Verifier:
             if not (isinstance(item, dict) and isinstance(item.get("did"), str) and is_did(item["did"])
                     and isinstance(item.get("status"), str) and isinstance(item.get("environment"), str)):
                 raise FeedError(f"/v1/issuers: issuers[{index}] is not an issuer")
-            org = item.get("org")
+            # Present on every issuer: null only for the shared issuers of an older server, never by omission.
+            if "org" not in item:
+                raise FeedError(f"/v1/issuers: issuers[{index}].org is not an organization id or null")
+            org = item["org"]
             if org is not None and not isinstance(org, str):
                 raise FeedError(f"/v1/issuers: issuers[{index}].org is not an organization id or null")
             not_after: float | None = None
