@@ -5,9 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv=.build/python-sdk-venv
-pins=(pynacl==1.6.2 httpx==0.28.1 libipld==3.5.0 pytest==9.2.0 mypy==2.4.1 setuptools==84.2.1 wheel==0.48.0)
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import nacl, httpx, libipld, pytest, mypy, setuptools, wheel' \
-    2>/dev/null; then
+# starlette, fastapi and mcp are the optional integrations' (charter_sdk.asgi, .fastapi, .mcp); uvicorn serves the
+# examples.
+pins=(pynacl==1.6.2 httpx==0.28.1 blake3==1.0.11 libipld==3.5.0 pytest==9.2.0 mypy==2.4.1
+      setuptools==84.2.1 wheel==0.48.0
+      starlette==1.10.0 fastapi==0.165.0 mcp==2.3.0 pydantic==2.14.4 uvicorn==0.55.0)
+modules='nacl, httpx, blake3, libipld, pytest, mypy, setuptools, wheel, starlette, fastapi, mcp, uvicorn'
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import $modules" 2>/dev/null; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check "${pins[@]}"
 fi
@@ -23,7 +27,7 @@ if [ ! -x "$charter" ]; then
     exit 1
 fi
 
-echo "python-sdk: mypy --strict"
-(cd SDKs/python && "../../$venv/bin/mypy" --strict --cache-dir ../../.build/python-sdk-mypy-cache src/charter_sdk)
+echo "python-sdk: mypy --strict (the package and its examples)"
+(cd SDKs/python && "../../$venv/bin/mypy" --strict --cache-dir ../../.build/python-sdk-mypy-cache src/charter_sdk examples)
 echo "python-sdk: pytest"
 CHARTER="$charter" "$venv/bin/python" -m pytest -q -p no:cacheprovider SDKs/python/tests
