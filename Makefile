@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DATABASE ?= ./charter.db
 
-.PHONY: deps run test lint interop dashboard python-sdk soak bench bench-http bench-mint bench-client bench-verifier bench-replicas
+.PHONY: deps run test lint interop dashboard python-sdk typescript-sdk soak bench bench-http bench-mint bench-client bench-verifier bench-replicas
 
 deps:
 	@./scripts/install-deps.sh
@@ -17,6 +17,7 @@ test: deps lint
 	./scripts/postgres.sh run $(SWIFT) test --skip-build
 	./scripts/interop.sh
 	./scripts/python-sdk.sh
+	./scripts/typescript-sdk.sh
 	./scripts/dashboard.sh
 
 lint:
@@ -31,6 +32,10 @@ dashboard: deps
 python-sdk: deps
 	@[ -x "$$($(SWIFT) build --show-bin-path)/charter" ] || $(SWIFT) build --product charter
 	./scripts/python-sdk.sh
+
+typescript-sdk: deps
+	@[ -x "$$($(SWIFT) build --show-bin-path)/charter" ] || $(SWIFT) build --product charter
+	./scripts/typescript-sdk.sh
 
 bench: deps
 	$(SWIFT) run -c release charter-bench ucan

@@ -13,6 +13,9 @@ command -v openssl >/dev/null || packages+=(openssl)
 command -v chromium >/dev/null || packages+=(chromium)
 command -v chromedriver >/dev/null || packages+=(chromium-driver)
 python3 -c 'import venv, ensurepip' 2>/dev/null || packages+=(python3-venv)
+# The TypeScript SDK is compiled with Debian's tsc and tested with `node --test` (Node 20 or later).
+command -v node >/dev/null || packages+=(nodejs)
+command -v tsc >/dev/null || packages+=(node-typescript)
 # Extra tools by name, for the targets that need them (e.g. `install-deps.sh wrk` for benchmarks).
 for tool in "$@"; do
     command -v "$tool" >/dev/null || packages+=("$tool")

@@ -1,0 +1,420 @@
+// Strict text encodings shared by both UCAN versions: base64url, base64, base32, base58btc, canonical JSON and a
+// strict JSON parser. Every decoder refuses what another implementation might read differently (padding, stray
+// characters, non-zero trailing bits, duplicate keys, lone surrogates): signatures and CIDs are computed over the
+// exact bytes received, so two spellings of one value must never both be accepted.
+
+const encoder = new TextEncoder();
+const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+export function utf8(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+/** UTF-8 text, or null for invalid UTF-8. */
+export function fromUtf8(data: Uint8Array): string | null {
+  try {
+    return strictDecoder.decode(data);
+  } catch {
+    return null;
+  }
+}
+
+export function concat(...parts: Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Bytewise order (UTF-8 byte order is code point order). */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return a.length - b.length;
+}
+
+/** Strings by code point (as Python and Swift sort them), not by UTF-16 unit. */
+export function compareCodePoints(a: string, b: string): number {
+  return compareBytes(utf8(a), utf8(b));
+}
+
+export function hex(data: Uint8Array): string {
+  let out = "";
+  for (const byte of data) out += byte.toString(16).padStart(2, "0");
+  return out;
+}
+
+export function fromHex(text: string): Uint8Array {
+  const out = new Uint8Array(text.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(text.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+// Base64
+
+const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+function b64Encode(data: Uint8Array, alphabet: string, pad: boolean): string {
+  let out = "";
+  let i = 0;
+  for (; i + 2 < data.length; i += 3) {
+    const n = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
+    out += alphabet[n >> 18] + alphabet[(n >> 12) & 63] + alphabet[(n >> 6) & 63] + alphabet[n & 63];
+  }
+  const rest = data.length - i;
+  if (rest === 1) {
+    const n = data[i] << 16;
+    out += alphabet[n >> 18] + alphabet[(n >> 12) & 63] + (pad ? "==" : "");
+  } else if (rest === 2) {
+    const n = (data[i] << 16) | (data[i + 1] << 8);
+    out += alphabet[n >> 18] + alphabet[(n >> 12) & 63] + alphabet[(n >> 6) & 63] + (pad ? "=" : "");
+  }
+  return out;
+}
+
+function b64Decode(text: string, alphabet: string): Uint8Array | null {
+  if (text.length % 4 === 1) return null;
+  const out = new Uint8Array(Math.floor((text.length * 3) / 4));
+  let bits = 0;
+  let value = 0;
+  let o = 0;
+  for (let i = 0; i < text.length; i++) {
+    const digit = alphabet.indexOf(text[i]);
+    if (digit < 0) return null;
+    value = (value << 6) | digit;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (value >> bits) & 0xff;
+    }
+  }
+  if ((value & ((1 << bits) - 1)) !== 0) return null; // non-canonical trailing bits
+  return out.subarray(0, o);
+}
+
+/** Unpadded base64url. */
+export function b64urlEncode(data: Uint8Array): string {
+  return b64Encode(data, B64URL, false);
+}
+
+/** Unpadded base64url, or null for padding, another alphabet or non-canonical trailing bits. */
+export function b64urlDecode(text: string): Uint8Array | null {
+  return b64Decode(text, B64URL);
+}
+
+/** Padded standard base64, as Charter writes UCAN 1.0 tokens. */
+export function b64Encode_(data: Uint8Array): string {
+  return b64Encode(data, B64, true);
+}
+export { b64Encode_ as b64Encode };
+
+/** Standard base64, padded or not; null for anything else. */
+export function b64Decode_(text: string): Uint8Array | null {
+  let stripped = text;
+  while (stripped.endsWith("=")) stripped = stripped.slice(0, -1);
+  const padding = text.length - stripped.length;
+  if (padding > 2 || stripped.length % 4 === 1) return null;
+  if (padding > 0 && text.length % 4 !== 0) return null;
+  return b64Decode(stripped, B64);
+}
+export { b64Decode_ as b64Decode };
+
+// Base32 (lower-case, unpadded: the `b` multibase)
+
+const B32 = "abcdefghijklmnopqrstuvwxyz234567";
+
+export function b32Encode(data: Uint8Array): string {
+  let out = "";
+  let bits = 0;
+  let value = 0;
+  for (const byte of data) {
+    value = ((value << 8) | byte) & 0xffff;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      out += B32[(value >> bits) & 31];
+    }
+  }
+  if (bits > 0) out += B32[(value << (5 - bits)) & 31];
+  return out;
+}
+
+export function b32Decode(text: string): Uint8Array | null {
+  if ([1, 3, 6].includes(text.length % 8)) return null;
+  const out = new Uint8Array(Math.floor((text.length * 5) / 8));
+  let bits = 0;
+  let value = 0;
+  let o = 0;
+  for (const char of text) {
+    const digit = B32.indexOf(char);
+    if (digit < 0) return null;
+    value = ((value << 5) | digit) & 0xffff;
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (value >> bits) & 0xff;
+    }
+  }
+  if ((value & ((1 << bits) - 1)) !== 0) return null;
+  return out.subarray(0, o);
+}
+
+// Base58btc
+
+const B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+
+export function b58Encode(data: Uint8Array): string {
+  let number = 0n;
+  for (const byte of data) number = (number << 8n) | BigInt(byte);
+  let out = "";
+  while (number > 0n) {
+    out = B58[Number(number % 58n)] + out;
+    number /= 58n;
+  }
+  let zeros = 0;
+  while (zeros < data.length && data[zeros] === 0) zeros++;
+  return "1".repeat(zeros) + out;
+}
+
+export function b58Decode(text: string, maxLength = 128): Uint8Array | null {
+  if (text.length > maxLength) return null;
+  let number = 0n;
+  for (const char of text) {
+    const digit = B58.indexOf(char);
+    if (digit < 0) return null;
+    number = number * 58n + BigInt(digit);
+  }
+  const body: number[] = [];
+  while (number > 0n) {
+    body.unshift(Number(number & 0xffn));
+    number >>= 8n;
+  }
+  let zeros = 0;
+  while (zeros < text.length && text[zeros] === "1") zeros++;
+  return Uint8Array.from([...new Array(zeros).fill(0), ...body]);
+}
+
+// JSON
+
+/** A JSON value as the SDK reads it: objects have no prototype, integers beyond 2^53 are bigints. */
+export type JSONValue = null | boolean | number | bigint | string | JSONValue[] | { [key: string]: JSONValue };
+
+export function isInt(value: unknown): value is number | bigint {
+  return typeof value === "bigint" || (typeof value === "number" && Number.isInteger(value));
+}
+
+/** A plain map (an object literal or a prototype-less map), not a list, bytes, a CID or any other class. */
+export function isObject(value: unknown): value is Record<string, any> {
+  if (typeof value !== "object" || value === null) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === null || prototype === Object.prototype;
+}
+
+/** A map without a prototype, so that a key such as `__proto__` is only a key. */
+export function newMap<T = any>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
+export function hasKey(map: object, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(map, key);
+}
+
+/**
+ * Compact JSON with keys sorted by code point and only `"`, `\` and control characters escaped: byte for byte
+ * what Charter signs.
+ */
+export function canonicalJSON(value: unknown): string {
+  if (value === null) return "null";
+  if (value === true) return "true";
+  if (value === false) return "false";
+  if (typeof value === "bigint") return value.toString();
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw new TypeError("NaN and infinity are not JSON");
+    return JSON.stringify(value);
+  }
+  if (typeof value === "string") return JSON.stringify(value);
+  if (Array.isArray(value)) return "[" + value.map(canonicalJSON).join(",") + "]";
+  if (typeof value === "object") {
+    const keys = Object.keys(value as object).filter((key) => (value as any)[key] !== undefined);
+    keys.sort(compareCodePoints);
+    return "{" + keys.map((key) => JSON.stringify(key) + ":" + canonicalJSON((value as any)[key])).join(",") + "}";
+  }
+  throw new TypeError(`${typeof value} is not JSON`);
+}
+
+export class JSONError extends Error {}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * One strict JSON document: UTF-8, no duplicate keys (also up to Unicode normalisation), no NaN, no lone
+ * surrogates, at most `maxDepth` nested containers. Integers beyond 2^53 become bigints, beyond 64 bits floats,
+ * as in Charter's parser.
+ */
+export function parseJSON(data: Uint8Array | string, maxDepth = 32): JSONValue {
+  const text = typeof data === "string" ? data : fromUtf8(data);
+  if (text === null) throw new JSONError("invalid UTF-8");
+  let containers = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5b || c === 0x7b) containers++;
+  }
+  if (containers > 100_000) throw new JSONError("too many containers");
+  let i = 0;
+  const fail = (message: string): never => {
+    throw new JSONError(`${message} at ${i}`);
+  };
+  const ws = () => {
+    while (i < text.length) {
+      const c = text[i];
+      if (c === " " || c === "\t" || c === "\n" || c === "\r") i++;
+      else break;
+    }
+  };
+  const string = (): string => {
+    i++; // opening quote
+    let out = "";
+    while (true) {
+      if (i >= text.length) fail("unterminated string");
+      const c = text.charCodeAt(i);
+      if (c === 0x22) {
+        i++;
+        break;
+      }
+      if (c < 0x20) fail("control character in string");
+      if (c === 0x5c) {
+        const e = text[i + 1];
+        i += 2;
+        switch (e) {
+          case '"': out += '"'; break;
+          case "\\": out += "\\"; break;
+          case "/": out += "/"; break;
+          case "b": out += "\b"; break;
+          case "f": out += "\f"; break;
+          case "n": out += "\n"; break;
+          case "r": out += "\r"; break;
+          case "t": out += "\t"; break;
+          case "u": {
+            const h = text.slice(i, i + 4);
+            if (!/^[0-9a-fA-F]{4}$/.test(h)) fail("bad \\u escape");
+            out += String.fromCharCode(parseInt(h, 16));
+            i += 4;
+            break;
+          }
+          default: fail("bad escape");
+        }
+      } else {
+        out += text[i];
+        i++;
+      }
+    }
+    if (/[\ud800-\udfff]/.test(out)) {
+      for (let k = 0; k < out.length; k++) {
+        const u = out.charCodeAt(k);
+        if (u >= 0xd800 && u <= 0xdbff) {
+          const next = out.charCodeAt(k + 1);
+          if (next >= 0xdc00 && next <= 0xdfff) { k++; continue; }
+          fail("lone surrogate");
+        } else if (u >= 0xdc00 && u <= 0xdfff) fail("lone surrogate");
+      }
+    }
+    return out;
+  };
+  const number = (): number | bigint => {
+    const match = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(text.slice(i, i + 400));
+    if (!match || match[0].length === 0 || match[0] === "-") return fail("bad number");
+    i += match[0].length;
+    if (match[2] === undefined && match[3] === undefined) {
+      const big = BigInt(match[0]);
+      if (big >= INT64_MIN && big <= INT64_MAX) {
+        return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
+      }
+    }
+    const value = Number(match[0]);
+    if (!Number.isFinite(value)) fail("number out of range");
+    return value;
+  };
+  const value = (depth: number): JSONValue => {
+    ws();
+    const c = text[i];
+    if (c === "{") {
+      if (depth >= maxDepth) fail("nesting too deep");
+      i++;
+      const map = newMap<JSONValue>();
+      const seen = new Set<string>();
+      ws();
+      if (text[i] === "}") {
+        i++;
+        return map;
+      }
+      while (true) {
+        ws();
+        if (text[i] !== '"') fail("expected a key");
+        const key = string();
+        const normal = key.normalize("NFC");
+        if (seen.has(normal)) fail("duplicate key");
+        seen.add(normal);
+        ws();
+        if (text[i] !== ":") fail("expected ':'");
+        i++;
+        map[key] = value(depth + 1);
+        ws();
+        if (text[i] === ",") { i++; continue; }
+        if (text[i] === "}") { i++; return map; }
+        fail("expected ',' or '}'");
+      }
+    }
+    if (c === "[") {
+      if (depth >= maxDepth) fail("nesting too deep");
+      i++;
+      const list: JSONValue[] = [];
+      ws();
+      if (text[i] === "]") {
+        i++;
+        return list;
+      }
+      while (true) {
+        list.push(value(depth + 1));
+        ws();
+        if (text[i] === ",") { i++; continue; }
+        if (text[i] === "]") { i++; return list; }
+        fail("expected ',' or ']'");
+      }
+    }
+    if (c === '"') return string();
+    if (text.startsWith("true", i)) { i += 4; return true; }
+    if (text.startsWith("false", i)) { i += 5; return false; }
+    if (text.startsWith("null", i)) { i += 4; return null; }
+    if (c === "-" || (c >= "0" && c <= "9")) return number();
+    return fail("unexpected character");
+  };
+  const result = value(0);
+  ws();
+  if (i !== text.length) fail("trailing characters");
+  return result;
+}
+
+/**
+ * `text.startsWith(prefix)` at a character boundary, as Swift's `hasPrefix` compares whole characters: a
+ * combining mark, zero-width joiner or variation selector right after the prefix joins the character before it.
+ */
+export function hasPrefix(text: string, prefix: string): boolean {
+  if (!text.startsWith(prefix)) return false;
+  if (text.length === prefix.length || prefix.length === 0) return true;
+  const following = String.fromCodePoint(text.codePointAt(prefix.length)!);
+  return !(/^[\p{Mn}\p{Mc}\p{Me}]$/u.test(following) || following === "\u200d"
+    || (following >= "\ufe00" && following <= "\ufe0f"));
+}

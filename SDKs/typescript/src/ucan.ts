@@ -1,0 +1,537 @@
+// UCAN 0.10 tokens (JWT form): strict parsing, signing, capabilities and chain validation, with the rules of
+// Charter's Swift `UCAN` module: only `{"alg":"EdDSA","typ":"JWT"}`, no unknown fields, `ucv` 0.10.x, canonical
+// unpadded base64url, full-order Ed25519 did:keys, UCAN attenuation, proofs by CID, nested time windows, limits.
+
+import { CID, MAX_TIME, RAW, SHA256, SigningKey, publicKeyOf, signatureHolds } from "./crypto.js";
+import {
+  JSONError, b64urlDecode, b64urlEncode, canonicalJSON, compareCodePoints, hasKey, hasPrefix, isInt, isObject,
+  parseJSON, utf8,
+} from "./encoding.js";
+import { UCANError } from "./errors.js";
+
+export const HEADER = '{"alg":"EdDSA","typ":"JWT"}';
+const ENCODED_HEADER = b64urlEncode(utf8(HEADER));
+const PAYLOAD_FIELDS = new Set(["ucv", "iss", "aud", "nbf", "exp", "nnc", "fct", "cap", "prf"]);
+
+export const MAX_TOKEN_BYTES = 32 * 1024;
+export const MAX_PROOFS = 32;
+export const MAX_DEPTH = 8;
+
+export type Caveat = Record<string, unknown>;
+/** `{resource: {ability: [caveat, …]}}`, as a UCAN's `cap` and an envelope's `capabilities` write it. */
+export type CapabilityMap = Record<string, Record<string, Caveat[]>>;
+
+/** An ability on a resource, limited by caveats that are alternatives (`[{}]`: no further restriction). */
+export class Capability {
+  readonly resource: string;
+  readonly ability: string;
+  readonly caveats: readonly Caveat[];
+
+  constructor(resource: string, ability: string, caveats: readonly Caveat[] = [{}]) {
+    this.resource = resource;
+    this.ability = ability.toLowerCase();
+    this.caveats = [...caveats];
+  }
+
+  toString(): string {
+    return `${this.ability} on ${this.resource}`;
+  }
+
+  /** Whether this grants at least everything `child` claims. */
+  covers(child: Capability): boolean {
+    return patternCovers(this.resource, child.resource, null)
+      && patternCovers(this.ability, child.ability, "/")
+      && child.caveats.every((claimed) => this.caveats.some((parent) => caveatCovers(parent, claimed)));
+  }
+}
+
+function patternCovers(parent: string, child: string, separator: string | null): boolean {
+  if (parent === "*" || parent === child) return true;
+  if (!parent.endsWith("*")) return false;
+  const prefix = parent.slice(0, -1);
+  if (separator !== null && !prefix.endsWith(separator)) return false;
+  return hasPrefix(child, prefix);
+}
+
+function caveatCovers(parent: Caveat, child: Caveat): boolean {
+  return Object.keys(parent).every((key) => hasKey(child, key) && valueCovers(parent[key], child[key]));
+}
+
+function jsonEqual(left: unknown, right: unknown): boolean {
+  if (Array.isArray(left) && Array.isArray(right)) {
+    return left.length === right.length && left.every((item, index) => jsonEqual(item, right[index]));
+  }
+  if (isObject(left) && isObject(right)) {
+    const keys = Object.keys(left);
+    return keys.length === Object.keys(right).length && keys.every((key) => hasKey(right, key) && jsonEqual(left[key], right[key]));
+  }
+  if ((typeof left === "number" || typeof left === "bigint") && (typeof right === "number" || typeof right === "bigint")) {
+    // eslint-disable-next-line eqeqeq
+    return left == right;
+  }
+  return left === right;
+}
+
+function valueCovers(parent: unknown, child: unknown): boolean {
+  if (isObject(parent) && isObject(child)) return caveatCovers(parent, child);
+  if (Array.isArray(parent) && Array.isArray(child)) {
+    return child.every((item) => parent.some((allowed) => jsonEqual(item, allowed)));
+  }
+  return jsonEqual(parent, child);
+}
+
+function isVisible(text: string): boolean {
+  for (const char of text) {
+    const code = char.codePointAt(0)!;
+    if (code <= 0x20 || code === 0x7f) return false;
+  }
+  return true;
+}
+
+function checkResource(resource: string): void {
+  if (resource === "*") return;
+  const colon = resource.indexOf(":");
+  const scheme = colon < 0 ? "" : resource.slice(0, colon);
+  const rest = colon < 0 ? "" : resource.slice(colon + 1);
+  if (colon < 0 || !scheme || !rest) throw new UCANError("invalid_field", `resource ${resource} is not a URI`, "cap");
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*$/.test(scheme)) {
+    throw new UCANError("invalid_field", `resource ${resource} has no valid URI scheme`, "cap");
+  }
+  if (!isVisible(resource)) throw new UCANError("invalid_field", "resource contains whitespace or control characters", "cap");
+  if (scheme.toLowerCase() === "ucan") throw new UCANError("invalid_field", "the ucan: resource scheme is reserved", "cap");
+}
+
+function checkAbility(ability: string, resource: string): void {
+  if (ability === "*") return;
+  const first = ability.indexOf("/");
+  if (first <= 0 || ability.endsWith("/") || ability.includes("//") || !isVisible(ability)) {
+    throw new UCANError("invalid_field", `ability ${ability} on ${resource} is not namespace/verb`, "cap");
+  }
+  if (ability.slice(0, first) === "ucan") throw new UCANError("invalid_field", "the ucan/ abilities are reserved", "cap");
+}
+
+/** Steps (innermost first) to the first empty array inside a caveat value, or null. */
+function emptyArrayPath(value: unknown): string[] | null {
+  if (Array.isArray(value)) {
+    if (value.length === 0) return [];
+    for (let index = 0; index < value.length; index++) {
+      const steps = emptyArrayPath(value[index]);
+      if (steps !== null) return [...steps, `[${index}]`];
+    }
+  } else if (isObject(value)) {
+    for (const name of Object.keys(value).sort(compareCodePoints)) {
+      const steps = emptyArrayPath(value[name]);
+      if (steps !== null) {
+        const simple = /^[A-Za-z0-9_]+$/.test(name);
+        return [...steps, simple ? `.${name}` : "[" + canonicalJSON(name) + "]"];
+      }
+    }
+  }
+  return null;
+}
+
+function compareCapabilities(a: Capability, b: Capability): number {
+  return compareCodePoints(a.resource, b.resource) || compareCodePoints(a.ability, b.ability);
+}
+
+/** Checks and sorts capabilities as Charter does; throws UCANError naming the fault. */
+export function checkCapabilities(capabilities: Iterable<Capability>): Capability[] {
+  const listed = [...capabilities].sort(compareCapabilities);
+  for (const capability of listed) {
+    checkResource(capability.resource);
+    checkAbility(capability.ability, capability.resource);
+    if (capability.caveats.length === 0) throw new UCANError("invalid_field", `caveats of ${capability} must not be empty`, "cap");
+    capability.caveats.forEach((caveat, index) => {
+      const steps = emptyArrayPath(caveat);
+      if (steps !== null) {
+        const path = "cap[" + canonicalJSON(capability.resource) + "][" + canonicalJSON(capability.ability) + `][${index}]`
+          + steps.reverse().join("");
+        throw new UCANError("invalid_field",
+          "must not be an empty array: a service could read an empty list in a caveat as no restriction", path);
+      }
+    });
+  }
+  const seen = new Set<string>();
+  for (const capability of listed) {
+    const pair = JSON.stringify([capability.resource, capability.ability]);
+    if (seen.has(pair)) throw new UCANError("invalid_field", `${capability} appears twice`, "cap");
+    seen.add(pair);
+  }
+  return listed;
+}
+
+/** Reads the `cap` map form. */
+export function parseCapabilities(value: unknown, fieldName = "cap"): Capability[] {
+  if (!isObject(value)) throw new UCANError("invalid_field", "must be an object of resources", fieldName);
+  const listed: Capability[] = [];
+  for (const [resource, abilities] of Object.entries(value)) {
+    if (!isObject(abilities)) throw new UCANError("invalid_field", `abilities of ${resource} must be an object`, fieldName);
+    for (const [ability, caveats] of Object.entries(abilities)) {
+      if (!Array.isArray(caveats) || caveats.length === 0) {
+        throw new UCANError("invalid_field", `caveats of ${ability} on ${resource} must be a non-empty array`, fieldName);
+      }
+      if (!caveats.every(isObject)) {
+        throw new UCANError("invalid_field", `caveats of ${ability} on ${resource} must be objects`, fieldName);
+      }
+      listed.push(new Capability(resource, ability, caveats));
+    }
+  }
+  try {
+    return checkCapabilities(listed);
+  } catch (error) {
+    if (!(error instanceof UCANError)) throw error;
+    const below = error.field?.startsWith("cap") ? error.field.slice(3) : "";
+    throw new UCANError(error.code, error.detail, fieldName + below);
+  }
+}
+
+/** The `cap` map form of capabilities. */
+export function capabilityMap(capabilities: Iterable<Capability>): CapabilityMap {
+  const result: CapabilityMap = {};
+  for (const capability of capabilities) {
+    (result[capability.resource] ??= {})[capability.ability] = capability.caveats.map((caveat) => ({ ...caveat }));
+  }
+  return result;
+}
+
+/** What the SDK accepts wherever capabilities are asked for: the `cap` map, or Capability objects. */
+export type Capabilities = CapabilityMap | Iterable<Capability>;
+
+export function toCapabilities(value: Capabilities): Capability[] {
+  if (isObject(value)) return parseCapabilities(value);
+  return checkCapabilities(value as Iterable<Capability>);
+}
+
+export type Version = [number, number, number];
+
+export interface TokenClaims {
+  audience: string;
+  capabilities: Capabilities;
+  /** Seconds since the epoch, or null for none. */
+  expiration: number | null;
+  notBefore?: number;
+  nonce?: string;
+  facts?: Record<string, unknown>;
+  proofs?: readonly CID[];
+}
+
+/**
+ * A UCAN 0.10 token, holding the exact text it was parsed from or built as (its CID is over that text).
+ * `toString()` names it by CID; `.text` is the bearer credential itself.
+ */
+export class Token {
+  private cidCache: CID | undefined;
+
+  private constructor(
+    readonly text: string,
+    readonly issuer: string,
+    readonly audience: string,
+    readonly expiration: number | null,
+    readonly notBefore: number | null,
+    readonly nonce: string | null,
+    readonly facts: Record<string, unknown> | null,
+    readonly capabilities: readonly Capability[],
+    readonly proofs: readonly CID[],
+    readonly version: Version,
+    private readonly signature: Uint8Array,
+    private readonly signedLength: number,
+  ) {}
+
+  toString(): string {
+    return `token ${this.cid}`;
+  }
+
+  toJSON(): string {
+    return this.toString();
+  }
+
+  /** The sha2-256 CID of the token's bytes (`bafkrei…`): how a delegation cites it and Charter revokes it. */
+  get cid(): CID {
+    this.cidCache ??= CID.of(utf8(this.text), RAW);
+    return this.cidCache;
+  }
+
+  /** The CID with another hash function (only sha2-256 is computed by this SDK; blake3 gives null). */
+  cidWith(hasher: number): CID | null {
+    return hasher === SHA256 ? this.cid : null;
+  }
+
+  get capabilityMap(): CapabilityMap {
+    return capabilityMap(this.capabilities);
+  }
+
+  get hasValidSignature(): boolean {
+    return signatureHolds(this.issuer, utf8(this.text.slice(0, this.signedLength)), this.signature);
+  }
+
+  fact(name: string): string | null {
+    const value = this.facts !== null && hasKey(this.facts, name) ? this.facts[name] : undefined;
+    return typeof value === "string" ? value : null;
+  }
+
+  /** Parses a token and checks its shape strictly; the signature and time are checked by validation. */
+  static parse(text: string, maxBytes = MAX_TOKEN_BYTES, maxProofs = MAX_PROOFS): Token {
+    if (utf8(text).length > maxBytes) throw new UCANError("too_large", `token is over ${maxBytes} bytes`);
+    const parts = text.split(".");
+    if (parts.length !== 3) throw new UCANError("malformed", "a token has exactly three dot-separated parts");
+    if (parts[0] !== ENCODED_HEADER) checkHeader(segmentJSON(parts[0], "header"));
+    const payload = segmentJSON(parts[1], "payload");
+    const signature = b64urlDecode(parts[2]);
+    if (signature === null) throw new UCANError("malformed", "is not unpadded base64url", "signature");
+    if (signature.length !== 64) throw new UCANError("invalid_field", "must be 64 bytes", "signature");
+    return readPayload(text, payload, signature, parts[0].length + 1 + parts[1].length, maxProofs);
+  }
+
+  /** Builds and signs a token; the same claims and key always give the same bytes. */
+  static sign(key: SigningKey, claims: TokenClaims): Token {
+    const checked = toCapabilities(claims.capabilities);
+    publicKeyOf(claims.audience, "aud");
+    for (const [name, time] of [["exp", claims.expiration], ["nbf", claims.notBefore]] as const) {
+      if (time !== undefined && time !== null && !(Number.isInteger(time) && time >= 0 && time <= MAX_TIME)) {
+        throw new UCANError("invalid_field", "must be between 0 and 2^53-1", name);
+      }
+    }
+    if (claims.notBefore !== undefined && claims.expiration !== null && claims.notBefore > claims.expiration) {
+      throw new UCANError("invalid_field", "is after exp", "nbf");
+    }
+    const proofs = claims.proofs ?? [];
+    if (proofs.length > MAX_PROOFS) throw new UCANError("too_large", `more than ${MAX_PROOFS} proofs`, "prf");
+    const payload: Record<string, unknown> = {
+      ucv: "0.10.0", iss: key.did, aud: claims.audience, exp: claims.expiration, cap: capabilityMap(checked),
+    };
+    if (claims.notBefore !== undefined) payload.nbf = claims.notBefore;
+    if (claims.nonce !== undefined) payload.nnc = claims.nonce;
+    if (claims.facts !== undefined) payload.fct = claims.facts;
+    if (proofs.length > 0) payload.prf = proofs.map(String);
+    const signed = ENCODED_HEADER + "." + b64urlEncode(utf8(canonicalJSON(payload)));
+    const text = signed + "." + b64urlEncode(key.sign(utf8(signed)));
+    if (text.length > MAX_TOKEN_BYTES) {
+      throw new UCANError("too_large", `the token would be ${text.length} bytes, over the ${MAX_TOKEN_BYTES} verifiers accept`);
+    }
+    return Token.parse(text);
+  }
+}
+
+function segmentJSON(segment: string, name: string): Record<string, unknown> {
+  const decoded = b64urlDecode(segment);
+  if (decoded === null) throw new UCANError("malformed", "is not unpadded base64url", name);
+  let value: unknown;
+  try {
+    value = parseJSON(decoded);
+  } catch (error) {
+    if (error instanceof JSONError) throw new UCANError("malformed", `is not valid JSON (${error.message})`, name);
+    throw error;
+  }
+  if (!isObject(value)) throw new UCANError("malformed", "is not a JSON object", name);
+  return value;
+}
+
+function checkHeader(header: Record<string, unknown>): void {
+  for (const key of Object.keys(header)) {
+    if (key !== "alg" && key !== "typ") throw new UCANError("invalid_field", `unknown field "${key.slice(0, 32)}"`, "header");
+  }
+  const alg = header.alg, typ = header.typ;
+  if (alg === undefined || alg === null) throw new UCANError("missing_field", "is required", "alg");
+  if (typeof alg !== "string") throw new UCANError("invalid_field", "must be a string", "alg");
+  if (alg !== "EdDSA") throw new UCANError("unsupported_algorithm", "must be EdDSA", "alg");
+  if (typ === undefined || typ === null) throw new UCANError("missing_field", "is required", "typ");
+  if (typ !== "JWT") throw new UCANError("invalid_field", typeof typ === "string" ? "must be JWT" : "must be a string", "typ");
+}
+
+function parseVersion(text: string): Version | null {
+  const parts = text.split(".");
+  if (parts.length !== 3) return null;
+  const numbers: number[] = [];
+  for (const part of parts) {
+    if (!/^[0-9]{1,9}$/.test(part) || (part !== "0" && part[0] === "0")) return null;
+    numbers.push(Number(part));
+  }
+  return [numbers[0], numbers[1], numbers[2]];
+}
+
+function compareVersions(a: Version, b: Version): number {
+  return a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
+}
+
+function stringField(payload: Record<string, unknown>, name: string): string {
+  if (!hasKey(payload, name)) throw new UCANError("missing_field", "is required", name);
+  const value = payload[name];
+  if (typeof value !== "string") throw new UCANError("invalid_field", "must be a string", name);
+  return value;
+}
+
+function timeField(value: unknown, name: string): number {
+  if (!isInt(value) || value < 0 || value > MAX_TIME) {
+    throw new UCANError("invalid_field", "must be an integer number of seconds", name);
+  }
+  return Number(value);
+}
+
+function readPayload(text: string, payload: Record<string, unknown>, signature: Uint8Array, signedLength: number,
+  maxProofs: number): Token {
+  for (const key of Object.keys(payload)) {
+    if (!PAYLOAD_FIELDS.has(key)) throw new UCANError("invalid_field", `unknown field "${key.slice(0, 32)}"`, "payload");
+  }
+  const version = parseVersion(stringField(payload, "ucv"));
+  if (version === null) throw new UCANError("invalid_field", "is not a semantic version", "ucv");
+  if (version[0] !== 0 || version[1] !== 10) {
+    throw new UCANError("invalid_field", `version ${version.join(".")} is not supported (0.10.x)`, "ucv");
+  }
+  const issuer = stringField(payload, "iss");
+  publicKeyOf(issuer, "iss");
+  const audience = stringField(payload, "aud");
+  publicKeyOf(audience, "aud");
+  if (!hasKey(payload, "exp")) throw new UCANError("missing_field", "is required (null for no expiry)", "exp");
+  const expiration = payload.exp === null ? null : timeField(payload.exp, "exp");
+  const notBefore = hasKey(payload, "nbf") ? timeField(payload.nbf, "nbf") : null;
+  const nonce = payload.nnc;
+  if (hasKey(payload, "nnc") && typeof nonce !== "string") throw new UCANError("invalid_field", "must be a string", "nnc");
+  const facts = payload.fct;
+  if (hasKey(payload, "fct") && !isObject(facts)) throw new UCANError("invalid_field", "must be an object", "fct");
+  if (!hasKey(payload, "cap")) throw new UCANError("missing_field", "is required", "cap");
+  const capabilities = parseCapabilities(payload.cap);
+  const proofs: CID[] = [];
+  if (hasKey(payload, "prf")) {
+    const listed = payload.prf;
+    if (!Array.isArray(listed)) throw new UCANError("invalid_field", "must be an array of CID strings", "prf");
+    if (listed.length > maxProofs) throw new UCANError("too_large", `more than ${maxProofs} proofs`, "prf");
+    listed.forEach((entry, index) => {
+      if (typeof entry !== "string") throw new UCANError("invalid_field", "must be a CID string", `prf[${index}]`);
+      proofs.push(CID.parse(entry, `prf[${index}]`));
+    });
+  }
+  return new (Token as any)(text, issuer, audience, expiration, notBefore, typeof nonce === "string" ? nonce : null,
+    isObject(facts) ? facts : null, capabilities, proofs, version, signature, signedLength);
+}
+
+/** A token whose whole chain checked out: the proofs used by CID, every issuer on it, and the roots'. */
+export interface ValidatedChain {
+  token: Token;
+  proofs: Map<string, Token>;
+  issuers: Set<string>;
+  rootIssuers: Set<string>;
+}
+
+/** Parsed proofs by sha2-256 CID; `verified` holds CIDs whose signature a cache already checked. */
+export class ProofStore {
+  readonly bySha256 = new Map<string, Token>();
+  readonly verified = new Set<string>();
+
+  constructor(tokens: Iterable<Token> = []) {
+    for (const token of tokens) this.add(token);
+  }
+
+  add(token: Token, signatureVerified = false): void {
+    const cid = token.cid.toString();
+    this.bySha256.set(cid, token);
+    if (signatureVerified) this.verified.add(cid);
+  }
+
+  tokenFor(cid: CID): Token | undefined {
+    if (cid.hasher === SHA256) return this.bySha256.get(cid.toString());
+    for (const token of this.bySha256.values()) if (token.cidWith(cid.hasher)?.equals(cid)) return token;
+    return undefined;
+  }
+}
+
+export interface ValidationOptions {
+  leeway?: number;
+  trustedIssuers?: ReadonlySet<string>;
+  audiences?: ReadonlySet<string>;
+}
+
+/**
+ * Validates `token` and everything it is delegated from, as Charter's `Validator` does. Throws UCANError with the
+ * first reason the chain fails; a proof's failure names its position (`prf[0].exp`).
+ */
+export function validate(token: Token, proofs: ProofStore, now: number, options: ValidationOptions = {}): ValidatedChain {
+  if (options.audiences !== undefined && !options.audiences.has(token.audience)) {
+    throw new UCANError("audience_not_accepted", `${token.audience} is not an accepted audience`, "aud");
+  }
+  const walk = new ChainWalk(proofs, now, Math.max(0, Math.min(options.leeway ?? 0, 2 ** 40)), options.trustedIssuers);
+  walk.check(token, 1, []);
+  return { token, proofs: walk.used, issuers: walk.issuers, rootIssuers: walk.roots };
+}
+
+class ChainWalk {
+  readonly verified = new Map<string, number>();
+  readonly used = new Map<string, Token>();
+  entered = 0;
+  readonly issuers = new Set<string>();
+  readonly roots = new Set<string>();
+
+  constructor(private readonly store: ProofStore, private readonly now: number, private readonly leeway: number,
+    private readonly trusted: ReadonlySet<string> | undefined) {}
+
+  check(token: Token, depth: number, path: string[], signatureVerified = false): number {
+    if (depth > MAX_DEPTH) throw new UCANError("depth_exceeded", `the chain is deeper than ${MAX_DEPTH} tokens`);
+    if (!signatureVerified && !token.hasValidSignature) {
+      throw new UCANError("invalid_signature", `does not verify under ${token.issuer}`, "signature");
+    }
+    if (token.expiration !== null && this.now - this.leeway >= token.expiration) {
+      throw new UCANError("expired", `expired at ${token.expiration}, now is ${this.now}`, "exp");
+    }
+    if (token.notBefore !== null && this.now + this.leeway < token.notBefore) {
+      throw new UCANError("not_yet_valid", `not valid before ${token.notBefore}, now is ${this.now}`, "nbf");
+    }
+    this.issuers.add(token.issuer);
+    if (token.proofs.length === 0) {
+      if (this.trusted !== undefined && !this.trusted.has(token.issuer)) {
+        throw new UCANError("untrusted_issuer", `${token.issuer} is not a trusted issuer`, "iss");
+      }
+      this.roots.add(token.issuer);
+      return 1;
+    }
+    let height = 0;
+    const delegated: (readonly Capability[])[] = [];
+    token.proofs.forEach((cid, index) => {
+      const name = cid.toString();
+      if (path.includes(name)) throw new UCANError("proof_cycle", `${name} is already on the chain`, `prf[${index}]`);
+      const proof = this.store.tokenFor(cid);
+      if (proof === undefined) throw new UCANError("unknown_proof", `${name} was not supplied`, `prf[${index}]`);
+      checkLink(token, proof, index);
+      delegated.push(proof.capabilities);
+      const known = this.verified.get(name);
+      if (known !== undefined) {
+        if (depth + known > MAX_DEPTH) throw new UCANError("depth_exceeded", `the chain is deeper than ${MAX_DEPTH} tokens`);
+        height = Math.max(height, known);
+        return;
+      }
+      this.entered += 1;
+      if (this.entered > MAX_PROOFS) throw new UCANError("too_large", `the chain uses more than ${MAX_PROOFS} proofs`, "prf");
+      path.push(name);
+      let below: number;
+      try {
+        below = this.check(proof, depth + 1, path, this.store.verified.has(proof.cid.toString()));
+      } catch (error) {
+        if (error instanceof UCANError) throw error.inProof(index);
+        throw error;
+      }
+      path.pop();
+      this.verified.set(name, below);
+      this.used.set(name, proof);
+      height = Math.max(height, below);
+    });
+    for (const wanted of token.capabilities) {
+      if (!delegated.some((caps) => caps.some((have) => have.covers(wanted)))) {
+        throw new UCANError("capability_not_delegated", `${wanted} is not delegated by any proof`, "cap");
+      }
+    }
+    return height + 1;
+  }
+}
+
+function checkLink(child: Token, proof: Token, index: number): void {
+  if (proof.audience !== child.issuer) {
+    throw new UCANError("audience_mismatch", `is ${proof.audience}, not the issuer ${child.issuer}`, `prf[${index}].aud`);
+  }
+  if (proof.expiration !== null && (child.expiration ?? Infinity) > proof.expiration) {
+    throw new UCANError("time_window_not_nested", `outlasts proof prf[${index}], which expires at ${proof.expiration}`, "exp");
+  }
+  if (proof.notBefore !== null && (child.notBefore ?? -Infinity) < proof.notBefore) {
+    throw new UCANError("time_window_not_nested", `starts before proof prf[${index}], valid from ${proof.notBefore}`, "nbf");
+  }
+  if (compareVersions(child.version, proof.version) < 0) {
+    throw new UCANError("version_downgrade", `is lower than proof prf[${index}]'s ${proof.version.join(".")}`, "ucv");
+  }
+}

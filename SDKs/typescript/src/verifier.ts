@@ -1,0 +1,791 @@
+// Offline verification of Charter-minted UCANs (0.10 tokens and 1.0 invocations) for upstream services.
+//
+// `sync()` reads the public issuer list and each trusted organization's signed revocation feed; verification makes
+// no network call, reading one immutable snapshot that a successful sync round replaces whole. Before the first
+// successful round every verification is `not_synced`; once the oldest signed feed head held is older than
+// `maxFeedAge` by the verifier's clock, `feed_stale`: a verifier that cannot reach Charter (or only a proxy
+// replaying old answers) stops accepting tokens rather than miss a revocation. Rules and codes are those of
+// Charter's Swift `CharterVerifier`.
+
+import { CID, isDID, publicKeyOf, sha256, signatureHolds } from "./crypto.js";
+import { JSONError, b64Decode, b64urlDecode, b64urlEncode, canonicalJSON, hasKey, isInt, isObject, parseJSON, utf8 } from "./encoding.js";
+import { UCANError, VerificationError, verificationError } from "./errors.js";
+import { Capability, ProofStore, Token, validate, type ValidatedChain } from "./ucan.js";
+import { Delegation, Invocation, checkCommand, validateInvocation } from "./ucan1.js";
+import type { IPLD } from "./dagcbor.js";
+
+const PAGE_SIZE = 1000;
+
+/** Why a sync round failed: an unreachable server, a bad status, or an answer that does not check out. */
+export class FeedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "FeedError";
+  }
+}
+
+/** Charter's timestamps, strictly: exactly `2026-11-24T18:49:50.743Z`, fields in range; seconds or null. */
+export function parseTimestamp(text: unknown): number | null {
+  if (typeof text !== "string" || text.length !== 24) return null;
+  const match = /^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})\.([0-9]{3})Z$/.exec(text);
+  if (match === null) return null;
+  const [year, month, day, hour, minute, second, millis] = match.slice(1).map(Number);
+  const moment = Date.UTC(year, month - 1, day, hour, minute, second, millis);
+  const check = new Date(moment);
+  if (year < 1 || check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day
+    || hour > 23 || minute > 59 || second > 59) return null;
+  return moment / 1000;
+}
+
+interface Issuer { did: string; org: string | null; environment: string; notAfter: number | null }
+
+interface Entry {
+  seq: number;
+  kind: "token" | "envelope";
+  subject: string; // the `revoke` field exactly as signed
+  cid: CID | null;
+  issuer: string;
+  challenge: Uint8Array;
+  coversUntil: number;
+}
+
+function authentic(entry: Entry, trusted: ReadonlySet<string>): boolean {
+  return trusted.has(entry.issuer) && signatureHolds(entry.issuer, utf8("REVOKE:" + entry.subject), entry.challenge);
+}
+
+interface Head {
+  org: string; environment: string; since: number; nextSince: number; seq: number; time: number; entries: string;
+  issuer: string; signature: Uint8Array; message: Uint8Array;
+}
+
+interface Page { entries: Entry[]; listed: unknown[]; skipped: number; nextSince: number; head: Head }
+
+interface Position { since: number; head: { seq: number; time: number } | null }
+
+const START: Position = { since: 0, head: null };
+
+class Trust {
+  constructor(
+    readonly dids: ReadonlySet<string>,
+    readonly organization: ReadonlyMap<string, string>,
+    readonly feedSigners: ReadonlyMap<string, ReadonlySet<string>> | null,
+    readonly windows: ReadonlyMap<string, number>,
+  ) {}
+
+  static pinned(dids: Iterable<string>): Trust {
+    return new Trust(new Set(dids), new Map(), null, new Map());
+  }
+
+  static published(issuers: Issuer[]): Trust {
+    const organization = new Map<string, string>();
+    const signers = new Map<string, Set<string>>();
+    const windows = new Map<string, number>();
+    for (const issuer of issuers) {
+      if (issuer.org !== null) {
+        organization.set(issuer.did, issuer.org);
+        const key = feedKey(issuer.org, issuer.environment);
+        if (!signers.has(key)) signers.set(key, new Set());
+        signers.get(key)!.add(issuer.did);
+      }
+      if (issuer.notAfter !== null) windows.set(issuer.did, issuer.notAfter);
+    }
+    return new Trust(new Set(issuers.map((issuer) => issuer.did)), organization, signers, windows);
+  }
+
+  signs(feed: string, did: string): boolean {
+    if (this.feedSigners === null) return this.dids.has(did);
+    return this.feedSigners.get(feed)?.has(did) ?? false;
+  }
+}
+
+function feedKey(org: string, environment: string): string {
+  return JSON.stringify([org, environment]);
+}
+
+interface Snapshot {
+  trust: Trust;
+  revokedTokens: ReadonlyMap<string, Entry>; // by CID string
+  revokedEnvelopes: ReadonlyMap<string, Entry>;
+  feeds: ReadonlyMap<string, Position>;
+  lastSync: number | null;
+  feedTime: number | null;
+}
+
+/** What a verified grant says about who it is for: the Charter facts of its root. */
+export interface Grant {
+  org: string | null;
+  env: string | null;
+  app: string | null;
+  envelope: string | null;
+  key: string | null;
+}
+
+/** A 0.10 token whose whole chain verified, with the Charter facts of its root (`fct`). */
+export interface VerifiedToken extends Grant {
+  token: Token;
+  chain: ValidatedChain;
+}
+
+/** A 1.0 invocation whose chain verified: what to run, with what, for whom, under which Charter grant. */
+export interface VerifiedInvocation extends Grant {
+  invocation: Invocation;
+  delegations: readonly Delegation[];
+  command: string;
+  args: Record<string, IPLD>;
+  /** The DID whose key signed the invocation. */
+  agent: string;
+}
+
+class BoundedCache<V> {
+  private readonly values = new Map<string, V>();
+  constructor(private readonly capacity = 4096) {}
+  get(key: string, make: () => V): V {
+    const cached = this.values.get(key);
+    if (cached !== undefined) return cached;
+    const value = make();
+    if (this.values.size >= this.capacity) this.values.clear();
+    this.values.set(key, value);
+    return value;
+  }
+}
+
+/**
+ * Invocation CIDs until they expire: a second presentation is a replay. Bounded: when full of live entries, new
+ * invocations are refused (`full`) rather than one forgotten.
+ */
+export class ReplayCache {
+  private readonly expiries = new Map<string, number>();
+  readonly capacity: number;
+
+  constructor(capacity = 100_000) {
+    this.capacity = Math.max(1, capacity);
+  }
+
+  get size(): number {
+    return this.expiries.size;
+  }
+
+  /** `fresh` (now remembered), `replayed`, `full`, or `unbounded` (no expiry). */
+  record(cid: string, expiresAt: number | null, now: number): "fresh" | "replayed" | "full" | "unbounded" {
+    if (expiresAt === null) return "unbounded";
+    if (this.expiries.has(cid)) {
+      if (this.expiries.get(cid)! >= now) return "replayed";
+      this.expiries.delete(cid);
+    }
+    if (this.expiries.size >= this.capacity) {
+      for (const [key, expiry] of this.expiries) if (expiry < now) this.expiries.delete(key);
+      if (this.expiries.size >= this.capacity) return "full";
+    }
+    this.expiries.set(cid, expiresAt);
+    return "fresh";
+  }
+}
+
+export interface VerifierOptions {
+  /** Charter's URL, or null for an air-gapped verifier (then `issuers` must be pinned and revocation is not checked). */
+  server: string | null;
+  /** The DIDs this service accepts as audience: its own. */
+  audiences: Iterable<string>;
+  /** The Charter organizations whose tokens it accepts. */
+  organizations: Iterable<string>;
+  environments?: Iterable<string>;
+  /** Pinned issuer DIDs, instead of trusting those the server publishes. */
+  issuers?: Iterable<string>;
+  /** Seconds of clock skew allowed (default 30). */
+  leeway?: number;
+  /** Seconds after which the newest signed feed head is too old (default 60). */
+  maxFeedAge?: number;
+  /** The longest lifetime accepted for an invocation, in seconds (default 300). */
+  maxInvocationLifetime?: number;
+  replayCapacity?: number;
+  /** Seconds between background sync rounds (default 10). */
+  syncInterval?: number;
+  /** Seconds since the epoch (injectable for tests). */
+  clock?: () => number;
+  /** `fetch` to use (for tests and proxies); the global one by default. */
+  fetch?: typeof fetch;
+  /** Called with each failed background sync round (by default: ignored; the verifier fails closed once stale). */
+  onSyncError?: (error: unknown) => void;
+}
+
+/**
+ * Verifies Charter-minted UCANs offline against synced issuers and revocations.
+ *
+ * ```ts
+ * const verifier = new Verifier({ server: "https://charter.example.com", audiences: [serviceDid], organizations: ["org_…"] });
+ * await verifier.sync();   // then start() syncs in the background
+ * const verified = verifier.verify(token, proofs, new Capability("mailto:*", "email/send"));
+ * ```
+ */
+export class Verifier {
+  readonly server: string | null;
+  readonly audiences: ReadonlySet<string>;
+  readonly organizations: ReadonlySet<string>;
+  readonly environments: ReadonlySet<string>;
+  readonly pinned: ReadonlySet<string> | null;
+  readonly leeway: number;
+  readonly maxFeedAge: number;
+  readonly maxInvocationLifetime: number;
+  readonly syncInterval: number;
+  readonly replays: ReplayCache;
+  private readonly clock: () => number;
+  private readonly fetcher: typeof fetch;
+  private readonly onSyncError: (error: unknown) => void;
+  private readonly feeds: [string, string][];
+  private snapshot: Snapshot;
+  private readonly presented = new BoundedCache<Token>();
+  private readonly proofCache = new BoundedCache<[Token, boolean]>();
+  private readonly delegations = new BoundedCache<Delegation>();
+  private syncing: Promise<void> | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private running = false;
+  private syncWanted = false;
+  private lastRound = 0;
+
+  constructor(options: VerifierOptions) {
+    this.server = options.server === null ? null : options.server.replace(/\/+$/, "");
+    this.audiences = new Set(options.audiences);
+    this.organizations = new Set(options.organizations);
+    this.environments = new Set(options.environments ?? ["live"]);
+    this.pinned = options.issuers !== undefined ? new Set(options.issuers) : null;
+    for (const did of [...this.audiences, ...(this.pinned ?? [])]) publicKeyOf(did);
+    this.leeway = options.leeway ?? 30;
+    this.maxFeedAge = options.maxFeedAge ?? 60;
+    this.maxInvocationLifetime = options.maxInvocationLifetime ?? 300;
+    this.syncInterval = options.syncInterval ?? 10;
+    this.clock = options.clock ?? (() => Date.now() / 1000);
+    this.fetcher = options.fetch ?? ((input, init) => fetch(input, init));
+    this.onSyncError = options.onSyncError ?? (() => undefined);
+    this.replays = new ReplayCache(options.replayCapacity);
+    this.feeds = [];
+    for (const org of [...this.organizations].sort()) {
+      for (const env of [...this.environments].sort()) this.feeds.push([org, env]);
+    }
+    this.snapshot = {
+      trust: Trust.pinned(this.pinned ?? []), revokedTokens: new Map(), revokedEnvelopes: new Map(), feeds: new Map(),
+      lastSync: null, feedTime: null,
+    };
+  }
+
+  /** When the last sync round completed, by the verifier's clock; null before the first. */
+  get lastSuccessfulSync(): number | null {
+    return this.snapshot.lastSync;
+  }
+
+  // Sync
+
+  /**
+   * One sync round: every feed page of each trusted organization and environment after the last `seq` seen (each
+   * page's signed head checked), then the issuer list; applied all or nothing. Rejects with FeedError when there is
+   * no server, it cannot be reached, or an answer does not check out (a dropped, altered, reordered or replayed
+   * page); the previous state is then kept, and goes stale. Concurrent calls share one round.
+   */
+  sync(): Promise<void> {
+    this.syncing ??= this.round().finally(() => {
+      this.syncing = null;
+    });
+    return this.syncing;
+  }
+
+  private async round(): Promise<void> {
+    if (this.server === null) throw new FeedError("no server is configured, so there is nothing to sync");
+    const started = this.clock();
+    const current = this.snapshot;
+    const positions = new Map(current.feeds);
+    const pages: [string, Page][] = [];
+    for (const [org, env] of this.feeds) {
+      const key = feedKey(org, env);
+      let position = positions.get(key) ?? START;
+      while (true) {
+        const page = await this.revocations(org, env, position.since);
+        checkHead(page, org, env, position);
+        let previous = position.since;
+        for (const entry of page.entries) {
+          if (!(previous < entry.seq && entry.seq <= page.nextSince)) {
+            throw new FeedError("/v1/revocations: entries out of order or outside the signed range");
+          }
+          previous = entry.seq;
+        }
+        pages.push([key, page]);
+        const advanced = page.nextSince > position.since;
+        position = { since: page.nextSince, head: { seq: page.head.seq, time: page.head.time } };
+        if (page.nextSince >= page.head.seq) break;
+        if (!advanced) throw new FeedError("/v1/revocations: next_since did not advance");
+      }
+      positions.set(key, position);
+    }
+    // Issuers after the pages: a page may be signed by an issuer created to sign it (an organization's first).
+    const trust = this.pinned === null
+      ? Trust.published((await this.issuers()).filter((issuer) => this.mayTrust(issuer)))
+      : current.trust;
+    const accepted: Entry[] = [];
+    for (const [key, page] of pages) {
+      if (!trust.signs(key, page.head.issuer)) {
+        const [org, env] = JSON.parse(key) as [string, string];
+        throw new FeedError(`the ${org} ${env} feed: the page head is not signed by a trusted issuer of that organization`);
+      }
+      for (const entry of page.entries) if (authentic(entry, trust.dids)) accepted.push(entry);
+    }
+    this.snapshot = this.merge(this.snapshot, trust, accepted, positions, started);
+  }
+
+  private merge(snapshot: Snapshot, trust: Trust, entries: Entry[], feeds: Map<string, Position>, syncedAt: number): Snapshot {
+    let tokens = new Map(snapshot.revokedTokens);
+    let envelopes = new Map(snapshot.revokedEnvelopes);
+    for (const entry of entries) {
+      if (entry.cid !== null) tokens.set(entry.cid.toString(), entry);
+      else envelopes.set(entry.subject, entry);
+    }
+    const cutoff = syncedAt - Math.max(0, this.leeway);
+    tokens = new Map([...tokens].filter(([, entry]) => entry.coversUntil >= cutoff));
+    envelopes = new Map([...envelopes].filter(([, entry]) => entry.coversUntil >= cutoff));
+    const positions = new Map(snapshot.feeds);
+    for (const [key, position] of feeds) {
+      const mine = positions.get(key);
+      if (mine === undefined || position.since >= mine.since) positions.set(key, position);
+    }
+    let oldest: number | null = null;
+    for (const [org, env] of this.feeds) {
+      const head = positions.get(feedKey(org, env))?.head ?? null;
+      if (head === null) {
+        oldest = null;
+        break;
+      }
+      oldest = oldest === null ? head.time : Math.min(oldest, head.time);
+    }
+    const last = snapshot.lastSync === null ? syncedAt : Math.max(snapshot.lastSync, syncedAt);
+    return { trust, revokedTokens: tokens, revokedEnvelopes: envelopes, feeds: positions, lastSync: last, feedTime: oldest };
+  }
+
+  private mayTrust(issuer: Issuer): boolean {
+    return this.environments.has(issuer.environment) && (issuer.org === null || this.organizations.has(issuer.org));
+  }
+
+  private async get(path: string, params?: Record<string, string>): Promise<Record<string, unknown>> {
+    const url = new URL(this.server! + path);
+    for (const [name, value] of Object.entries(params ?? {})) url.searchParams.set(name, value);
+    let response: Response;
+    try {
+      response = await this.fetcher(url.toString(), {
+        headers: { Accept: "application/json" }, redirect: "manual",
+        signal: (AbortSignal as unknown as { timeout(ms: number): AbortSignal }).timeout(Math.max(1, Math.min(this.syncInterval, 30)) * 1000),
+      });
+    } catch (error) {
+      throw new FeedError(`${path}: cannot reach ${this.server}: ${(error as Error)?.message ?? error}`);
+    }
+    if (response.status !== 200) {
+      await response.body?.cancel();
+      throw new FeedError(`${path}: HTTP ${response.status}`);
+    }
+    let body: unknown;
+    try {
+      body = parseJSON(new Uint8Array(await response.arrayBuffer()));
+    } catch (error) {
+      if (error instanceof JSONError) throw new FeedError(`${path}: the answer is not JSON (${error.message})`);
+      throw new FeedError(`${path}: the answer could not be read`);
+    }
+    if (!isObject(body)) throw new FeedError(`${path}: the answer is not a JSON object`);
+    return body;
+  }
+
+  /** Every published issuer whose status is `active`, `verify_only` or `expired`; others are not trusted. */
+  private async issuers(): Promise<Issuer[]> {
+    const listed = (await this.get("/v1/issuers")).issuers;
+    if (!Array.isArray(listed)) throw new FeedError("/v1/issuers has no issuers array");
+    const issuers: Issuer[] = [];
+    listed.forEach((item, index) => {
+      if (!(isObject(item) && isDID(item.did) && typeof item.status === "string" && typeof item.environment === "string")) {
+        throw new FeedError(`/v1/issuers: issuers[${index}] is not an issuer`);
+      }
+      // Present on every issuer: null only for the shared issuers of an older server, never by omission.
+      if (!hasKey(item, "org") || (item.org !== null && typeof item.org !== "string")) {
+        throw new FeedError(`/v1/issuers: issuers[${index}].org is not an organization id or null`);
+      }
+      let notAfter: number | null = null;
+      if (item.not_after !== undefined && item.not_after !== null) {
+        notAfter = parseTimestamp(item.not_after);
+        if (notAfter === null) throw new FeedError(`/v1/issuers: issuers[${index}].not_after is not a timestamp`);
+      }
+      const status = item.status;
+      if (status !== "active" && status !== "verify_only" && status !== "expired") return;
+      if (status !== "active" && notAfter === null) return;
+      issuers.push({ did: item.did as string, org: item.org as string | null, environment: item.environment, notAfter });
+    });
+    return issuers;
+  }
+
+  private async revocations(org: string, environment: string, since: number): Promise<Page> {
+    const body = await this.get("/v1/revocations", { org, environment, since: String(since), limit: String(PAGE_SIZE) });
+    const listed = body.revocations, after = body.next_since;
+    if (!Array.isArray(listed) || !isInt(after)) throw new FeedError("/v1/revocations has no revocations array or next_since");
+    const head = parseHead(body.head);
+    const entries: Entry[] = [];
+    let skipped = 0;
+    listed.forEach((item, index) => {
+      const fields: Record<string, unknown> = isObject(item) ? item : {};
+      const challenge = typeof fields.challenge === "string" ? b64urlDecode(fields.challenge) : null;
+      const until = parseTimestamp(fields.covers_until);
+      if (!(isInt(fields.seq) && typeof fields.kind === "string" && typeof fields.revoke === "string"
+        && isDID(fields.iss) && challenge !== null && until !== null)) {
+        throw new FeedError(`/v1/revocations: revocations[${index}] is not a revocation`);
+      }
+      let cid: CID | null = null;
+      if (fields.kind === "token") {
+        try {
+          cid = CID.parse(fields.revoke);
+        } catch {
+          throw new FeedError(`/v1/revocations: revocations[${index}].revoke is not a CID`);
+        }
+      } else if (fields.kind !== "envelope") {
+        skipped += 1;
+        return;
+      }
+      entries.push({
+        seq: Number(fields.seq), kind: fields.kind, subject: fields.revoke, cid, issuer: fields.iss as string, challenge,
+        coversUntil: until,
+      });
+    });
+    return { entries, listed, skipped, nextSince: Number(after), head };
+  }
+
+  // Background sync
+
+  /**
+   * Syncs in the background every `syncInterval` seconds (sooner, at most once a second, after a root from an
+   * unknown issuer), reporting failures to `onSyncError`, until `stop()`. The timer does not keep Node alive.
+   */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    const tick = async () => {
+      if (!this.running) return;
+      const now = Date.now();
+      this.syncWanted = false;
+      this.lastRound = now;
+      try {
+        await this.sync();
+      } catch (error) {
+        this.onSyncError(error);
+      }
+      this.schedule(tick, this.syncInterval * 1000);
+    };
+    void tick();
+  }
+
+  private schedule(tick: () => Promise<void>, delay: number): void {
+    if (!this.running) return;
+    const timer = setTimeout(() => void tick(), Math.max(50, delay));
+    (timer as unknown as { unref?: () => void }).unref?.();
+    this.timer = timer;
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private refused(error: unknown): unknown {
+    if (error instanceof VerificationError && error.code === "untrusted_issuer" && this.pinned === null && this.running
+      && !this.syncWanted && Date.now() - this.lastRound >= 1000) {
+      this.syncWanted = true;
+      this.lastRound = Date.now();
+      void this.sync().catch((failure) => this.onSyncError(failure));
+    }
+    return error;
+  }
+
+  // Verification
+
+  private checkFreshness(snapshot: Snapshot, now: number): void {
+    if (this.server === null) {
+      if (this.pinned !== null) return;
+      throw new VerificationError("not_synced", "published issuers need a server to sync from");
+    }
+    if (snapshot.feedTime === null) throw new VerificationError("not_synced", "issuers and revocations have not been synced yet");
+    const age = now - snapshot.feedTime;
+    if (age > this.maxFeedAge) {
+      throw new VerificationError("feed_stale",
+        `revocation data is ${Math.trunc(age)}s old, over the limit of ${Math.trunc(this.maxFeedAge)}s`);
+    }
+  }
+
+  private checkOrganization(snapshot: Snapshot, org: string | null, issuer: string): void {
+    if (org === null || !this.organizations.has(org)) {
+      throw new VerificationError("untrusted_issuer", "the token is not from an organization this service trusts");
+    }
+    const owner = snapshot.trust.organization.get(issuer);
+    if (owner !== undefined && owner !== org) {
+      throw new VerificationError("untrusted_issuer", `the token's issuer does not sign for organization ${org}`);
+    }
+  }
+
+  private checkWindow(snapshot: Snapshot, issuer: string, now: number): void {
+    const notAfter = snapshot.trust.windows.get(issuer);
+    if (notAfter !== undefined && now >= notAfter) {
+      throw new VerificationError("untrusted_issuer", `${issuer} was retired and verifies nothing after its window`);
+    }
+  }
+
+  /**
+   * Verifies a 0.10 token and the proofs its chain cites (any order), offline. With `requiring`, the token must
+   * grant that capability. Throws VerificationError with the first reason it is refused.
+   */
+  verify(token: string, proofs: readonly string[] = [], requiring?: Capability): VerifiedToken {
+    try {
+      return this.verifyToken(token, proofs, requiring);
+    } catch (error) {
+      throw this.refused(error);
+    }
+  }
+
+  private verifyToken(text: string, proofs: readonly string[], requiring: Capability | undefined): VerifiedToken {
+    const snapshot = this.snapshot;
+    const now = this.clock();
+    this.checkFreshness(snapshot, now);
+    let token: Token;
+    try {
+      token = this.presented.get(text, () => Token.parse(text));
+    } catch (error) {
+      if (error instanceof UCANError) throw new VerificationError("malformed", error.description, error.field);
+      throw error;
+    }
+    if (proofs.length > 32) throw new VerificationError("malformed", "more than 32 proofs supplied");
+    const store = new ProofStore();
+    proofs.forEach((proof, index) => {
+      let parsed: Token, verified: boolean;
+      try {
+        [parsed, verified] = this.proofCache.get(proof, () => {
+          const checked = Token.parse(proof);
+          return [checked, checked.hasValidSignature];
+        });
+      } catch (error) {
+        if (!(error instanceof UCANError)) throw error;
+        throw new VerificationError("malformed", `proofs[${index}]: ${error.description}`,
+          `proofs[${index}]` + (error.field ? `.${error.field}` : ""));
+      }
+      store.add(parsed, verified);
+    });
+    let chain: ValidatedChain;
+    try {
+      chain = validate(token, store, Math.floor(now), {
+        leeway: this.leeway, trustedIssuers: snapshot.trust.dids, audiences: this.audiences,
+      });
+    } catch (error) {
+      if (error instanceof UCANError) throw verificationError(error);
+      throw error;
+    }
+    for (const issuer of chain.rootIssuers) this.checkWindow(snapshot, issuer, now);
+    const roots = token.proofs.length === 0 ? [token] : [...chain.proofs.values()].filter((proof) => proof.proofs.length === 0);
+    for (const root of roots) this.checkOrganization(snapshot, root.fact("org"), root.issuer);
+    checkTokenRevocation(snapshot, token, chain, roots);
+    if (requiring !== undefined && !token.capabilities.some((have) => have.covers(requiring))) {
+      throw new VerificationError("not_covered", `the token does not grant ${requiring}`);
+    }
+    let root = token;
+    while (root.proofs.length > 0 && chain.proofs.has(root.proofs[0].toString())) root = chain.proofs.get(root.proofs[0].toString())!;
+    return {
+      token, chain, org: root.fact("org"), env: root.fact("env"), app: root.fact("app"), envelope: root.fact("envelope"),
+      key: root.fact("key"),
+    };
+  }
+
+  /** `verify` with the token from `Authorization: Bearer` and proofs from `ucans` (comma-separated). */
+  verifyHeaders(headers: HeadersLike, requiring?: Capability): VerifiedToken {
+    let token: string, proofs: string[];
+    try {
+      [token, proofs] = credentials(headers);
+    } catch (error) {
+      throw this.refused(error);
+    }
+    return this.verify(token, proofs, requiring);
+  }
+
+  /**
+   * Verifies a 1.0 invocation (envelope bytes, or their base64) and the delegations its `prf` cites (any order),
+   * offline, and accepts each invocation once. It must be addressed to one of `audiences` and expire within
+   * `maxInvocationLifetime`; its chain must root at a trusted issuer of a trusted organization as subject; every
+   * policy on it must hold on the arguments; with `command`, the invocation's must be exactly it.
+   */
+  verifyInvocation(invocation: Uint8Array | string, proofs: readonly (Uint8Array | string)[] = [], command?: string): VerifiedInvocation {
+    try {
+      return this.checkInvocation(invocation, proofs, command);
+    } catch (error) {
+      throw this.refused(error);
+    }
+  }
+
+  private checkInvocation(invocation: Uint8Array | string, proofs: readonly (Uint8Array | string)[], command: string | undefined): VerifiedInvocation {
+    const snapshot = this.snapshot;
+    const now = this.clock();
+    this.checkFreshness(snapshot, now);
+    const raw = envelopeBytes(invocation, "invocation");
+    let parsed: Invocation;
+    try {
+      parsed = Invocation.parse(raw);
+    } catch (error) {
+      if (error instanceof UCANError) throw verificationError(error);
+      throw error;
+    }
+    if (parsed.audience === null || !this.audiences.has(parsed.audience)) {
+      throw new VerificationError("wrong_audience", "the invocation is not addressed to this service", "aud");
+    }
+    const seconds = Math.floor(now);
+    const longest = this.maxInvocationLifetime;
+    if (parsed.expiration === null || parsed.expiration > seconds + longest) {
+      throw new VerificationError("malformed", `an invocation must expire within ${longest} seconds`, "exp");
+    }
+    if (proofs.length > 32) throw new VerificationError("malformed", "more than 32 proofs supplied");
+    const supplied = new Map<string, Delegation>();
+    proofs.forEach((proof, index) => {
+      const data = envelopeBytes(proof, `proofs[${index}]`);
+      let delegation: Delegation;
+      try {
+        delegation = this.delegations.get(b64urlEncode(data), () => Delegation.parse(data));
+      } catch (error) {
+        if (!(error instanceof UCANError)) throw error;
+        throw new VerificationError(verificationError(error).code, `proofs[${index}]: ${error.detail}`,
+          `proofs[${index}]` + (error.field ? `.${error.field}` : ""));
+      }
+      supplied.set(delegation.cid.toString(), delegation);
+    });
+    let delegations: Delegation[];
+    try {
+      delegations = validateInvocation(parsed, supplied, seconds, { leeway: this.leeway, trustedSubjects: snapshot.trust.dids }).delegations;
+    } catch (error) {
+      if (error instanceof UCANError) throw verificationError(error);
+      throw error;
+    }
+    if (delegations.length === 0) throw new VerificationError("untrusted_issuer", "the invocation cites no delegation from Charter", "prf");
+    const root = delegations[0];
+    this.checkWindow(snapshot, root.issuer, now);
+    const verified: VerifiedInvocation = {
+      invocation: parsed, delegations, command: parsed.command, args: parsed.args, agent: parsed.issuer,
+      org: root.metaString("org"), env: root.metaString("env"), app: root.metaString("app"),
+      envelope: root.metaString("envelope"), key: root.metaString("key"),
+    };
+    this.checkOrganization(snapshot, verified.org, root.issuer);
+    if (snapshot.revokedTokens.size > 0) {
+      const issuers = new Set(delegations.map((delegation) => delegation.issuer));
+      for (const cid of parsed.proofs) {
+        const entry = supplied.has(cid.toString()) ? snapshot.revokedTokens.get(cid.toString()) : undefined;
+        if (entry !== undefined && issuers.has(entry.issuer)) throw new VerificationError("revoked", `delegation ${entry.subject} is revoked`);
+      }
+    }
+    if (verified.envelope !== null && snapshot.revokedEnvelopes.has(verified.envelope)) {
+      throw new VerificationError("revoked", `envelope ${verified.envelope} is revoked`);
+    }
+    if (command !== undefined && parsed.command !== command) {
+      throw new VerificationError("not_covered", `the invocation is for ${parsed.command}, and this needs ${command}`, "cmd");
+    }
+    // Remembered for as long as validation would accept it, leeway included; last, so that an invocation refused for
+    // another reason is not remembered.
+    const outcome = this.replays.record(parsed.cid.toString(), parsed.expiration + Math.max(0, this.leeway), seconds);
+    if (outcome === "replayed") throw new VerificationError("replayed", `invocation ${parsed.cid} was presented before`);
+    if (outcome !== "fresh") throw new VerificationError("overloaded", "too many live invocations to remember; try again shortly");
+    return verified;
+  }
+
+  /** `verifyInvocation` with the invocation from `Authorization: Bearer <base64>` and its delegations from `ucans`. */
+  verifyInvocationHeaders(headers: HeadersLike, command?: string): VerifiedInvocation {
+    let invocation: string, proofs: string[];
+    try {
+      if (command !== undefined) checkCommand(command);
+      [invocation, proofs] = credentials(headers);
+    } catch (error) {
+      throw this.refused(error);
+    }
+    return this.verifyInvocation(invocation, proofs, command);
+  }
+}
+
+function checkTokenRevocation(snapshot: Snapshot, token: Token, chain: ValidatedChain, roots: Token[]): void {
+  if (snapshot.revokedTokens.size > 0) {
+    const own = snapshot.revokedTokens.get(token.cid.toString());
+    if (own !== undefined && chain.issuers.has(own.issuer)) throw new VerificationError("revoked", `token ${own.subject} is revoked`);
+    for (const [cited, proof] of chain.proofs) {
+      for (const name of new Set([cited, proof.cid.toString()])) {
+        const entry = snapshot.revokedTokens.get(name);
+        if (entry !== undefined && chain.issuers.has(entry.issuer)) throw new VerificationError("revoked", `proof ${entry.subject} is revoked`);
+      }
+    }
+  }
+  if (snapshot.revokedEnvelopes.size > 0) {
+    for (const root of roots) {
+      const envelope = root.fact("envelope");
+      const entry = envelope !== null ? snapshot.revokedEnvelopes.get(envelope) : undefined;
+      if (entry !== undefined) throw new VerificationError("revoked", `envelope ${entry.subject} is revoked`);
+    }
+  }
+}
+
+/** Request headers: a Fetch `Headers`, or a plain object as node:http gives (any name case). */
+export type HeadersLike = { get(name: string): string | null } | Record<string, string | string[] | undefined>;
+
+/** The bearer credential and the `ucans` proofs of a request's headers (any header-name case). */
+export function credentials(headers: HeadersLike): [string, string[]] {
+  const read = (name: string): string | null => {
+    if (typeof (headers as { get?: unknown }).get === "function") return (headers as { get(name: string): string | null }).get(name);
+    for (const [key, value] of Object.entries(headers)) {
+      if (key.toLowerCase() === name) return Array.isArray(value) ? value.join(", ") : value ?? null;
+    }
+    return null;
+  };
+  const authorization = read("authorization");
+  if (authorization === null) throw new VerificationError("malformed", "no Authorization header");
+  if (authorization.length <= 7 || authorization.slice(0, 7).toLowerCase() !== "bearer ") {
+    throw new VerificationError("malformed", "the Authorization header is not a Bearer token");
+  }
+  const token = authorization.slice(7).replace(/^[ \t]+|[ \t]+$/g, "");
+  const proofs = (read("ucans") ?? "").split(",").map((part) => part.replace(/^[ \t]+|[ \t]+$/g, "")).filter((part) => part);
+  return [token, proofs];
+}
+
+function envelopeBytes(value: Uint8Array | string, fieldName: string): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  const decoded = b64Decode(value);
+  if (decoded === null || decoded.length === 0) {
+    throw new VerificationError("malformed", `${fieldName} is not the base64 of a UCAN 1.0 envelope`, fieldName);
+  }
+  return decoded;
+}
+
+function parseHead(value: unknown): Head {
+  const fields: Record<string, unknown> = isObject(value) ? { ...value } : {};
+  const signatureText = fields.signature;
+  delete fields.signature;
+  const signature = typeof signatureText === "string" ? b64urlDecode(signatureText) : null;
+  if (!(signature !== null && typeof fields.org === "string" && typeof fields.environment === "string"
+    && ["since", "next_since", "seq", "time_ms"].every((name) => isInt(fields[name]))
+    && typeof fields.entries === "string" && isDID(fields.iss))) {
+    throw new FeedError("/v1/revocations: the page has no well-formed signed head");
+  }
+  return {
+    org: fields.org, environment: fields.environment, since: Number(fields.since), nextSince: Number(fields.next_since),
+    seq: Number(fields.seq), time: Number(fields.time_ms) / 1000, entries: fields.entries, issuer: fields.iss as string,
+    signature, message: utf8("charter-feed-head:" + canonicalJSON(fields)),
+  };
+}
+
+/**
+ * The head is its issuer's signature over exactly the page received, for the page asked, and no older than what
+ * the verifier has; whether the issuer is trusted for the feed is checked once the issuers are read.
+ */
+function checkHead(page: Page, org: string, environment: string, position: Position): void {
+  const head = page.head;
+  const name = `the ${org} ${environment} feed`;
+  if (!signatureHolds(head.issuer, head.message, head.signature)) throw new FeedError(`${name}: the page head's signature does not verify`);
+  if (head.org !== org || head.environment !== environment || head.since !== position.since || head.nextSince !== page.nextSince) {
+    throw new FeedError(`${name}: the signed head is for another page`);
+  }
+  if (b64urlEncode(sha256(utf8(canonicalJSON(page.listed)))) !== head.entries) {
+    throw new FeedError(`${name}: the entries are not the ones the head signs (dropped, altered or reordered)`);
+  }
+  if (!(page.nextSince >= head.since && head.seq >= page.nextSince)) throw new FeedError(`${name}: the signed head's range is inconsistent`);
+  if (position.head !== null) {
+    const { seq, time } = position.head;
+    if (!((head.time > time || (head.time === time && page.nextSince > head.since)) && head.seq >= seq)) {
+      throw new FeedError(`${name}: the signed head is not newer than one already seen (a replayed answer)`);
+    }
+  }
+}

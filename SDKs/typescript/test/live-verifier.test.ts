@@ -1,0 +1,138 @@
+// The verifier against a real Charter: sync of issuers and the signed feed, revocation, fail-closed staleness, replay.
+
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { Capability, Client, FeedError, SigningKey, VerificationError, Verifier } from "../src/index.js";
+import { MAIL, Server, Tenant } from "./server.js";
+
+let server: Server;
+before(async () => {
+  server = await Server.start();
+}, { timeout: 60_000 });
+after(() => server?.stop());
+
+function code(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof VerificationError) return error.code;
+    throw error;
+  }
+  return "valid";
+}
+
+test("a verifier refuses everything before its first sync, then verifies a minted token offline", async () => {
+  const tenant = await Tenant.create(server);
+  const agent = new Client({ server: server.url, apiKey: tenant.key });
+  const service = SigningKey.generate();
+  const verifier = new Verifier({ server: server.url, audiences: [agent.did, service.did], organizations: [tenant.org] });
+  const token = await agent.token(MAIL);
+  assert.equal(code(() => verifier.verify(token.text)), "not_synced");
+  await verifier.sync();
+  const verified = verifier.verify(token.text, [], new Capability("mailto:a@example.com", "email/send"));
+  assert.equal(verified.org, tenant.org);
+  assert.equal(verified.envelope, tenant.envelope);
+  assert.equal(verified.key, tenant.keyId);
+  assert.equal(code(() => verifier.verify(token.text, [], new Capability("https://bank.example.com", "money/move"))), "not_covered");
+  // A sub-agent's delegation verifies with its root as proof.
+  const sub = await agent.delegate(service.did, { ttl: 60, capabilities: { "mailto:ops@example.com": { "email/send": [{}] } }, proof: token });
+  assert.equal(verifier.verify((sub as any).text, [token.text]).envelope, tenant.envelope);
+  assert.equal(code(() => verifier.verify((sub as any).text)), "invalid_chain");
+  agent.close();
+});
+
+test("revocation by envelope is refused after a sync", async () => {
+  const tenant = await Tenant.create(server);
+  const agent = new Client({ server: server.url, apiKey: tenant.key });
+  const service = SigningKey.generate();
+  const verifier = new Verifier({ server: server.url, audiences: [agent.did, service.did], organizations: [tenant.org] });
+  const token = await agent.token(MAIL);
+  const signed = await agent.invoke("/email/send", { to: "ops@example.com" }, service.did);
+  await verifier.sync();
+  assert.equal(code(() => verifier.verify(token.text)), "valid");
+  await tenant.revokeEnvelope();
+  assert.equal(code(() => verifier.verify(token.text)), "valid", "not known until the next sync");
+  await verifier.sync();
+  assert.equal(code(() => verifier.verify(token.text)), "revoked");
+  assert.equal(code(() => verifier.verifyInvocationHeaders(signed.headers, "/email/send")), "revoked");
+  agent.close();
+});
+
+test("invocations: verified once, a replay is refused, the policy holds", async () => {
+  const tenant = await Tenant.create(server);
+  const agent = new Client({ server: server.url, apiKey: tenant.key });
+  const service = SigningKey.generate();
+  const verifier = new Verifier({ server: server.url, audiences: [service.did], organizations: [tenant.org] });
+  await verifier.sync();
+  const signed = await agent.invoke("/email/send", { to: "ops@example.com" }, service.did);
+  const verified = verifier.verifyInvocationHeaders(signed.headers, "/email/send");
+  assert.equal(verified.agent, agent.did);
+  assert.equal(verified.args.to, "ops@example.com");
+  assert.equal(verified.envelope, tenant.envelope);
+  assert.equal(code(() => verifier.verifyInvocationHeaders(signed.headers, "/email/send")), "replayed");
+  const outside = await agent.invoke("/email/send", { to: "someone@elsewhere.org" }, service.did);
+  const refused = (() => {
+    try {
+      verifier.verifyInvocationHeaders(outside.headers);
+    } catch (error) {
+      return error as VerificationError;
+    }
+    return null;
+  })();
+  assert.equal(refused?.code, "policy_violation");
+  assert.equal(refused?.status, 403);
+  assert.equal(code(() => verifier.verifyInvocation(signed.invocation.bytes, [])), "invalid_chain");
+  const other = await agent.invoke("/email/send", { to: "ops@example.com" }, SigningKey.generate().did);
+  assert.equal(code(() => verifier.verifyInvocationHeaders(other.headers)), "wrong_audience");
+  agent.close();
+});
+
+test("a stale feed fails closed, and a fresh sync recovers", async () => {
+  const tenant = await Tenant.create(server);
+  const agent = new Client({ server: server.url, apiKey: tenant.key });
+  let now = Date.now() / 1000;
+  const verifier = new Verifier({ server: server.url, audiences: [agent.did], organizations: [tenant.org], maxFeedAge: 60, clock: () => now });
+  const token = await agent.token(MAIL);
+  await verifier.sync();
+  assert.equal(code(() => verifier.verify(token.text)), "valid");
+  now += 61;
+  const stale = (() => { try { verifier.verify(token.text); } catch (error) { return error as VerificationError; } return null; })();
+  assert.equal(stale?.code, "feed_stale");
+  assert.equal(stale?.status, 503);
+  now -= 61;
+  await verifier.sync();
+  assert.equal(code(() => verifier.verify(token.text)), "valid");
+  agent.close();
+});
+
+test("a round that fails is all or nothing: an unreachable server keeps the last state, which goes stale", async () => {
+  const tenant = await Tenant.create(server);
+  let now = Date.now() / 1000;
+  let reachable = true;
+  const verifier = new Verifier({
+    server: server.url, audiences: [SigningKey.generate().did], organizations: [tenant.org], clock: () => now,
+    fetch: (input, init) => reachable ? fetch(input, init) : Promise.reject(new TypeError("connection refused")),
+  });
+  await verifier.sync();
+  const synced = verifier.lastSuccessfulSync;
+  reachable = false;
+  now += 30;
+  await assert.rejects(verifier.sync(), FeedError);
+  assert.equal(verifier.lastSuccessfulSync, synced);
+});
+
+test("a verifier with no published issuers trusted: a forged feed answer fails the round", async () => {
+  const tenant = await Tenant.create(server);
+  const verifier = new Verifier({
+    server: server.url, audiences: [SigningKey.generate().did], organizations: [tenant.org],
+    fetch: async (input, init) => {
+      const response = await fetch(input, init);
+      if (!String(input).includes("/v1/revocations")) return response;
+      const body = await response.json();
+      body.revocations.push({ seq: 999, kind: "envelope", revoke: "env_x" });
+      return new Response(JSON.stringify(body), { status: 200 });
+    },
+  });
+  await assert.rejects(verifier.sync(), FeedError);
+  assert.equal(verifier.lastSuccessfulSync, null);
+});
