@@ -7,7 +7,7 @@
 // replaying old answers) stops accepting tokens rather than miss a revocation. Rules and codes are those of
 // Charter's Swift `CharterVerifier`.
 
-import { CID, isDID, publicKeyOf, sha256, signatureHolds } from "./crypto.js";
+import { CID, isDID, publicKeyOf, SHA256, sha256, signatureHolds } from "./crypto.js";
 import { JSONError, b64Decode, b64urlDecode, b64urlEncode, canonicalJSON, hasKey, isInt, isObject, parseJSON, utf8 } from "./encoding.js";
 import { UCANError, VerificationError, verificationError } from "./errors.js";
 import { Capability, ProofStore, Token, validate, type ValidatedChain } from "./ucan.js";
@@ -435,6 +435,11 @@ export class Verifier {
           cid = CID.parse(fields.revoke);
         } catch {
           throw new FeedError(`/v1/revocations: revocations[${index}].revoke is not a CID`);
+        }
+        // This SDK computes sha2-256 CIDs only: a token revoked under another hash (BLAKE3, which Charter never
+        // writes) could not be matched, so the round fails and the verifier fails closed instead of accepting it.
+        if (cid.hasher !== SHA256) {
+          throw new FeedError(`/v1/revocations: revocations[${index}] names a CID hashed other than sha2-256`);
         }
       } else if (fields.kind !== "envelope") {
         skipped += 1;

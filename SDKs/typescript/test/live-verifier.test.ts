@@ -136,3 +136,24 @@ test("a verifier with no published issuers trusted: a forged feed answer fails t
   await assert.rejects(verifier.sync(), FeedError);
   assert.equal(verifier.lastSuccessfulSync, null);
 });
+
+test("a token revoked under a CID this SDK cannot compute fails the round, closed, rather than be missed", async () => {
+  const tenant = await Tenant.create(server);
+  const verifier = new Verifier({
+    server: server.url, audiences: [SigningKey.generate().did], organizations: [tenant.org],
+    fetch: async (input, init) => {
+      const response = await fetch(input, init);
+      if (!String(input).includes("/v1/revocations")) return response;
+      const body = await response.json();
+      body.revocations.push({
+        seq: 999, kind: "token", revoke: "bafkr4ibd2bpvncydv7rbt2upywsjw6lipskp5c7q4wmjsasdvtlqfqr7qe",
+        iss: SigningKey.generate().did, challenge: "AAAA", covers_until: "2099-01-01T00:00:00.000Z",
+        environment: "live", revoked_at: "2026-01-01T00:00:00.000Z",
+      });
+      return new Response(JSON.stringify(body), { status: 200 });
+    },
+  });
+  await assert.rejects(verifier.sync(), (error: unknown) =>
+    error instanceof FeedError && /other than sha2-256/.test(error.message));
+  assert.equal(verifier.lastSuccessfulSync, null);
+});
