@@ -23,4 +23,4 @@ rm -rf dist
 echo "typescript-sdk: tsc ($(tsc --version))"
 tsc -p tsconfig.json
 echo "typescript-sdk: node --test"
-CHARTER="$charter" node --test dist/test/
+CHARTER="$charter" node --test dist/test/*.test.js
