@@ -25,24 +25,13 @@ enum CLI {
     }
 
     static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> Result {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        if let environment {
-            var inherited = ProcessInfo.processInfo.environment
-            inherited["CHARTER_API_KEY"] = nil
-            process.environment = inherited.merging(environment) { $1 }
-        }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        precondition(process.terminationReason == .exit, "charter was killed by a signal")
+        var inherited = ProcessInfo.processInfo.environment
+        if environment != nil { inherited["CHARTER_API_KEY"] = nil }
+        let child = try Spawned(executable.path, arguments, environment: inherited.merging(environment ?? [:]) { $1 })
+        let (status, stdout, stderr) = child.wait()
+        guard let status else { preconditionFailure("charter was killed by a signal") }
         return Result(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            status: status, stdout: String(decoding: stdout, as: UTF8.self),
             stderr: String(decoding: stderr, as: UTF8.self))
     }
 }

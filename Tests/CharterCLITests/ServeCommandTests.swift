@@ -67,16 +67,14 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         #expect(try CLI.run("init", "--database", database).status == 0)
         let path = String(database.dropFirst("sqlite:".count))
-        let sqlite = Process()
-        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        sqlite.arguments = [
-            "python3", "-c",
-            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"update audit_records set action='tampered' where seq=(select min(seq)+1 from audit_records)\"); c.commit()",
-            path,
-        ]
-        try sqlite.run()
-        sqlite.waitUntilExit()
-        #expect(sqlite.terminationStatus == 0)
+        let sqlite = try Spawned(
+            "/usr/bin/env",
+            [
+                "python3", "-c",
+                "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"update audit_records set action='tampered' where seq=(select min(seq)+1 from audit_records)\"); c.commit()",
+                path,
+            ], environment: ProcessInfo.processInfo.environment)
+        #expect(sqlite.wait().status == 0)
         let verify = try CLI.run("audit", "verify", "--database", database)
         #expect(verify.status == 1)
         #expect(verify.stderr.contains("is broken at record 2"))
@@ -85,8 +83,8 @@ import Testing
 
 /// `charter serve` on a free port, its output captured.
 final class ServerProcess: @unchecked Sendable {
-    // Only the test's own task touches these; the reader thread appends under the lock.
-    private let process = Process()
+    // `captured` is appended by the reader thread under the lock; the rest is set once, in init.
+    private let process: Spawned
     private let lock = NSLock()
     private var captured = Data()
     private(set) var port = 0
@@ -104,26 +102,14 @@ final class ServerProcess: @unchecked Sendable {
     /// `CHARTER_MASTER_KEY`, so only a test that means to use one does).
     /// - Throws: ``ServerDidNotStart`` when it exits or stays silent instead of listening.
     init(database: String, environment: [String: String] = [:], arguments: [String] = []) throws {
-        process.executableURL = CLI.executable
-        process.arguments = ["serve", "--database", database, "--port", "0"] + arguments
         var inherited = ProcessInfo.processInfo.environment
         inherited["CHARTER_MASTER_KEY"] = nil
-        process.environment = inherited.merging(environment) { $1 }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            // Empty means end of file: without clearing the handler, Foundation on Linux calls it again at once,
-            // for ever, which spun a core per exited server and starved the rest of the suite.
-            guard !data.isEmpty else {
-                handle.readabilityHandler = nil
-                return
-            }
-            guard let self else { return }
-            self.lock.withLock { self.captured.append(data) }
-        }
-        try process.run()
+        let capture = Capture()
+        process = try Spawned(
+            CLI.executable.path, ["serve", "--database", database, "--port", "0"] + arguments,
+            environment: inherited.merging(environment) { $1 }, mergeErrors: true,
+            onOutput: { data in capture.append(data) })
+        capture.server = self
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             if let line = output.split(separator: "\n").first(where: { $0.hasPrefix("charter listening on http://") }),
@@ -133,8 +119,7 @@ final class ServerProcess: @unchecked Sendable {
                 return
             }
             if !process.isRunning {
-                process.waitUntilExit()
-                Thread.sleep(forTimeInterval: 0.1)  // let the reader take the last output
+                process.wait()  // the reader has taken the last output
                 break
             }
             Thread.sleep(forTimeInterval: 0.05)
@@ -142,13 +127,33 @@ final class ServerProcess: @unchecked Sendable {
         throw ServerDidNotStart(output: output)
     }
 
+    /// Hands output that arrives before `init` finishes, and after, to the server's buffer.
+    private final class Capture: @unchecked Sendable {
+        // Guarded by the server's lock once `server` is set; until then by its own.
+        private let lock = NSLock()
+        private var early = Data()
+        weak var server: ServerProcess? {
+            didSet {
+                lock.withLock {
+                    server?.append(early)
+                    early = Data()
+                }
+            }
+        }
+
+        func append(_ data: Data) {
+            lock.withLock {
+                if let server { server.append(data) } else { early.append(data) }
+            }
+        }
+    }
+
+    fileprivate func append(_ data: Data) { lock.withLock { captured.append(data) } }
+
     @discardableResult
     func stop() -> Int32 {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
-        return process.terminationStatus
+        if process.isRunning { process.terminate() }
+        return process.wait().status ?? -1
     }
 
     func get(_ path: String, key: String?) async throws -> (status: Int, body: String) {
