@@ -16,8 +16,8 @@ test: deps lint
 	$(SWIFT) build --build-tests
 	./scripts/postgres.sh run $(SWIFT) test --skip-build
 	./scripts/interop.sh
-	./scripts/python-sdk.sh
-	./scripts/typescript-sdk.sh
+	./scripts/python-sdk.sh      # SDKs/python: mypy --strict and pytest against a live charter serve
+	./scripts/typescript-sdk.sh  # SDKs/typescript: tsc and node --test against a live charter serve
 	./scripts/dashboard.sh
 
 lint:

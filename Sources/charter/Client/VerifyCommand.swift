@@ -80,7 +80,10 @@ struct VerifyCommand: AsyncParsableCommand {
     }
 
     /// A UCAN 1.0 invocation is base64, which has no `.`; a 0.10 token is a JWT, which has two.
-    private var isInvocation: Bool { !token.contains(".") }
+    private var isInvocation: Bool {
+        if case .envelope? = try? TokenInput(token) { return true }
+        return false
+    }
 
     func run() async throws {
         let audiences: Set<DID>
@@ -131,13 +134,12 @@ struct VerifyCommand: AsyncParsableCommand {
         if organizations.isEmpty, let org { print("organization: \(org)") }
     }
 
-    /// A UCAN 1.0 envelope from standard base64, padded or not.
+    /// A UCAN 1.0 envelope from standard base64, padded or not, as ``TokenInput`` reads one.
     private func base64(_ text: String, _ what: String) throws(VerificationError) -> [UInt8] {
-        let padded = text + String(repeating: "=", count: (4 - text.utf8.count % 4) % 4)
-        guard let data = Data(base64Encoded: padded), !data.isEmpty else {
+        guard case .envelope(let bytes)? = try? TokenInput(text) else {
             throw VerificationError(.malformed, "\(what) is neither a JWT nor the base64 of a UCAN 1.0 envelope")
         }
-        return Array(data)
+        return bytes
     }
 
     /// The organizations named, or every one the server publishes issuers for.
