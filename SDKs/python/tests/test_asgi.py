@@ -30,14 +30,23 @@ def body(code: str, message: str, field: str | None = None) -> bytes:
     return json.dumps({"error": error}, sort_keys=True, separators=(",", ":")).encode()
 
 
-def refused(response: Any, status: int, code: str, field: str | None = None) -> dict[str, Any]:
+CHALLENGED = object()
+
+
+def refused(response: Any, status: int, code: str, field: str | None = None, challenge: Any = CHALLENGED) \
+        -> dict[str, Any]:
+    """Checks a refusal; its challenge, unless given, is what a 401 carries (`error="invalid_token"` when the
+    request had an Authorization header) and none otherwise."""
     assert response.status_code == status, (response.status_code, response.text)
     assert response.headers["content-type"] == "application/json"
     error: dict[str, Any] = response.json()["error"]
     assert error["code"] == code, error
     assert error.get("field") == field, error
     assert response.content == body(code, error["message"], field)
-    assert response.headers.get("www-authenticate") == ("Bearer" if status == 401 else None)
+    if challenge is CHALLENGED:
+        presented = "authorization" in response.request.headers
+        challenge = ('Bearer error="invalid_token"' if presented else "Bearer") if status == 401 else None
+    assert response.headers.get("www-authenticate") == challenge
     return error
 
 
@@ -84,7 +93,8 @@ def test_a_capability_dependency_answers_as_require_capability(tenant: Tenant) -
         assert answer.status_code == 200, answer.text
         assert answer.json() == {"org": tenant.org, "app": tenant.app, "key": tenant.key_id,
                                  "envelope": tenant.envelope, "issuer": token.issuer}
-        assert refused(http.get("/read", headers=bearer), 403, "not_covered")["message"] == \
+        assert refused(http.get("/read", headers=bearer), 403, "not_covered",
+                       challenge='Bearer error="insufficient_scope", scope="email/read"')["message"] == \
             "the token does not grant email/read on mailto:*"
         # A delegated token with its proof in `ucans`; the headers may repeat, and names are case-insensitive.
         delegated = http.get("/mail", headers=[("authorization", f"bearer  {child.text}"), ("UCANS", " ,"),
@@ -184,7 +194,7 @@ def test_the_middleware_protects_a_prefix(tenant: Tenant) -> None:
         with pytest.raises(WebSocketDenialResponse) as denied:
             with http.websocket_connect("/api/socket"):
                 pass
-        refused(denied.value, 401, "malformed")
+        refused(denied.value, 401, "malformed", challenge="Bearer")
     # Mounted under a root path, the path the application routes on is what is protected.
     mounted = Starlette(routes=[Mount("/v2", app=protected)])
     with TestClient(mounted) as http:

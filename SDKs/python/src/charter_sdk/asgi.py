@@ -3,9 +3,12 @@
 `CharterMiddleware` protects every path under a prefix; `charter_sdk.fastapi` has the same checks as FastAPI
 dependencies. Both answer exactly as the Swift middleware does: the credentials are read from `Authorization:
 Bearer …` (the first such header) and the comma-separated `ucans` headers (all of them), and a refusal is
-`{"error":{"code","message","field"?}}` (compact, keys sorted) with status 401 and `WWW-Authenticate: Bearer` when
-the token is missing or fails verification, 403 for `not_covered` and `policy_violation`, 503 for `not_synced`,
-`feed_stale` and `overloaded`.
+`{"error":{"code","message","field"?}}` (compact, keys sorted) with status 401 when the token is missing or fails
+verification, 403 for `not_covered` and `policy_violation`, 503 for `not_synced`, `feed_stale` and `overloaded`.
+Refusals carry RFC 6750 challenges (`charter_sdk.resource.challenge`): a 401 `WWW-Authenticate: Bearer` (with
+`error="invalid_token"` when a credential was presented), a 403 `not_covered` of a capability `Bearer
+error="insufficient_scope", scope="<ability>"`; with a `ProtectedResource` each also names its RFC 9728 metadata
+(`resource_metadata="…"`), which the middleware then serves.
 
 This module needs no web framework: it speaks ASGI 3 directly.
 """
@@ -18,6 +21,7 @@ from typing import Any, Union
 
 from ._encoding import b64_decode
 from .errors import UCANError, VerificationError
+from .resource import ProtectedResource, challenge, check_scope
 from .ucan import Capability
 from .ucan1 import check_command
 from .verifier import VerifiedInvocation, VerifiedToken, Verifier, credentials
@@ -77,13 +81,29 @@ def _envelope(text: str, field: str) -> bytes:
     return decoded
 
 
-def refusal(error: VerificationError) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    """The status, headers and body Charter's middleware answers a refusal with."""
+def refusal(error: VerificationError, www_authenticate: str | None = None) \
+        -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """The status, headers and body Charter's middleware answers a refusal with (`www_authenticate` from
+    `charter_sdk.resource.challenge`)."""
     body = json.dumps(error.to_json(), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    if error.status == 401:
-        headers.append((b"www-authenticate", b"Bearer"))
+    if www_authenticate is not None:
+        headers.append((b"www-authenticate", www_authenticate.encode("latin-1")))
     return error.status, headers, body
+
+
+def metadata_response(resource: ProtectedResource, method: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """The answer to a request for the RFC 9728 document: GET and HEAD (public, cacheable, any origin), an OPTIONS
+    preflight, else 405."""
+    if method == "OPTIONS":
+        return 204, [(b"access-control-allow-origin", b"*"), (b"access-control-allow-methods", b"GET, HEAD, OPTIONS"),
+                     (b"allow", b"GET, HEAD, OPTIONS")], b""
+    if method not in ("GET", "HEAD"):
+        return 405, [(b"allow", b"GET, HEAD, OPTIONS"), (b"content-length", b"0")], b""
+    body = resource.body()
+    return 200, [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                 (b"cache-control", b"public, max-age=3600"), (b"access-control-allow-origin", b"*")], \
+        body if method == "GET" else b""
 
 
 def route_path(scope: Scope) -> str:
@@ -120,11 +140,14 @@ class CharterMiddleware:
     covered when either the full path or the path less the mount's `root_path` is. Other paths, and lifespan
     events, go straight to the application. A refused WebSocket handshake is answered with the same HTTP response
     when the server supports the `websocket.http.response` extension, else closed with code 1008.
+
+    With `protected_resource` (a `ProtectedResource`), the middleware also answers its RFC 9728 document at
+    `protected_resource.metadata_path`, without credentials, and its challenges name it (`resource_metadata`).
     """
 
     def __init__(
         self, app: ASGIApp, verifier: Verifier, *, prefix: str = "/", resource: str | None = None,
-        ability: str | None = None, command: str | None = None,
+        ability: str | None = None, command: str | None = None, protected_resource: ProtectedResource | None = None,
     ) -> None:
         if command is not None and (resource is not None or ability is not None):
             raise ValueError("protect a path with a capability (resource and ability) or a command, not both")
@@ -136,7 +159,10 @@ class CharterMiddleware:
         self.verifier = verifier
         self.prefix = prefix.rstrip("/")
         self.capability = Capability(resource, ability) if resource is not None and ability is not None else None
+        if self.capability is not None:
+            check_scope(self.capability.ability)  # a challenge names it as the scope a token needs
         self.command = _command(command) if command is not None else None
+        self.protected_resource = protected_resource
 
     def __repr__(self) -> str:
         needs = self.command if self.command is not None else str(self.capability)
@@ -153,7 +179,25 @@ class CharterMiddleware:
         assert self.capability is not None
         return verify_capability(self.verifier, headers, self.capability)
 
+    def serves_metadata(self, scope: Scope) -> bool:
+        """Whether the request is for the protected resource's RFC 9728 document."""
+        resource = self.protected_resource
+        return resource is not None and scope["type"] == "http" and \
+            resource.metadata_path in (scope.get("path", ""), route_path(scope))
+
+    def challenge(self, scope: Scope, error: VerificationError) -> str | None:
+        """The `WWW-Authenticate` a refusal of this request carries."""
+        presented = any(name.lower() == b"authorization" for name, _ in scope.get("headers") or ())
+        return challenge(error, presented=presented, protected_resource=self.protected_resource,
+                         scope=self.capability.ability if self.capability is not None else None)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.serves_metadata(scope):
+            assert self.protected_resource is not None
+            status, headers, body = metadata_response(self.protected_resource, scope.get("method", "GET"))
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
         if scope["type"] not in ("http", "websocket") or not (
                 self.covers(scope.get("path", "")) or self.covers(route_path(scope))):
             await self.app(scope, receive, send)
@@ -161,7 +205,7 @@ class CharterMiddleware:
         try:
             verified = self.verify(scope)
         except VerificationError as error:
-            await self._refuse(scope, send, error)
+            await self._refuse(scope, send, error, self.challenge(scope, error))
             return
         scope[STATE_KEY] = verified
         state = scope.get("state")
@@ -171,8 +215,8 @@ class CharterMiddleware:
         await self.app(scope, receive, send)
 
     @staticmethod
-    async def _refuse(scope: Scope, send: Send, error: VerificationError) -> None:
-        status, headers, body = refusal(error)
+    async def _refuse(scope: Scope, send: Send, error: VerificationError, www_authenticate: str | None) -> None:
+        status, headers, body = refusal(error, www_authenticate)
         if scope["type"] == "http":
             await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": body})
@@ -183,4 +227,5 @@ class CharterMiddleware:
             await send({"type": "websocket.close", "code": 1008, "reason": error.code})
 
 
-__all__ = ["CharterMiddleware", "refusal", "request_headers", "route_path", "verify_capability", "verify_invocation"]
+__all__ = ["CharterMiddleware", "ProtectedResource", "metadata_response", "refusal", "request_headers", "route_path",
+           "verify_capability", "verify_invocation"]
