@@ -176,10 +176,13 @@ try:
     driver.find_element(By.TAG_NAME, "summary").click()
     driver.find_element(By.NAME, "name").send_keys("mail-senders")
     driver.find_element(By.NAME, "commands").send_keys('{"/email/send": [["like", ".to", "*@example.com"]]}')
+    mcp_did = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+    driver.find_element(By.NAME, "audiences").send_keys('{"https://mail.example.com/mcp": "%s"}' % mcp_did)
     driver.find_element(By.CSS_SELECTOR, "form[action='/dashboard/envelopes'] button[type=submit]").click()
     wait.until(EC.presence_of_element_located((By.XPATH, "//tr[td[1][text()='mail-senders']]")))
     row = driver.find_element(By.XPATH, "//tr[td[1][text()='mail-senders']]").text
     check("email/send" in row and "*@example.com" in row, "the envelope lists its 0.10 capabilities and 1.0 commands")
+    check("https://mail.example.com/mcp" in row and mcp_did in row, "the envelope lists the services OAuth clients may name")
     shot("07-envelopes")
     driver.find_element(By.XPATH, "//tr[td[1][text()='mail-senders']]//button[text()='Revoke']").click()
     alert = wait.until(EC.alert_is_present())

@@ -192,5 +192,12 @@ enum PostgresMigrations {
             ALTER TABLE envelopes ADD COLUMN commands TEXT NOT NULL DEFAULT '{}';
             """
         ),
+        // Envelopes name the services OAuth clients may ask tokens for by URL (see the SQLite migration).
+        (
+            "v8-envelope-audiences",
+            """
+            ALTER TABLE envelopes ADD COLUMN audiences TEXT NOT NULL DEFAULT '{}';
+            """
+        ),
     ]
 }

@@ -206,6 +206,10 @@ enum SQLiteMigrations {
         migrator.registerMigration("v6-envelope-commands") { db in
             try db.execute(sql: "ALTER TABLE envelopes ADD COLUMN commands TEXT NOT NULL DEFAULT '{}'")
         }
+        // Envelopes name the services OAuth clients may ask tokens for by URL (resource URL → DID, JSON).
+        migrator.registerMigration("v7-envelope-audiences") { db in
+            try db.execute(sql: "ALTER TABLE envelopes ADD COLUMN audiences TEXT NOT NULL DEFAULT '{}'")
+        }
         return migrator
     }
 }

@@ -23,6 +23,11 @@ public enum CharterHTTPServer {
         MeRoutes.register(on: routes)
         AuditRoutes.register(on: routes)
         TokenRoutes.register(on: routes)
+        OAuthRoutes.register(
+            on: routes,
+            issuer: OAuthIssuer(
+                publicURL: configuration.publicURL,
+                origin: DashboardOrigin(trustedProxies: configuration.trustedProxies)))
         dashboard.register(on: routes)
         routes.finish()
         return router

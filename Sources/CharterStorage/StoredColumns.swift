@@ -124,6 +124,7 @@ extension Envelope {
                 "environment": .text(environment.rawValue), "name": .text(name),
                 "capabilities": .text(StoredValue.capabilities(self)),
                 "commands": .text(String(decoding: DAGJSON.encode(commands.ipld), as: UTF8.self)),
+                "audiences": .text(String(decoding: audiences.json.serialized(), as: UTF8.self)),
                 "max_ttl_seconds": .integer(Int64(maxTTLSeconds)),
                 "created_at": .integer(StoredValue.time(createdAt)), "created_by": .text(createdBy),
                 "revoked_at": .integer(StoredValue.time(revokedAt)), "revoked_by": .text(revokedBy),

@@ -188,10 +188,17 @@ extension Envelope {
         } catch {
             throw CorruptRow("commands")
         }
+        let audiences: Audiences
+        do {
+            audiences = try Audiences(json: JSONParser.parse(try row.string("audiences")))
+        } catch {
+            throw CorruptRow("audiences")
+        }
         self.init(
             id: try row.string("id"), orgID: try row.string("org_id"), appID: try row.string("app_id"),
             environment: try row.environment(), name: try row.string("name"), capabilities: capabilities,
-            commands: commands, maxTTLSeconds: try row.int("max_ttl_seconds"), createdAt: try row.date("created_at"),
+            commands: commands, audiences: audiences, maxTTLSeconds: try row.int("max_ttl_seconds"),
+            createdAt: try row.date("created_at"),
             createdBy: try row.text("created_by"), revokedAt: try row.optionalDate("revoked_at"),
             revokedBy: try row.text("revoked_by"))
     }

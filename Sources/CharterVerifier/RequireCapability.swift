@@ -11,15 +11,20 @@ import UCAN
 public struct RequireCapability<Context: RequestContext>: RouterMiddleware {
     let verifier: CharterVerifier
     let capability: Capability
+    let protectedResource: ProtectedResource?
 
     /// Creates the middleware.
     /// - Parameters:
     ///   - verifier: the verifier to check tokens with.
     ///   - resource: the resource URI the route acts on, such as `mailto:*`.
     ///   - ability: the ability it needs, such as `email/send`.
-    public init(_ verifier: CharterVerifier, resource: String, ability: String) {
+    ///   - protectedResource: the service as an OAuth protected resource, for its refusals to name.
+    public init(
+        _ verifier: CharterVerifier, resource: String, ability: String, protectedResource: ProtectedResource? = nil
+    ) {
         self.verifier = verifier
         capability = Capability(resource: resource, ability: ability)
+        self.protectedResource = protectedResource
     }
 
     /// Verifies the request's token, then runs the rest of the chain with it in ``VerifiedToken/current``.
@@ -31,7 +36,10 @@ public struct RequireCapability<Context: RequestContext>: RouterMiddleware {
             let (token, proofs) = try Self.credentials(in: request)
             verified = try verifier.verify(token, proofs: proofs, requiring: capability)
         } catch {
-            return error.response
+            return error.response(
+                BearerChallenge(
+                    presented: request.headers[.authorization] != nil, scope: capability.ability,
+                    resource: protectedResource))
         }
         return try await VerifiedToken.$current.withValue(verified) {
             try await next(request, context)

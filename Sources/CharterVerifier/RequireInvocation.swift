@@ -10,18 +10,22 @@ public import UCAN
 /// delegation and `charter ucan` prints one. Refusals are JSON `{"error":{"code","message","field"?}}`: 401 when
 /// the invocation is missing, invalid, replayed or revoked; 403 when it is for another command or its arguments
 /// break a policy (`policy_violation` naming the statement); 503 while the verifier's revocation data is missing
-/// or stale. The handler reads the verified invocation from ``VerifiedInvocation/current``.
+/// or stale. A 401 carries `WWW-Authenticate: Bearer` (with `error="invalid_token"` when a credential was sent
+/// and, given a ``ProtectedResource``, its `resource_metadata`). The handler reads the verified invocation from ``VerifiedInvocation/current``.
 public struct RequireInvocation<Context: RequestContext>: RouterMiddleware {
     let verifier: CharterVerifier
     let command: Command
+    let protectedResource: ProtectedResource?
 
     /// Creates the middleware.
     /// - Parameters:
     ///   - verifier: the verifier to check invocations with.
     ///   - command: the command the route serves, such as `/email/send`.
-    public init(_ verifier: CharterVerifier, command: Command) {
+    ///   - protectedResource: the service as an OAuth protected resource, for its refusals to name.
+    public init(_ verifier: CharterVerifier, command: Command, protectedResource: ProtectedResource? = nil) {
         self.verifier = verifier
         self.command = command
+        self.protectedResource = protectedResource
     }
 
     /// Verifies the request's invocation, then runs the rest of the chain with it in
@@ -34,7 +38,9 @@ public struct RequireInvocation<Context: RequestContext>: RouterMiddleware {
             let (invocation, proofs) = try Self.credentials(in: request)
             verified = try verifier.verify(invocation: invocation, proofs: proofs, requiring: command)
         } catch {
-            return error.response
+            return error.response(
+                BearerChallenge(
+                    presented: request.headers[.authorization] != nil, scope: nil, resource: protectedResource))
         }
         return try await VerifiedInvocation.$current.withValue(verified) {
             try await next(request, context)

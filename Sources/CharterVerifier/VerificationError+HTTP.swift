@@ -13,14 +13,14 @@ extension VerificationError {
         }
     }
 
-    /// `{"error":{"code","message","field"?}}` (the server's shape) with the status above; a 401 also carries
-    /// `WWW-Authenticate: Bearer`.
-    var response: Response {
+    /// `{"error":{"code","message","field"?}}` (the server's shape) with the status above, and the
+    /// `WWW-Authenticate` header `challenge` writes for it.
+    func response(_ challenge: BearerChallenge) -> Response {
         var error: JSONObject = ["code": .string(code.rawValue), "message": .string(message)]
         if let field { error["field"] = .string(field) }
         let body = JSONValue.object(["error": .object(error)]).serialized()
         var headers: HTTPFields = [.contentType: "application/json"]
-        if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+        if let header = challenge.header(for: self) { headers[.wwwAuthenticate] = header }
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

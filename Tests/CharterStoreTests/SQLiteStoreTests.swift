@@ -203,7 +203,7 @@ import UCAN
             migrations == [
                 "v1-organizations-apps-keys", "v1-audit", "v2-envelopes-signing-keys-tokens",
                 "v3-minted-tokens-in-mint-order", "v4-issuers-per-organization", "v5-dashboard-sessions",
-                "v6-envelope-commands",
+                "v6-envelope-commands", "v7-envelope-audiences",
             ])
         #expect(journal == "wal")
         let reopened = try SQLiteStore(path: setup.database.path)

@@ -18,9 +18,15 @@ import UCAN
     static func envelope(
         _ tenant: StoreFixture.Tenant, name: String = "mail", ttl: Int = 600, commands: CommandGrants = commands
     ) -> Envelope {
-        Envelope(
+        // Commands and audiences only when the envelope is made as new ones are: an old one has neither.
+        let audiences =
+            commands.isEmpty
+            ? Audiences.none
+            : Audiences(["https://mail.example.com/mcp": DID(publicKey: Ed25519.SigningKey().publicKey)])
+        return Envelope(
             orgID: tenant.org.id, appID: tenant.app.id, environment: .live, name: name, capabilities: capabilities,
-            commands: commands, maxTTLSeconds: ttl, createdAt: StoreFixture.now, createdBy: tenant.owner.id)
+            commands: commands, audiences: audiences, maxTTLSeconds: ttl, createdAt: StoreFixture.now,
+            createdBy: tenant.owner.id)
     }
 
     static func mint(_ tenant: StoreFixture.Tenant, envelope: Envelope, key: APIKey? = nil, fixture: StoreFixture)

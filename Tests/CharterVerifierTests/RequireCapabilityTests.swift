@@ -13,12 +13,17 @@ import UCAN
 @Suite struct RequireCapabilityTests {
     let service = Agent()
 
-    /// An app with `POST /send` behind `email/send` on `mailto:*`; the handler echoes the verified app id.
-    func app(_ verifier: CharterVerifier) -> some ApplicationProtocol {
+    /// An app with `POST /send` behind `email/send` on `mailto:*`; the handler echoes the verified app id. With
+    /// `resource`, it is an OAuth protected resource and serves its metadata.
+    func app(_ verifier: CharterVerifier, resource: ProtectedResource? = nil) -> some ApplicationProtocol {
         let router = Router()
         router.group("send")
-            .add(middleware: RequireCapability(verifier, resource: "mailto:*", ability: "email/send"))
+            .add(
+                middleware: RequireCapability(
+                    verifier, resource: "mailto:*", ability: "email/send", protectedResource: resource)
+            )
             .post { _, _ in VerifiedToken.current?.app ?? "no token" }
+        resource?.register(on: router)
         return Application(router: router)
     }
 
@@ -82,7 +87,12 @@ import UCAN
             expectError(try await send(client, token: "garbage"), .unauthorized, "malformed")
             expectError(try await send(client, token: delegated.encoded), .unauthorized, "invalid_chain")
             expectError(try await send(client, token: agentRoot.encoded), .unauthorized, "wrong_audience")
-            #expect(try await send(client, token: "garbage").headers[.wwwAuthenticate] == "Bearer")
+            #expect(try await send(client, token: nil).headers[.wwwAuthenticate] == "Bearer")
+            #expect(
+                try await send(client, token: "garbage").headers[.wwwAuthenticate] == #"Bearer error="invalid_token""#)
+            #expect(
+                try await send(client, token: narrow.encoded).headers[.wwwAuthenticate]
+                    == #"Bearer error="insufficient_scope", scope="email/send""#)
 
             #expect(try await charter.post("/v1/envelopes/\(envelope)/revoke").status == 200)
             try await verifier.sync()
@@ -106,5 +116,56 @@ import UCAN
         try await app(verifier).test(.router) { client in
             expectError(try await send(client, token: root.encoded), .serviceUnavailable, "not_synced")
         }
+    }
+
+    /// RFC 9728 and the MCP authorization spec: the metadata names Charter, and every refusal points to it.
+    @Test func aProtectedResourceServesItsMetadataAndNamesItInRefusals() async throws {
+        let charter = try await LiveCharter.start()
+        defer { Task { await charter.remove() } }
+        _ = try await charter.createEnvelope()
+        let narrow = try await charter.mint(
+            for: service.did, capabilities: ["mailto:a@example.com": ["email/send": [[:]]]])
+        let verifier = CharterVerifier(
+            VerifierConfiguration(server: charter.url, organizations: charter.organizations, audiences: [service.did]))
+        try await verifier.sync()
+        let resource = ProtectedResource(
+            resource: "https://mail.example.com/mcp", authorizationServers: [charter.url.absoluteString],
+            scopesSupported: ["email/send"])
+        #expect(resource.metadataURL == "https://mail.example.com/.well-known/oauth-protected-resource/mcp")
+        let metadata = #"resource_metadata="https://mail.example.com/.well-known/oauth-protected-resource/mcp""#
+
+        try await app(verifier, resource: resource).test(.router) { client in
+            let document = try await client.execute(
+                uri: "/.well-known/oauth-protected-resource/mcp", method: .get
+            ) { try JSONParser.parse(Array($0.body.readableBytesView)) }
+            #expect(
+                document
+                    == [
+                        "resource": "https://mail.example.com/mcp",
+                        "authorization_servers": [.string(charter.url.absoluteString)],
+                        "bearer_methods_supported": ["header"], "scopes_supported": ["email/send"],
+                    ])
+            #expect(try await send(client, token: nil).headers[.wwwAuthenticate] == "Bearer \(metadata)")
+            #expect(
+                try await send(client, token: "garbage").headers[.wwwAuthenticate]
+                    == #"Bearer error="invalid_token", "# + metadata)
+            let refused = try await send(client, token: narrow.encoded)
+            expectError(refused, .forbidden, "not_covered")
+            #expect(
+                refused.headers[.wwwAuthenticate]
+                    == #"Bearer error="insufficient_scope", scope="email/send", "# + metadata)
+        }
+    }
+
+    @Test func theMetadataPathFollowsTheResourcePath() {
+        let bare = ProtectedResource(resource: "http://127.0.0.1:8000", authorizationServers: [])
+        #expect(bare.metadataPath == "/.well-known/oauth-protected-resource")
+        #expect(bare.metadataURL == "http://127.0.0.1:8000/.well-known/oauth-protected-resource")
+        let slash = ProtectedResource(resource: "http://127.0.0.1:8000/", authorizationServers: [])
+        #expect(slash.metadataPath == "/.well-known/oauth-protected-resource")
+        let nested = ProtectedResource(resource: "https://api.example.com/v2/mail", authorizationServers: [])
+        #expect(nested.metadataURL == "https://api.example.com/.well-known/oauth-protected-resource/v2/mail")
+        #expect(nested.metadata["scopes_supported"] == nil, "no scopes listed when none are given")
+        #expect(BearerChallenge.quoted(#"a"b\c"#) == #""a\"b\\c""#)
     }
 }

@@ -20,6 +20,8 @@ public struct Envelope: Sendable, Hashable {
     public var capabilities: Capabilities
     /// The UCAN 1.0 commands a delegation may be minted for, each with its policy.
     public var commands: CommandGrants
+    /// The services OAuth clients may name by URL for this envelope's tokens.
+    public var audiences: Audiences
     public var maxTTLSeconds: Int
     public var createdAt: Date
     public var createdBy: String?
@@ -28,7 +30,8 @@ public struct Envelope: Sendable, Hashable {
 
     public init(
         id: String = Identifier.make(.envelope), orgID: String, appID: String, environment: Environment, name: String,
-        capabilities: Capabilities, commands: CommandGrants = .none, maxTTLSeconds: Int, createdAt: Date,
+        capabilities: Capabilities, commands: CommandGrants = .none, audiences: Audiences = .none, maxTTLSeconds: Int,
+        createdAt: Date,
         createdBy: String?, revokedAt: Date? = nil,
         revokedBy: String? = nil
     ) {
@@ -39,6 +42,7 @@ public struct Envelope: Sendable, Hashable {
         self.name = name
         self.capabilities = capabilities
         self.commands = commands
+        self.audiences = audiences
         self.maxTTLSeconds = maxTTLSeconds
         self.createdAt = createdAt
         self.createdBy = createdBy

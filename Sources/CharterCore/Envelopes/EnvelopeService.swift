@@ -24,7 +24,8 @@ public final class EnvelopeService: Sendable {
     /// Creates an envelope for an app of the caller's organization, with 0.10 `capabilities`, 1.0 `commands`
     /// (command → policy), or both.
     public func create(
-        appID: String, name: String, capabilities: JSONValue?, commands: JSONValue? = nil, maxTTLSeconds: Int,
+        appID: String, name: String, capabilities: JSONValue?, commands: JSONValue? = nil, audiences: JSONValue? = nil,
+        maxTTLSeconds: Int,
         by caller: Identity, context: CallContext
     ) async throws -> Envelope {
         try caller.authorize(.createEnvelope)
@@ -40,6 +41,7 @@ public final class EnvelopeService: Sendable {
                 return grants
             } ?? .none
         let capabilities = try capabilities.map { json throws(CharterError) in try Self.capabilities(json) } ?? .none
+        let audiences = try audiences.map { json throws(CharterError) in try Audiences(json: json) } ?? .none
         try TokenLifetimePolicy.validateEnvelopeTTL(maxTTLSeconds)
         guard let app = try await store.app(id: appID, orgID: caller.organization.id), caller.reaches(app.environment)
         else {
@@ -48,7 +50,8 @@ public final class EnvelopeService: Sendable {
         let now = clock.now()
         let envelope = Envelope(
             orgID: app.orgID, appID: app.id, environment: app.environment, name: trimmed, capabilities: capabilities,
-            commands: grants, maxTTLSeconds: maxTTLSeconds, createdAt: now, createdBy: caller.key.id)
+            commands: grants, audiences: audiences, maxTTLSeconds: maxTTLSeconds, createdAt: now,
+            createdBy: caller.key.id)
         try await store.createEnvelope(
             envelope,
             audit: AuditEvent(
@@ -56,7 +59,9 @@ public final class EnvelopeService: Sendable {
                 environment: app.environment,
                 details: [
                     "app_id": .string(app.id), "name": .string(trimmed), "capabilities": capabilities.json,
-                    "commands": grants.isEmpty ? nil : grants.json, "max_ttl_seconds": .integer(Int64(maxTTLSeconds)),
+                    "commands": grants.isEmpty ? nil : grants.json,
+                    "audiences": audiences.isEmpty ? nil : audiences.json,
+                    "max_ttl_seconds": .integer(Int64(maxTTLSeconds)),
                 ].compactMapValues { $0 }))
         forget(appID: app.id)
         return envelope

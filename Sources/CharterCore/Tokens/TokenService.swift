@@ -100,7 +100,17 @@ public final class TokenService: Sendable {
             }
         }
         let ttl = try TokenLifetimePolicy.mintTTL(requested: request.ttlSeconds, envelope: envelope)
+        return try await sign(
+            capabilities, for: audience, facts: extraFacts, ttl: ttl, envelope: envelope, by: caller, context: context)
+    }
 
+    /// Signs a root 0.10 token of `capabilities`, already checked against `envelope`, and records it (see
+    /// ``record(_:audience:envelope:signer:caller:at:expiresAt:audit:)``). `auditDetails` are added to the mint's
+    /// audit record.
+    func sign(
+        _ capabilities: Capabilities, for audience: DID, facts extraFacts: JSONObject, ttl: Int, envelope: Envelope,
+        by caller: Identity, context: CallContext, auditDetails: JSONObject = [:]
+    ) async throws -> Authorized {
         let signer = try await signingKeys.active(caller.key.environment, for: caller, context: context)
         let now = clock.now()
         let expiration = TokenLifetimePolicy.expiration(mintedAt: now, ttl: ttl)
@@ -119,16 +129,17 @@ public final class TokenService: Sendable {
             throw CharterError.invalid("capabilities", error.message)
         }
         let expiresAt = Date(timeIntervalSince1970: TimeInterval(expiration))
+        var details: JSONObject = [
+            "audience": .string(audience.string), "capabilities": capabilities.json,
+            "envelope_id": .string(envelope.id), "expires_at": .integer(expiration),
+            "issuer": .string(signer.record.did.string),
+        ]
+        details.merge(auditDetails) { charter, _ in charter }
         try await record(
             token.cid, audience: audience, envelope: envelope, signer: signer, caller: caller, at: now,
             expiresAt: expiresAt,
             audit: AuditEvent(
-                "token.mint", by: caller, at: now, context: context, target: token.cid.string,
-                details: [
-                    "audience": .string(audience.string), "capabilities": capabilities.json,
-                    "envelope_id": .string(envelope.id), "expires_at": .integer(expiration),
-                    "issuer": .string(signer.record.did.string),
-                ]))
+                "token.mint", by: caller, at: now, context: context, target: token.cid.string, details: details))
         return Authorized(token: token, cid: token.cid, envelope: envelope, expiresAt: expiresAt)
     }
 
@@ -161,11 +172,11 @@ public final class TokenService: Sendable {
         ]
     }
 
-    static func audience(_ text: String) throws(CharterError) -> DID {
+    static func audience(_ text: String, field: String = "audience") throws(CharterError) -> DID {
         do {
-            return try DID(text, field: "audience")
+            return try DID(text, field: field)
         } catch {
-            throw CharterError(.invalidAudience, "audience: \(error.message)", field: "audience")
+            throw CharterError(.invalidAudience, "\(field): \(error.message)", field: field)
         }
     }
 

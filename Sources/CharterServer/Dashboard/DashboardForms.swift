@@ -114,10 +114,11 @@ enum DashboardForms {
         let name: String?
         let capabilities: String?
         let commands: String?
+        let audiences: String?
         let maxTTLSeconds: String?
 
         enum CodingKeys: String, CodingKey {
-            case csrf, name, capabilities, commands
+            case csrf, name, capabilities, commands, audiences
             case appID = "app_id"
             case maxTTLSeconds = "max_ttl_seconds"
         }

@@ -119,9 +119,11 @@ enum DashboardModels {
             let id: String
             let name: String
             let app: String
-            /// The 0.10 capabilities and the 1.0 commands, each as JSON; nil when the envelope has none.
+            /// The 0.10 capabilities, the 1.0 commands and the OAuth audiences, each as JSON; nil when the envelope
+            /// has none.
             let capabilities: String?
             let commands: String?
+            let audiences: String?
             let maxTTLSeconds: Int
             let status: String
             let created: String
@@ -143,6 +145,8 @@ enum DashboardModels {
                         ? nil : String(decoding: envelope.capabilities.json.serialized(), as: UTF8.self),
                     commands: envelope.commands.isEmpty
                         ? nil : String(decoding: envelope.commands.json.serialized(), as: UTF8.self),
+                    audiences: envelope.audiences.isEmpty
+                        ? nil : String(decoding: envelope.audiences.json.serialized(), as: UTF8.self),
                     maxTTLSeconds: envelope.maxTTLSeconds, status: envelope.revokedAt == nil ? "active" : "revoked",
                     created: HTML.time(envelope.createdAt), revocable: canWrite && envelope.revokedAt == nil)
             }

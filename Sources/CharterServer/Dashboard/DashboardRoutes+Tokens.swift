@@ -34,7 +34,8 @@ extension DashboardRoutes {
         _ = try await controlPlane.envelopes.create(
             appID: form.appID.trimmed ?? "", name: form.name.trimmed ?? "",
             capabilities: try json(form.capabilities, "capabilities", "resource → ability → caveats"),
-            commands: try json(form.commands, "commands", "command → policy"), maxTTLSeconds: ttl,
+            commands: try json(form.commands, "commands", "command → policy"),
+            audiences: try json(form.audiences, "audiences", "resource URL → did:key"), maxTTLSeconds: ttl,
             by: signed.identity, context: context.call)
         return HTML.redirect("/dashboard/envelopes")
     }

@@ -87,6 +87,7 @@ enum Representation {
 
     static func envelope(_ envelope: Envelope, into json: inout JSONObjectWriter) {
         json.string("app_id", envelope.appID)
+        json.value("audiences", envelope.audiences.json)
         json.value("capabilities", envelope.capabilities.json)
         json.value("commands", envelope.commands.json)
         json.time("created_at", envelope.createdAt)

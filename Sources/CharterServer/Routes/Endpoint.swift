@@ -11,8 +11,10 @@ public enum Endpoint: String, Sendable, Hashable, CaseIterable, CustomStringConv
     case me, audit, auditExport
     case createEnvelope, listEnvelopes, getEnvelope, revokeEnvelope
     case authorize, revokeToken, rotateSigningKey
-    // What offline verifiers read, for anyone.
-    case issuers, revocations
+    // OAuth 2.0 for machine clients: the token endpoint, for API keys as client credentials.
+    case oauthToken
+    // What offline verifiers and OAuth clients read, for anyone.
+    case issuers, revocations, oauthMetadata, jwks
     // Health, for operators.
     case healthz, readyz, metrics
     // The dashboard, for signed-in sessions (signing in, and the assets, for anyone).
@@ -29,6 +31,10 @@ public enum Endpoint: String, Sendable, Hashable, CaseIterable, CustomStringConv
         case apiKey(Action)
         /// A dashboard session whose key is allowed to perform the action.
         case session(Action)
+        /// An API key presented as OAuth 2.0 client credentials (RFC 6749 §2.3), allowed to perform the action.
+        /// The handler authenticates it, since the credentials may be in the body, and answers refusals as
+        /// OAuth errors.
+        case clientCredentials(Action)
     }
 
     public var method: HTTPRequest.Method { definition.method }
@@ -40,7 +46,7 @@ public enum Endpoint: String, Sendable, Hashable, CaseIterable, CustomStringConv
     public var action: Action? {
         switch access {
         case .open: nil
-        case .apiKey(let action), .session(let action): action
+        case .apiKey(let action), .session(let action), .clientCredentials(let action): action
         }
     }
 
@@ -73,6 +79,10 @@ public enum Endpoint: String, Sendable, Hashable, CaseIterable, CustomStringConv
 
         case .issuers: (.get, "/v1/issuers", .open)
         case .revocations: (.get, "/v1/revocations", .open)
+        case .oauthMetadata: (.get, "/.well-known/oauth-authorization-server", .open)
+        case .jwks: (.get, "/.well-known/jwks.json", .open)
+
+        case .oauthToken: (.post, "/oauth2/token", .clientCredentials(.authorize))
 
         case .healthz: (.get, "/healthz", .open)
         case .readyz: (.get, "/readyz", .open)
@@ -107,7 +117,7 @@ extension Endpoint {
     /// The dashboard's routes for signed-in sessions.
     public static let dashboard = allCases.filter { if case .session = $0.access { true } else { false } }
     /// What anyone may read without a key: only what offline verifiers need.
-    public static let published: [Endpoint] = [.issuers, .revocations]
+    public static let published: [Endpoint] = [.issuers, .revocations, .oauthMetadata, .jwks]
 
     /// The methods `path` answers to, as an `Allow` header value; nil for a path that is no route at all.
     static func methods(for path: String) -> String? {

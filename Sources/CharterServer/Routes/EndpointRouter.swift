@@ -24,9 +24,13 @@ final class EndpointRouter {
         sessionAuthenticated = router.group().add(middleware: sessionAuthentication)
     }
 
-    /// Registers the handler of an endpoint anyone may call.
+    /// Registers the handler of an endpoint anyone may call, or one whose handler authenticates its caller's
+    /// client credentials and then authorizes it with ``authorize(_:_:request:context:controlPlane:)``.
     func on(_ endpoint: Endpoint, _ handler: @escaping Handler) {
-        precondition(endpoint.access == .open, "\(endpoint) needs a caller; register it with one")
+        switch endpoint.access {
+        case .open, .clientCredentials: break
+        case .apiKey, .session: preconditionFailure("\(endpoint) needs a caller; register it with one")
+        }
         record(endpoint)
         router.on(RouterPath(endpoint.path), method: endpoint.method, use: handler)
     }
@@ -37,7 +41,8 @@ final class EndpointRouter {
         let group: RouterGroup<CharterRequestContext>
         let action: Action
         switch endpoint.access {
-        case .open: preconditionFailure("\(endpoint) is open; register it without a caller")
+        case .open, .clientCredentials:
+            preconditionFailure("\(endpoint) authenticates its own caller; register it without one")
         case .apiKey(let required): (group, action) = (keyAuthenticated, required)
         case .session(let required): (group, action) = (sessionAuthenticated, required)
         }
@@ -46,13 +51,21 @@ final class EndpointRouter {
         group.on(RouterPath(endpoint.path), method: endpoint.method) { request, context in
             // Set by the group's authentication middleware, which refuses the request before this otherwise.
             guard let caller = context.identity else { throw CharterError(.internalError, "internal error") }
-            do throws(CharterError) {
-                try caller.authorize(action)
-            } catch {
-                Denials.record(error, key: caller.key, request: request, context: context, into: controlPlane)
-                throw error
-            }
+            try Self.authorize(caller, action, request: request, context: context, controlPlane: controlPlane)
             return try await handler(request, context, caller)
+        }
+    }
+
+    /// Lets `caller` perform `action`, or audits the refusal and throws it.
+    static func authorize(
+        _ caller: Identity, _ action: Action, request: Request, context: CharterRequestContext,
+        controlPlane: ControlPlane
+    ) throws(CharterError) {
+        do throws(CharterError) {
+            try caller.authorize(action)
+        } catch {
+            Denials.record(error, key: caller.key, request: request, context: context, into: controlPlane)
+            throw error
         }
     }
 

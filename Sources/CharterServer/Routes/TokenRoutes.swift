@@ -10,14 +10,14 @@ enum TokenRoutes {
         let envelopes = controlPlane.envelopes
         routes.on(.createEnvelope) { request, context, caller in
             let body = try await JSONBody.read(
-                request, allowed: ["app_id", "name", "capabilities", "commands", "max_ttl_seconds"])
+                request, allowed: ["app_id", "name", "capabilities", "commands", "audiences", "max_ttl_seconds"])
             guard let maxTTL = try body.optionalInteger("max_ttl_seconds") else {
                 throw CharterError.invalid("max_ttl_seconds", "is required")
             }
             let envelope = try await envelopes.create(
                 appID: body.string("app_id"), name: body.string("name"),
                 capabilities: body.optionalValue("capabilities"), commands: body.optionalValue("commands"),
-                maxTTLSeconds: maxTTL, by: caller, context: context.call)
+                audiences: body.optionalValue("audiences"), maxTTLSeconds: maxTTL, by: caller, context: context.call)
             return JSONResponse.object(status: .created) { Representation.envelope(envelope, into: &$0) }
         }
         routes.on(.listEnvelopes) { request, _, caller in

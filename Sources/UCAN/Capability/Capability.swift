@@ -25,6 +25,11 @@ public struct Capability: Sendable, Hashable, CustomStringConvertible {
             && child.caveats.allSatisfy { claimed in caveats.contains { Self.caveat($0, covers: claimed) } }
     }
 
+    /// Whether the ability `parent` (`*`, `ns/*` or exact) covers the ability `child`.
+    public static func ability(_ parent: String, covers child: String) -> Bool {
+        pattern(parent, covers: child, separator: "/")
+    }
+
     /// `*` covers everything; `prefix*` covers what starts with the prefix (for abilities `ns/*` is needed).
     private static func pattern(_ parent: String, covers child: String, separator: Character?) -> Bool {
         if parent == "*" || parent == child { return true }

@@ -27,6 +27,15 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
+            "The URL clients reach this server at, such as https://charter.example.com: the OAuth issuer.",
+            discussion: """
+                Named in /.well-known/oauth-authorization-server as the issuer and the base of its endpoints. \
+                Without it, each request's own URL is used, which a proxy that rewrites Host would change.
+                """))
+    var publicURL: String?
+
+    @Option(
+        help: ArgumentHelp(
             "File holding the master key that seals signing keys (SQLite default: the database path + .master-key).",
             discussion: """
                 For SQLite, created with mode 0600 on first start. PostgreSQL replicas must all be given the same \
@@ -41,6 +50,11 @@ struct Serve: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         for text in trustedProxies { _ = try CIDR(text, field: "--trusted-proxy") }
+        if let publicURL {
+            guard Audiences.isResourceURL(publicURL), URL(string: publicURL)?.query == nil else {
+                throw ValidationError("--public-url must be an http(s) URL without a query or fragment")
+            }
+        }
     }
 
     func run() async throws {
@@ -58,6 +72,7 @@ struct Serve: AsyncParsableCommand {
         let defaultMasterKeyFile = try database.defaultMasterKeyFile()
         let (masterKeyFile, host, port) = (masterKeyFile ?? defaultMasterKeyFile, host, port)
         let trustedProxies = try trustedProxies.map { try CIDR($0) }
+        let publicURL = publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         // After the store's services in the group: they start first and stop after the server's last write.
         let server = StartThenServe {
             if let created = try await Setup(store: store, clock: .system).initialize() {
@@ -72,7 +87,9 @@ struct Serve: AsyncParsableCommand {
             try await controlPlane.signingKeys.checkMasterKey()
             return CharterHTTPServer.application(
                 controlPlane: controlPlane,
-                configuration: ServerConfiguration(host: host, port: port, trustedProxies: trustedProxies),
+                configuration: ServerConfiguration(
+                    host: host, port: port, trustedProxies: trustedProxies,
+                    publicURL: publicURL),
                 metrics: { registry.emitToString() }, logger: logger,
                 onServerRunning: { port in
                     logger.notice("listening", metadata: ["address": "http://\(host):\(port)"])
