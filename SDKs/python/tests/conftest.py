@@ -101,12 +101,16 @@ class Tenant:
     key_id: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def add_envelope(self, capabilities: Any = None, commands: Any = None, max_ttl: int = 600) -> str:
+    def add_envelope(self, capabilities: Any = None, commands: Any = None, max_ttl: int = 600,
+                     audiences: dict[str, str] | None = None) -> str:
+        """A new envelope for the app; `audiences` maps the resource URLs of services to their DIDs."""
         body: dict[str, Any] = {"app_id": self.app, "name": f"env-{time.monotonic_ns()}", "max_ttl_seconds": max_ttl}
         if capabilities is not None:
             body["capabilities"] = capabilities
         if commands is not None:
             body["commands"] = commands
+        if audiences is not None:
+            body["audiences"] = audiences
         self.envelope = self.server.ok("POST", "/v1/envelopes", body)["id"]
         return self.envelope
 
@@ -134,12 +138,12 @@ MAIL = {"mailto:*": {"email/send": [{}]}}
 COMMANDS = {"/email/send": [["like", ".to", "*@example.com"]], "/calendar": [["==", ".calendar", "work"]]}
 
 
-def make_tenant(server: Server, environment: str = "live", capabilities: Any = MAIL, commands: Any = COMMANDS) \
-        -> Tenant:
+def make_tenant(server: Server, environment: str = "live", capabilities: Any = MAIL, commands: Any = COMMANDS,
+                audiences: dict[str, str] | None = None, max_ttl: int = 600) -> Tenant:
     me = server.ok("GET", "/v1/me")
     app = server.ok("POST", "/v1/apps", {"name": f"app-{time.monotonic_ns()}", "environment": environment})["id"]
     tenant = Tenant(server, me["organization"]["id"], app, environment)
-    tenant.add_envelope(capabilities, commands)
+    tenant.add_envelope(capabilities, commands, max_ttl, audiences)
     tenant.add_key()
     return tenant
 

@@ -1,5 +1,6 @@
 """The examples import, and run the whole exchange: examples/agent.py against examples/service.py (in process,
-through Starlette's TestClient) with credentials from the real `charter serve`."""
+through Starlette's TestClient) with credentials from the real `charter serve`. The MCP examples run over real HTTP
+in test_mcp_example.py."""
 
 from __future__ import annotations
 
@@ -29,6 +30,9 @@ def test_the_examples_import() -> None:
     service, agent = example("service"), example("agent")
     assert callable(service.create_app) and callable(service.main)
     assert callable(agent.run) and callable(agent.main)
+    mcp_server, mcp_client = example("mcp_server"), example("mcp_client")
+    assert callable(mcp_server.create_app) and callable(mcp_server.main)
+    assert callable(mcp_client.run) and callable(mcp_client.main)
 
 
 def test_the_agent_example_calls_the_service_example(tenant: Tenant) -> None:
