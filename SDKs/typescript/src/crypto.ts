@@ -1,6 +1,7 @@
-// Ed25519 through node:crypto, `did:key` identifiers (full-order points only) and CIDs.
+// Ed25519 through node:crypto, `did:key` identifiers (full-order points only, checked in edwards.ts) and CIDs.
 
 import * as nodeCrypto from "node:crypto";
+import { isFullOrderPoint } from "./edwards.js";
 import { b32Decode, b32Encode, b58Decode, b58Encode, b64urlDecode, bytesEqual, concat, fromHex } from "./encoding.js";
 import { UCANError } from "./errors.js";
 
@@ -10,80 +11,7 @@ export const MAX_TIME = 2 ** 53 - 1;
 const SPKI_PREFIX = fromHex("302a300506032b6570032100");
 const PKCS8_PREFIX = fromHex("302e020100300506032b657004220420");
 
-// Edwards25519 arithmetic, only to check that a did:key's point is valid and of full (prime) order, as libsodium's
-// crypto_core_ed25519_is_valid_point does: lenient verifiers accept forged signatures for small-order keys.
-const P = 2n ** 255n - 19n;
-const L = 2n ** 252n + 27742317777372353535851937790883648493n;
-const D = (-121665n * inverse(121666n)) % P;
-const SQRT_M1 = power(2n, (P - 1n) / 4n);
-
-function mod(a: bigint): bigint {
-  const r = a % P;
-  return r < 0n ? r + P : r;
-}
-function power(base: bigint, exponent: bigint): bigint {
-  let result = 1n;
-  let b = mod(base);
-  let e = exponent;
-  while (e > 0n) {
-    if (e & 1n) result = (result * b) % P;
-    b = (b * b) % P;
-    e >>= 1n;
-  }
-  return result;
-}
-function inverse(a: bigint): bigint {
-  return power(a, P - 2n);
-}
-
-type Point = [bigint, bigint, bigint, bigint]; // extended coordinates X, Y, Z, T
-
-function add(p: Point, q: Point): Point {
-  const [x1, y1, z1, t1] = p;
-  const [x2, y2, z2, t2] = q;
-  const a = mod((y1 - x1) * (y2 - x2));
-  const b = mod((y1 + x1) * (y2 + x2));
-  const c = mod(2n * t1 * t2 * D);
-  const d = mod(2n * z1 * z2);
-  const e = b - a, f = d - c, g = d + c, h = b + a;
-  return [mod(e * f), mod(g * h), mod(f * g), mod(e * h)];
-}
-
-function multiply(point: Point, scalar: bigint): Point {
-  let result: Point = [0n, 1n, 1n, 0n];
-  let addend = point;
-  let k = scalar;
-  while (k > 0n) {
-    if (k & 1n) result = add(result, addend);
-    addend = add(addend, addend);
-    k >>= 1n;
-  }
-  return result;
-}
-
-function isIdentity([x, y, z]: Point): boolean {
-  return mod(x) === 0n && mod(y - z) === 0n;
-}
-
-function isFullOrderPoint(key: Uint8Array): boolean {
-  let y = 0n;
-  for (let i = 31; i >= 0; i--) y = (y << 8n) | BigInt(i === 31 ? key[i] & 0x7f : key[i]);
-  const sign = key[31] >> 7;
-  if (y >= P) return false; // a non-canonical encoding
-  const y2 = (y * y) % P;
-  const u = mod(y2 - 1n);
-  const v = mod(D * y2 + 1n);
-  let x = mod(u * power(v, 3n) * power(u * power(v, 7n), (P - 5n) / 8n));
-  const check = mod(v * x * x);
-  if (check === mod(-u)) x = mod(x * SQRT_M1);
-  else if (check !== u) return false; // not on the curve
-  if (x === 0n && sign === 1) return false;
-  if (Number(x & 1n) !== sign) x = P - x;
-  const point: Point = [x, y, 1n, mod(x * y)];
-  if (isIdentity(multiply(point, 8n))) return false; // small order
-  return isIdentity(multiply(point, L)); // no torsion component
-}
-
+/** A map that forgets its oldest entry when full. */
 class Bounded<K, V> {
   private readonly values = new Map<K, V>();
   constructor(private readonly capacity = 4096) {}
@@ -91,12 +19,35 @@ class Bounded<K, V> {
     return this.values.get(key);
   }
   set(key: K, value: V): void {
-    if (this.values.size >= this.capacity) this.values.clear();
+    if (this.values.size >= this.capacity) this.values.delete(this.values.keys().next().value as K);
     this.values.set(key, value);
   }
 }
 
-const knownKeys = new Bounded<string, { raw: Uint8Array; key: nodeCrypto.KeyObject }>();
+type Known = { raw: Uint8Array; key: nodeCrypto.KeyObject } | null; // null: not an acceptable Ed25519 did:key
+
+/** DIDs already checked, and their verdict: the point check costs about 1 ms, a lookup nothing. */
+const knownKeys = new Bounded<string, Known>();
+
+/**
+ * How many DIDs not met before may still be checked in the current verification (`withKeyBudget`); unbounded
+ * outside one. A hostile request could otherwise name a hundred fresh keys and hold the event loop ~100 ms.
+ */
+let keyBudget = Infinity;
+
+/**
+ * Runs `body` letting it check at most `limit` DIDs not met before; the next one throws UCANError `too_many_keys`.
+ * Verification is synchronous, so the budget belongs to exactly one call.
+ */
+export function withKeyBudget<T>(limit: number, body: () => T): T {
+  const outer = keyBudget;
+  keyBudget = Math.min(limit, outer);
+  try {
+    return body();
+  } finally {
+    keyBudget = outer;
+  }
+}
 
 /** The `did:key` of a 32-byte Ed25519 public key. */
 export function didOf(publicKey: Uint8Array): string {
@@ -104,18 +55,25 @@ export function didOf(publicKey: Uint8Array): string {
 }
 
 function known(did: string, field: string): { raw: Uint8Array; key: nodeCrypto.KeyObject } {
-  const cached = knownKeys.get(did);
-  if (cached !== undefined) return cached;
-  const raw = did.startsWith(DID_PREFIX) ? b58Decode(did.slice(DID_PREFIX.length)) : null;
-  if (raw === null || raw.length !== 34 || raw[0] !== 0xed || raw[1] !== 0x01) {
-    throw new UCANError("invalid_field", "not an Ed25519 did:key", field);
+  let entry = knownKeys.get(did);
+  if (entry === undefined) {
+    const raw = did.length <= 64 && did.startsWith(DID_PREFIX) ? b58Decode(did.slice(DID_PREFIX.length)) : null;
+    if (raw === null || raw.length !== 34 || raw[0] !== 0xed || raw[1] !== 0x01) {
+      throw new UCANError("invalid_field", "not an Ed25519 did:key", field);
+    }
+    if (keyBudget <= 0) {
+      throw new UCANError("too_many_keys", "the request names more new keys than one verification checks", field);
+    }
+    keyBudget -= 1;
+    const point = raw.slice(2);
+    entry = isFullOrderPoint(point)
+      ? { raw: point, key: nodeCrypto.createPublicKey({ key: concat(SPKI_PREFIX, point), format: "der", type: "spki" }) }
+      : null;
+    knownKeys.set(did, entry);
   }
-  const key = raw.slice(2);
-  if (!isFullOrderPoint(key)) {
+  if (entry === null) {
     throw new UCANError("invalid_field", "the did:key's Ed25519 key is not a valid full-order point", field);
   }
-  const entry = { raw: key, key: nodeCrypto.createPublicKey({ key: concat(SPKI_PREFIX, key), format: "der", type: "spki" }) };
-  knownKeys.set(did, entry);
   return entry;
 }
 
@@ -124,15 +82,17 @@ function known(did: string, field: string): { raw: Uint8Array; key: nodeCrypto.K
  * whose key is a valid, full-order point.
  */
 export function publicKeyOf(did: string, field = "did"): Uint8Array {
-  return known(did, field).raw;
+  return new Uint8Array(known(did, field).raw);
 }
 
+/** Whether `text` is an Ed25519 did:key of a valid, full-order point. */
 export function isDID(text: unknown): text is string {
   if (typeof text !== "string") return false;
   try {
     known(text, "did");
     return true;
-  } catch {
+  } catch (error) {
+    if (error instanceof UCANError && error.code === "too_many_keys") throw error;
     return false;
   }
 }
@@ -140,11 +100,14 @@ export function isDID(text: unknown): text is string {
 /** Whether `signature` is `did`'s Ed25519 signature over `message`. */
 export function signatureHolds(did: string, message: Uint8Array, signature: Uint8Array): boolean {
   if (signature.length !== 64) return false;
+  let key: nodeCrypto.KeyObject;
   try {
-    return nodeCrypto.verify(null, message, known(did, "did").key, signature);
-  } catch {
+    key = known(did, "did").key;
+  } catch (error) {
+    if (error instanceof UCANError && error.code === "too_many_keys") throw error;
     return false;
   }
+  return nodeCrypto.verify(null, message, key, signature);
 }
 
 export function sha256(data: Uint8Array): Uint8Array {
@@ -155,16 +118,20 @@ export function randomBytes(size: number): Uint8Array {
   return new Uint8Array(nodeCrypto.randomBytes(size));
 }
 
-const secrets = new WeakMap<SigningKey, nodeCrypto.KeyObject>();
+const INSPECT = Symbol.for("nodejs.util.inspect.custom");
 
-/** An Ed25519 private key. Only its DID is ever shown (the key is held outside the object's properties). */
+/**
+ * An Ed25519 private key. Only its DID is ever shown: the key lives in a private field, `toString`, `toJSON` and
+ * `util.inspect` print the DID, and the secret leaves only through `exportSecretKey()`.
+ */
 export class SigningKey {
   readonly did: string;
-  readonly publicKey: Uint8Array;
+  readonly #privateKey: nodeCrypto.KeyObject;
+  readonly #publicKey: Uint8Array;
 
   private constructor(privateKey: nodeCrypto.KeyObject, publicKey: Uint8Array) {
-    secrets.set(this, privateKey);
-    this.publicKey = publicKey;
+    this.#privateKey = privateKey;
+    this.#publicKey = publicKey;
     this.did = didOf(publicKey);
   }
 
@@ -176,7 +143,7 @@ export class SigningKey {
   static fromSecret(secret: Uint8Array): SigningKey {
     if (secret.length === 64) {
       const key = SigningKey.fromSeed(secret.subarray(0, 32));
-      if (!bytesEqual(key.publicKey, secret.subarray(32))) {
+      if (!bytesEqual(key.#publicKey, secret.subarray(32))) {
         throw new Error("the secret key's public half does not match its seed");
       }
       return key;
@@ -191,14 +158,19 @@ export class SigningKey {
     return new SigningKey(privateKey, b64urlDecode(jwk.x!)!);
   }
 
-  /** libsodium's 64-byte secret key (seed, then public key). */
-  get secretKey(): Uint8Array {
-    const jwk = secrets.get(this)!.export({ format: "jwk" });
-    return concat(b64urlDecode(jwk.d!)!, this.publicKey);
+  /** The 32-byte public key (a copy). */
+  get publicKey(): Uint8Array {
+    return new Uint8Array(this.#publicKey);
+  }
+
+  /** libsodium's 64-byte secret key (seed, then public key), as identity files and `charter ucan keygen` hold it. */
+  exportSecretKey(): Uint8Array {
+    const jwk = this.#privateKey.export({ format: "jwk" });
+    return concat(b64urlDecode(jwk.d!)!, this.#publicKey);
   }
 
   sign(message: Uint8Array): Uint8Array {
-    return new Uint8Array(nodeCrypto.sign(null, message, secrets.get(this)!));
+    return new Uint8Array(nodeCrypto.sign(null, message, this.#privateKey));
   }
 
   toString(): string {
@@ -207,6 +179,10 @@ export class SigningKey {
 
   toJSON(): { did: string } {
     return { did: this.did };
+  }
+
+  [INSPECT](): string {
+    return this.toString();
   }
 }
 
@@ -258,7 +234,7 @@ export class CID {
       || (raw[2] !== SHA256 && raw[2] !== BLAKE3) || raw[3] !== 0x20) {
       throw new UCANError("invalid_field", "not a CIDv1 sha2-256 or blake3-256 CID", field);
     }
-    return new CID(raw[1], raw[2], raw.slice(4));
+    return new CID(raw[1], raw[2], Uint8Array.prototype.slice.call(raw, 4)); // a copy, even of a Buffer
   }
 
   /** A CID string: base32 (`b…`), or for DAG-CBOR base58btc (`z…`) too. */

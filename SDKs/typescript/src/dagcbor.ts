@@ -6,7 +6,7 @@
 // Unicode normalisation), definite lengths, tag 42 only, 64-bit floats only, valid UTF-8, nothing trailing.
 
 import { CID } from "./crypto.js";
-import { compareBytes, concat, fromUtf8, isObject, newMap, utf8 } from "./encoding.js";
+import { compareBytes, concat, fromUtf8, isFloatAt, isObject, markFloat, newMap, utf8 } from "./encoding.js";
 import { UCANError } from "./errors.js";
 
 export type IPLD = null | boolean | number | bigint | string | Uint8Array | CID | IPLD[] | { [key: string]: IPLD };
@@ -58,12 +58,13 @@ export function encode(value: unknown): Uint8Array {
   return writer.result();
 }
 
-function write(value: unknown, out: Writer, depth: number): void {
+/** `float`: the value's container noted it as a float, so a whole value stays a float64. */
+function write(value: unknown, out: Writer, depth: number, float = false): void {
   if (depth > MAX_DEPTH) throw new TypeError("nested deeper than DAG-CBOR allows");
   if (value === null) out.push([0xf6]);
   else if (value === true) out.push([0xf5]);
   else if (value === false) out.push([0xf4]);
-  else if (typeof value === "bigint" || (typeof value === "number" && Number.isInteger(value))) {
+  else if (typeof value === "bigint" || (typeof value === "number" && Number.isInteger(value) && !float)) {
     const n = BigInt(value);
     if (n < INT64_MIN || n > INT64_MAX) throw new TypeError("integers must fit in 64 signed bits");
     if (n >= 0n) out.head(0, n);
@@ -88,7 +89,7 @@ function write(value: unknown, out: Writer, depth: number): void {
     out.push(binary);
   } else if (Array.isArray(value)) {
     out.head(4, value.length);
-    for (const item of value) write(item, out, depth + 1);
+    value.forEach((item, index) => write(item, out, depth + 1, isFloatAt(value, index)));
   } else if (isObject(value)) {
     const keys = Object.keys(value).filter((key) => value[key] !== undefined).sort(keyOrder);
     out.head(5, keys.length);
@@ -96,7 +97,7 @@ function write(value: unknown, out: Writer, depth: number): void {
       const bytes = utf8(key);
       out.head(3, bytes.length);
       out.push(bytes);
-      write(value[key], out, depth + 1);
+      write(value[key], out, depth + 1, isFloatAt(value, key));
     }
   } else {
     throw new TypeError(`${typeof value} is not an IPLD value`);
@@ -109,7 +110,8 @@ export function decode(data: Uint8Array, maxBytes = MAX_BYTES): IPLD {
     throw new UCANError("too_large", `dag-cbor: ${data.length} bytes is over the limit of ${maxBytes}`);
   }
   if (data.length === 0) throw new UCANError("malformed", "dag-cbor at byte 0: unexpected end of input");
-  const reader = new Reader(data);
+  // A copy: byte strings are taken from it, and the caller's buffer (a pooled Buffer, say) may be reused.
+  const reader = new Reader(new Uint8Array(data));
   const value = reader.value(0);
   if (reader.position !== data.length) throw malformed("trailing bytes after the value", reader.position);
   return value;
@@ -210,7 +212,7 @@ class Reader {
       case 4: {
         const count = this.container(argument, 1, "list", depth, start);
         const list: IPLD[] = [];
-        for (let i = 0; i < count; i++) list.push(this.value(depth + 1));
+        for (let i = 0; i < count; i++) list.push(this.item(list, i, depth + 1));
         return list;
       }
       case 5:
@@ -218,6 +220,14 @@ class Reader {
       default:
         return this.link(argument, start);
     }
+  }
+
+  /** A list's or map's member; a float64 with a whole value is noted as a float on its container. */
+  private item(container: object, key: string | number, depth: number): IPLD {
+    const float = this.data[this.position] === 0xfb;
+    const value = this.value(depth);
+    if (float && typeof value === "number" && Number.isInteger(value)) markFloat(container, key);
+    return value;
   }
 
   private simple(info: number, start: number): IPLD {
@@ -263,7 +273,7 @@ class Reader {
       }
       previous = raw;
       const key = this.text(length, keyStart, "map key");
-      const field = this.value(depth + 1);
+      const field = this.item(fields, key, depth + 1);
       const normal = key.normalize("NFC");
       if (normalized.has(normal)) throw malformed("map keys differ only in Unicode normalization", keyStart);
       normalized.add(normal);

@@ -215,6 +215,65 @@ export function isInt(value: unknown): value is number | bigint {
   return typeof value === "bigint" || (typeof value === "number" && Number.isInteger(value));
 }
 
+// JavaScript has one number type, so `1.0` and `1` parse to the same value; Charter's parsers keep them apart (a
+// time field must be an integer, and a CID or signature covers the spelling). The decoders here note, beside the
+// value, each member of a map or list that was written as a float with a whole value: the only floats a JavaScript
+// number cannot tell from an integer.
+const wholeFloats = new WeakMap<object, Set<string>>();
+
+/** Notes that `container[key]` was written as a float (`1.0`, `1e3`, a CBOR float64), though its value is whole. */
+export function markFloat(container: object, key: string | number): void {
+  let keys = wholeFloats.get(container);
+  if (keys === undefined) wholeFloats.set(container, keys = new Set());
+  keys.add(String(key));
+}
+
+/** Whether `container[key]` was written as a float: a non-integer number, or a whole one a decoder noted. */
+export function isFloatAt(container: object, key: string | number): boolean {
+  const value = (container as Record<string, unknown>)[key as string];
+  if (typeof value !== "number") return false;
+  return !Number.isInteger(value) || (wholeFloats.get(container)?.has(String(key)) ?? false);
+}
+
+/** `container[key]` is an integer as written: an integer value not written as a float. */
+export function isIntAt(container: object, key: string): boolean {
+  return isInt((container as Record<string, unknown>)[key]) && !isFloatAt(container, key);
+}
+
+/** A shallow copy of a map without one key, keeping the notes of which members were written as floats. */
+export function without(map: Record<string, unknown>, omitted: string): Record<string, unknown> {
+  const copy = newMap();
+  const floats = wholeFloats.get(map);
+  for (const key of Object.keys(map)) {
+    if (key === omitted) continue;
+    copy[key] = map[key];
+    if (floats?.has(key)) markFloat(copy, key);
+  }
+  return copy;
+}
+
+/**
+ * A double as Swift's `description` writes it (Charter's serializer): the shortest digits that read back as the same
+ * double, in decimal with at least one fractional digit (`1.0`, `0.0001`, `9007199254740992.0`), or in exponential
+ * form with a two-digit exponent (`1e-05`, `1.5e+300`) below 0.0001 or above 2^53.
+ */
+export function swiftDouble(value: number): string {
+  if (!Number.isFinite(value)) throw new TypeError("NaN and infinity are not JSON");
+  if (value === 0) return Object.is(value, -0) ? "-0.0" : "0.0";
+  const sign = value < 0 ? "-" : "";
+  const [mantissa, power] = Math.abs(value).toExponential().split("e"); // shortest round-trip digits
+  const digits = mantissa.replace(".", "");
+  const exponent = Number(power); // value = d.ddd × 10^exponent
+  if (exponent < -4 || Math.abs(value) > 2 ** 53) {
+    const fraction = digits.length > 1 ? "." + digits.slice(1) : "";
+    return `${sign}${digits[0]}${fraction}e${exponent < 0 ? "-" : "+"}${String(Math.abs(exponent)).padStart(2, "0")}`;
+  }
+  const point = exponent + 1; // digits before the decimal point
+  if (point <= 0) return `${sign}0.${"0".repeat(-point)}${digits}`;
+  if (point < digits.length) return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
+  return `${sign}${digits}${"0".repeat(point - digits.length)}.0`;
+}
+
 /** A plain map (an object literal or a prototype-less map), not a list, bytes, a CID or any other class. */
 export function isObject(value: unknown): value is Record<string, any> {
   if (typeof value !== "object" || value === null) return false;
@@ -236,20 +295,26 @@ export function hasKey(map: object, key: string): boolean {
  * what Charter signs.
  */
 export function canonicalJSON(value: unknown): string {
+  return member(value, false);
+}
+
+/** One value; `float` when its container noted it was written as a float. */
+function member(value: unknown, float: boolean): string {
   if (value === null) return "null";
   if (value === true) return "true";
   if (value === false) return "false";
   if (typeof value === "bigint") return value.toString();
   if (typeof value === "number") {
     if (!Number.isFinite(value)) throw new TypeError("NaN and infinity are not JSON");
-    return JSON.stringify(value);
+    return Number.isSafeInteger(value) && !float ? String(value) : swiftDouble(value);
   }
   if (typeof value === "string") return JSON.stringify(value);
-  if (Array.isArray(value)) return "[" + value.map(canonicalJSON).join(",") + "]";
+  if (Array.isArray(value)) return "[" + value.map((item, index) => member(item, isFloatAt(value, index))).join(",") + "]";
   if (typeof value === "object") {
-    const keys = Object.keys(value as object).filter((key) => (value as any)[key] !== undefined);
+    const map = value as Record<string, unknown>;
+    const keys = Object.keys(map).filter((key) => map[key] !== undefined);
     keys.sort(compareCodePoints);
-    return "{" + keys.map((key) => JSON.stringify(key) + ":" + canonicalJSON((value as any)[key])).join(",") + "}";
+    return "{" + keys.map((key) => JSON.stringify(key) + ":" + member(map[key], isFloatAt(map, key))).join(",") + "}";
   }
   throw new TypeError(`${typeof value} is not JSON`);
 }
@@ -333,6 +398,8 @@ export function parseJSON(data: Uint8Array | string, maxDepth = 32): JSONValue {
     }
     return out;
   };
+  // Set by number() when the number it read is a float with a whole value, for the container to note.
+  let wholeFloat = false;
   const number = (): number | bigint => {
     const match = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(text.slice(i, i + 400));
     if (!match || match[0].length === 0 || match[0] === "-") return fail("bad number");
@@ -343,9 +410,19 @@ export function parseJSON(data: Uint8Array | string, maxDepth = 32): JSONValue {
         return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
       }
     }
+    // A fraction, an exponent, or an integer beyond 64 bits: a double, as in Charter's parser.
     const value = Number(match[0]);
     if (!Number.isFinite(value)) fail("number out of range");
+    wholeFloat = Number.isInteger(value);
     return value;
+  };
+  /** A container's member: a value, noted when it was written as a float with a whole value. */
+  const item = (container: object, key: string | number, depth: number): JSONValue => {
+    wholeFloat = false;
+    const read = value(depth);
+    if (wholeFloat && typeof read === "number") markFloat(container, key);
+    wholeFloat = false;
+    return read;
   };
   const value = (depth: number): JSONValue => {
     ws();
@@ -370,7 +447,7 @@ export function parseJSON(data: Uint8Array | string, maxDepth = 32): JSONValue {
         ws();
         if (text[i] !== ":") fail("expected ':'");
         i++;
-        map[key] = value(depth + 1);
+        map[key] = item(map, key, depth + 1);
         ws();
         if (text[i] === ",") { i++; continue; }
         if (text[i] === "}") { i++; return map; }
@@ -387,7 +464,7 @@ export function parseJSON(data: Uint8Array | string, maxDepth = 32): JSONValue {
         return list;
       }
       while (true) {
-        list.push(value(depth + 1));
+        list.push(item(list, list.length, depth + 1));
         ws();
         if (text[i] === ",") { i++; continue; }
         if (text[i] === "]") { i++; return list; }

@@ -102,9 +102,16 @@ const COARSE: Record<string, VerificationCode> = {
   missing_field: "malformed",
   invalid_field: "malformed",
   unsupported_algorithm: "malformed",
+  too_many_keys: "overloaded",
 };
 
 /** The verifier's coarser code for a chain failure (anything unnamed is `invalid_chain`), keeping the field. */
 export function verificationError(error: UCANError, message?: string, field?: string): VerificationError {
   return new VerificationError(COARSE[error.code] ?? "invalid_chain", message ?? error.description, field ?? error.field);
+}
+
+/** A token that does not parse is `malformed`, unless parsing it would have checked too many new keys. */
+export function parseError(error: UCANError, message?: string, field?: string): VerificationError {
+  if (error.code === "too_many_keys") return verificationError(error);
+  return new VerificationError("malformed", message ?? error.description, field ?? error.field);
 }

@@ -4,5 +4,5 @@ export { Policy } from "./policy.js";
 export { Capability, Token, ProofStore, validate, type Capabilities, type CapabilityMap, type Caveat } from "./ucan.js";
 export { Delegation, Invocation, SignedInvocation, signInvocation, validateInvocation, checkCommand, proves } from "./ucan1.js";
 export type { IPLD } from "./dagcbor.js";
-export { Verifier, FeedError, ReplayCache, credentials, type VerifierOptions, type VerifiedToken, type VerifiedInvocation, type Grant, type HeadersLike } from "./verifier.js";
+export { Verifier, FeedError, ReplayCache, NEW_KEYS_PER_VERIFICATION, credentials, type VerifierOptions, type VerifiedToken, type VerifiedInvocation, type Grant, type HeadersLike } from "./verifier.js";
 export { Client, systemClock, DEFAULT_RETRY, type ClientOptions, type Clock, type RetryPolicy, type Credential } from "./client.js";

@@ -4,7 +4,7 @@
 
 import { CID, MAX_TIME, RAW, SHA256, SigningKey, publicKeyOf, signatureHolds } from "./crypto.js";
 import {
-  JSONError, b64urlDecode, b64urlEncode, canonicalJSON, compareCodePoints, hasKey, hasPrefix, isInt, isObject,
+  JSONError, b64urlDecode, b64urlEncode, canonicalJSON, compareCodePoints, hasKey, hasPrefix, isInt, isIntAt, isObject,
   parseJSON, utf8,
 } from "./encoding.js";
 import { UCANError } from "./errors.js";
@@ -360,8 +360,10 @@ function stringField(payload: Record<string, unknown>, name: string): string {
   return value;
 }
 
-function timeField(value: unknown, name: string): number {
-  if (!isInt(value) || value < 0 || value > MAX_TIME) {
+/** An integer as written (`1.0` is a float, as Charter's parser reads it) within 0 ... 2^53-1. */
+function timeField(payload: Record<string, unknown>, name: string): number {
+  const value = payload[name];
+  if (!isIntAt(payload, name) || !isInt(value) || value < 0 || value > MAX_TIME) {
     throw new UCANError("invalid_field", "must be an integer number of seconds", name);
   }
   return Number(value);
@@ -382,8 +384,8 @@ function readPayload(text: string, payload: Record<string, unknown>, signature: 
   const audience = stringField(payload, "aud");
   publicKeyOf(audience, "aud");
   if (!hasKey(payload, "exp")) throw new UCANError("missing_field", "is required (null for no expiry)", "exp");
-  const expiration = payload.exp === null ? null : timeField(payload.exp, "exp");
-  const notBefore = hasKey(payload, "nbf") ? timeField(payload.nbf, "nbf") : null;
+  const expiration = payload.exp === null ? null : timeField(payload, "exp");
+  const notBefore = hasKey(payload, "nbf") ? timeField(payload, "nbf") : null;
   const nonce = payload.nnc;
   if (hasKey(payload, "nnc") && typeof nonce !== "string") throw new UCANError("invalid_field", "must be a string", "nnc");
   const facts = payload.fct;

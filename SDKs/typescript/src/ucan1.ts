@@ -4,7 +4,7 @@
 import { CID, DAG_CBOR, MAX_TIME, SHA256, SigningKey, publicKeyOf, randomBytes, signatureHolds } from "./crypto.js";
 import * as dagcbor from "./dagcbor.js";
 import type { IPLD } from "./dagcbor.js";
-import { b64Decode, b64Encode, bytesEqual, concat, fromHex, hasKey, hasPrefix, isInt, isObject, utf8 } from "./encoding.js";
+import { b64Decode, b64Encode, bytesEqual, concat, fromHex, hasKey, hasPrefix, isFloatAt, isInt, isObject, utf8 } from "./encoding.js";
 import { UCANError } from "./errors.js";
 import { Policy } from "./policy.js";
 
@@ -24,7 +24,8 @@ export function checkCommand(path: string, fieldName = "cmd"): string {
   if (!hasPrefix(path, "/") || (path !== "/" && path.endsWith("/")) || path.includes("//") || utf8(path).length > 256) {
     throw new UCANError("invalid_field", "a command is a slash path such as /msg/send", fieldName);
   }
-  if (path !== path.toLowerCase() || /[\s\u0000-\u001f\u007f]/u.test(path)) {
+  // Unicode's White_Space, as Swift's `isWhitespace` and Python's `isspace` read it (so U+0085, not U+FEFF).
+  if (path !== path.toLowerCase() || /[\p{White_Space}\u0000-\u001f\u007f]/u.test(path)) {
     throw new UCANError("invalid_field", "a command is lowercase, without spaces or control characters", fieldName);
   }
   return path;
@@ -71,8 +72,8 @@ function open(data: Uint8Array, maxBytes = MAX_TOKEN_BYTES): [kind: "dlg" | "inv
 /** A payload's fields, taken one by one with their types checked; what is left over is refused. */
 class Fields {
   private readonly fields: Map<string, IPLD>;
-  constructor(fields: Record<string, IPLD>) {
-    this.fields = new Map(Object.entries(fields));
+  constructor(private readonly payload: Record<string, IPLD>) {
+    this.fields = new Map(Object.entries(payload));
   }
   take(name: string): IPLD {
     if (!this.fields.has(name)) throw new UCANError("missing_field", "is required", name);
@@ -126,7 +127,8 @@ class Fields {
   time(name: string, nullAllowed = false): number | null {
     const value = this.pop(name);
     if (value === undefined || (value === null && nullAllowed)) return null;
-    if (!isInt(value) || value < 0 || value > MAX_TIME) {
+    // A float64 is refused even when its value is whole, as Charter reads an integer field.
+    if (!isInt(value) || isFloatAt(this.payload, name) || value < 0 || value > MAX_TIME) {
       throw new UCANError("invalid_field", "must be an integer between 0 and 2^53-1", name);
     }
     return Number(value);
@@ -180,7 +182,8 @@ function raw(data: Uint8Array | string): Uint8Array {
     if (decoded === null || decoded.length === 0) throw new UCANError("malformed", "not the base64 of a UCAN 1.0 envelope");
     return decoded;
   }
-  return data;
+  // A copy: the envelope keeps these bytes (its CID and signature are over them), and the caller may reuse its buffer.
+  return new Uint8Array(data);
 }
 
 export interface DelegationFields {

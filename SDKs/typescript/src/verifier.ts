@@ -7,14 +7,21 @@
 // replaying old answers) stops accepting tokens rather than miss a revocation. Rules and codes are those of
 // Charter's Swift `CharterVerifier`.
 
-import { CID, isDID, publicKeyOf, SHA256, sha256, signatureHolds } from "./crypto.js";
-import { JSONError, b64Decode, b64urlDecode, b64urlEncode, canonicalJSON, hasKey, isInt, isObject, parseJSON, utf8 } from "./encoding.js";
-import { UCANError, VerificationError, verificationError } from "./errors.js";
+import { CID, isDID, publicKeyOf, SHA256, sha256, signatureHolds, withKeyBudget } from "./crypto.js";
+import { JSONError, b64Decode, b64urlDecode, b64urlEncode, canonicalJSON, hasKey, isIntAt, isObject, parseJSON, utf8, without } from "./encoding.js";
+import { UCANError, VerificationError, parseError, verificationError } from "./errors.js";
 import { Capability, ProofStore, Token, validate, type ValidatedChain } from "./ucan.js";
 import { Delegation, Invocation, checkCommand, validateInvocation } from "./ucan1.js";
 import type { IPLD } from "./dagcbor.js";
 
 const PAGE_SIZE = 1000;
+
+/**
+ * The most DIDs one verification may check that the verifier has not met before (each ~1 ms of arithmetic; a met
+ * DID costs a lookup): enough for the longest chain accepted, whose principals are at most 8 new keys. Past it the
+ * answer is `overloaded` (503, try again), and the keys checked so far are remembered, so a retry goes further.
+ */
+export const NEW_KEYS_PER_VERIFICATION = 8;
 
 /** Why a sync round failed: an unreachable server, a bad status, or an answer that does not check out. */
 export class FeedError extends Error {
@@ -151,33 +158,60 @@ class BoundedCache<V> {
 
 /**
  * Invocation CIDs until they expire: a second presentation is a replay. Bounded: when full of live entries, new
- * invocations are refused (`full`) rather than one forgotten.
+ * invocations are refused (`full`) rather than one forgotten. Entries are filed by the second they expire in, and
+ * each call first drops the seconds that have passed, so a call costs O(1) amortized however full the cache is.
  */
 export class ReplayCache {
-  private readonly expiries = new Map<string, number>();
   readonly capacity: number;
+  readonly #expiries = new Map<string, number>();
+  readonly #bySecond = new Map<number, string[]>();
+  #swept = -Infinity; // every second before this one has been dropped
 
   constructor(capacity = 100_000) {
     this.capacity = Math.max(1, capacity);
   }
 
+  /** Live entries, as of the last call. */
   get size(): number {
-    return this.expiries.size;
+    return this.#expiries.size;
   }
 
   /** `fresh` (now remembered), `replayed`, `full`, or `unbounded` (no expiry). */
   record(cid: string, expiresAt: number | null, now: number): "fresh" | "replayed" | "full" | "unbounded" {
     if (expiresAt === null) return "unbounded";
-    if (this.expiries.has(cid)) {
-      if (this.expiries.get(cid)! >= now) return "replayed";
-      this.expiries.delete(cid);
-    }
-    if (this.expiries.size >= this.capacity) {
-      for (const [key, expiry] of this.expiries) if (expiry < now) this.expiries.delete(key);
-      if (this.expiries.size >= this.capacity) return "full";
-    }
-    this.expiries.set(cid, expiresAt);
+    this.sweep(now);
+    const known = this.#expiries.get(cid);
+    if (known !== undefined && known >= now) return "replayed";
+    if (known === undefined && this.#expiries.size >= this.capacity) return "full";
+    this.#expiries.set(cid, expiresAt);
+    const second = Math.floor(expiresAt);
+    const filed = this.#bySecond.get(second);
+    if (filed === undefined) this.#bySecond.set(second, [cid]);
+    else filed.push(cid);
     return "fresh";
+  }
+
+  /** Drops every entry that expired in a second before `now`'s (an entry of `now`'s own second is checked exactly). */
+  private sweep(now: number): void {
+    const limit = Math.floor(now);
+    if (limit <= this.#swept) return;
+    const drop = (second: number, cids: string[]) => {
+      for (const cid of cids) {
+        const expiry = this.#expiries.get(cid);
+        if (expiry !== undefined && Math.floor(expiry) === second) this.#expiries.delete(cid);
+      }
+      this.#bySecond.delete(second);
+    };
+    if (limit - this.#swept > this.#bySecond.size) {
+      // A long quiet spell: fewer seconds are filed than have passed.
+      for (const [second, cids] of this.#bySecond) if (second < limit) drop(second, cids);
+    } else {
+      for (let second = this.#swept; second < limit; second++) {
+        const cids = this.#bySecond.get(second);
+        if (cids !== undefined) drop(second, cids);
+      }
+    }
+    this.#swept = limit;
   }
 }
 
@@ -417,7 +451,9 @@ export class Verifier {
   private async revocations(org: string, environment: string, since: number): Promise<Page> {
     const body = await this.get("/v1/revocations", { org, environment, since: String(since), limit: String(PAGE_SIZE) });
     const listed = body.revocations, after = body.next_since;
-    if (!Array.isArray(listed) || !isInt(after)) throw new FeedError("/v1/revocations has no revocations array or next_since");
+    if (!Array.isArray(listed) || !isIntAt(body, "next_since")) {
+      throw new FeedError("/v1/revocations has no revocations array or next_since");
+    }
     const head = parseHead(body.head);
     const entries: Entry[] = [];
     let skipped = 0;
@@ -425,7 +461,7 @@ export class Verifier {
       const fields: Record<string, unknown> = isObject(item) ? item : {};
       const challenge = typeof fields.challenge === "string" ? b64urlDecode(fields.challenge) : null;
       const until = parseTimestamp(fields.covers_until);
-      if (!(isInt(fields.seq) && typeof fields.kind === "string" && typeof fields.revoke === "string"
+      if (!(isIntAt(fields, "seq") && typeof fields.kind === "string" && typeof fields.revoke === "string"
         && isDID(fields.iss) && challenge !== null && until !== null)) {
         throw new FeedError(`/v1/revocations: revocations[${index}] is not a revocation`);
       }
@@ -538,7 +574,7 @@ export class Verifier {
    */
   verify(token: string, proofs: readonly string[] = [], requiring?: Capability): VerifiedToken {
     try {
-      return this.verifyToken(token, proofs, requiring);
+      return withKeyBudget(NEW_KEYS_PER_VERIFICATION, () => this.verifyToken(token, proofs, requiring));
     } catch (error) {
       throw this.refused(error);
     }
@@ -552,7 +588,7 @@ export class Verifier {
     try {
       token = this.presented.get(text, () => Token.parse(text));
     } catch (error) {
-      if (error instanceof UCANError) throw new VerificationError("malformed", error.description, error.field);
+      if (error instanceof UCANError) throw parseError(error);
       throw error;
     }
     if (proofs.length > 32) throw new VerificationError("malformed", "more than 32 proofs supplied");
@@ -566,8 +602,7 @@ export class Verifier {
         });
       } catch (error) {
         if (!(error instanceof UCANError)) throw error;
-        throw new VerificationError("malformed", `proofs[${index}]: ${error.description}`,
-          `proofs[${index}]` + (error.field ? `.${error.field}` : ""));
+        throw parseError(error, `proofs[${index}]: ${error.description}`, `proofs[${index}]` + (error.field ? `.${error.field}` : ""));
       }
       store.add(parsed, verified);
     });
@@ -614,7 +649,7 @@ export class Verifier {
    */
   verifyInvocation(invocation: Uint8Array | string, proofs: readonly (Uint8Array | string)[] = [], command?: string): VerifiedInvocation {
     try {
-      return this.checkInvocation(invocation, proofs, command);
+      return withKeyBudget(NEW_KEYS_PER_VERIFICATION, () => this.checkInvocation(invocation, proofs, command));
     } catch (error) {
       throw this.refused(error);
     }
@@ -693,10 +728,14 @@ export class Verifier {
 
   /** `verifyInvocation` with the invocation from `Authorization: Bearer <base64>` and its delegations from `ucans`. */
   verifyInvocationHeaders(headers: HeadersLike, command?: string): VerifiedInvocation {
-    let invocation: string, proofs: string[];
+    if (command !== undefined) checkCommand(command, "command");
+    let invocation: Uint8Array, proofs: Uint8Array[];
     try {
-      if (command !== undefined) checkCommand(command);
-      [invocation, proofs] = credentials(headers);
+      // Decoded before anything is verified, as Charter's RequireInvocation does: undecodable base64 is `malformed`
+      // (field `invocation` or `proofs[i]`) whatever the verifier's state.
+      const [token, listed] = credentials(headers);
+      invocation = envelopeBytes(token, "invocation");
+      proofs = listed.map((proof, index) => envelopeBytes(proof, `proofs[${index}]`));
     } catch (error) {
       throw this.refused(error);
     }
@@ -727,26 +766,35 @@ function checkTokenRevocation(snapshot: Snapshot, token: Token, chain: Validated
 /** Request headers: a Fetch `Headers`, or a plain object as node:http gives (any name case). */
 export type HeadersLike = { get(name: string): string | null } | Record<string, string | string[] | undefined>;
 
+/**
+ * A request header (any name case): the first value of `authorization`, every value of any other joined with
+ * commas (a Fetch `Headers` has already joined them); null when absent.
+ */
+export function headerValue(headers: HeadersLike, name: string): string | null {
+  if (typeof (headers as { get?: unknown }).get === "function") return (headers as { get(name: string): string | null }).get(name);
+  const values: string[] = [];
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() !== name || value === undefined) continue;
+    values.push(...(Array.isArray(value) ? value : [value]));
+  }
+  if (values.length === 0) return null;
+  return name === "authorization" ? values[0] : values.join(",");
+}
+
 /** The bearer credential and the `ucans` proofs of a request's headers (any header-name case). */
 export function credentials(headers: HeadersLike): [string, string[]] {
-  const read = (name: string): string | null => {
-    if (typeof (headers as { get?: unknown }).get === "function") return (headers as { get(name: string): string | null }).get(name);
-    for (const [key, value] of Object.entries(headers)) {
-      if (key.toLowerCase() === name) return Array.isArray(value) ? value.join(", ") : value ?? null;
-    }
-    return null;
-  };
-  const authorization = read("authorization");
+  const authorization = headerValue(headers, "authorization");
   if (authorization === null) throw new VerificationError("malformed", "no Authorization header");
   if (authorization.length <= 7 || authorization.slice(0, 7).toLowerCase() !== "bearer ") {
     throw new VerificationError("malformed", "the Authorization header is not a Bearer token");
   }
   const token = authorization.slice(7).replace(/^[ \t]+|[ \t]+$/g, "");
-  const proofs = (read("ucans") ?? "").split(",").map((part) => part.replace(/^[ \t]+|[ \t]+$/g, "")).filter((part) => part);
+  const proofs = (headerValue(headers, "ucans") ?? "").split(",").map((part) => part.replace(/^[ \t]+|[ \t]+$/g, ""))
+    .filter((part) => part);
   return [token, proofs];
 }
 
-function envelopeBytes(value: Uint8Array | string, fieldName: string): Uint8Array {
+export function envelopeBytes(value: Uint8Array | string, fieldName: string): Uint8Array {
   if (value instanceof Uint8Array) return value;
   const decoded = b64Decode(value);
   if (decoded === null || decoded.length === 0) {
@@ -756,12 +804,11 @@ function envelopeBytes(value: Uint8Array | string, fieldName: string): Uint8Arra
 }
 
 function parseHead(value: unknown): Head {
-  const fields: Record<string, unknown> = isObject(value) ? { ...value } : {};
-  const signatureText = fields.signature;
-  delete fields.signature;
-  const signature = typeof signatureText === "string" ? b64urlDecode(signatureText) : null;
+  const head: Record<string, unknown> = isObject(value) ? value : {};
+  const fields = without(head, "signature");
+  const signature = typeof head.signature === "string" ? b64urlDecode(head.signature) : null;
   if (!(signature !== null && typeof fields.org === "string" && typeof fields.environment === "string"
-    && ["since", "next_since", "seq", "time_ms"].every((name) => isInt(fields[name]))
+    && ["since", "next_since", "seq", "time_ms"].every((name) => isIntAt(fields, name))
     && typeof fields.entries === "string" && isDID(fields.iss))) {
     throw new FeedError("/v1/revocations: the page has no well-formed signed head");
   }

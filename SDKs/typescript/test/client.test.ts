@@ -37,7 +37,7 @@ class InstantClock implements Clock {
 
 test("a token comes from the server once and then from the cache", async () => {
   const tenant = await Tenant.create(server);
-  const agent = new Client({ server: server.url, apiKey: tenant.key });
+  const agent = new Client({ server: server.url, apiKey: tenant.key, identity: SigningKey.generate() });
   const token = await agent.token(OPS);
   assert.equal(token.audience, agent.did);
   assert.equal(token.fact("key"), tenant.keyId);
@@ -57,7 +57,7 @@ test("a token comes from the server once and then from the cache", async () => {
 
 test("a thousand concurrent calls cause one mint", async () => {
   const tenant = await Tenant.create(server);
-  const agent = new Client({ server: server.url, apiKey: tenant.key });
+  const agent = new Client({ server: server.url, apiKey: tenant.key, identity: SigningKey.generate() });
   const tokens = await Promise.all(Array.from({ length: 1000 }, () => agent.token(OPS)));
   assert.equal(new Set(tokens.map((token) => token.text)).size, 1);
   assert.equal(await tenant.audited(), 1);
@@ -68,7 +68,7 @@ test("a refusal surfaces at once with the server's code, status and field, and i
   const tenant = await Tenant.create(server);
   let requests = 0;
   const agent = new Client({
-    server: server.url, apiKey: tenant.key, clock: new InstantClock(),
+    server: server.url, apiKey: tenant.key, identity: SigningKey.generate(), clock: new InstantClock(),
     fetch: (input, init) => { requests++; return fetch(input, init); },
   });
   const refused = await refusal(agent.token({ "https://bank.example.com": { "money/move": [{}] } }));
@@ -84,7 +84,7 @@ test("a refusal surfaces at once with the server's code, status and field, and i
 
 test("a refusal carries the field the server named", async () => {
   const tenant = await Tenant.create(server);
-  const agent = new Client({ server: server.url, apiKey: tenant.key, ttlSeconds: 0 });
+  const agent = new Client({ server: server.url, apiKey: tenant.key, identity: SigningKey.generate(), ttlSeconds: 0 });
   const error = await refusal(agent.token(OPS));
   assert.deepEqual([error.code, error.status, error.field], ["validation_failed", 422, "ttl_seconds"]);
   agent.close();
@@ -95,7 +95,7 @@ test("transient failures are retried with backoff, honouring Retry-After", async
   const clock = new InstantClock();
   let failures = 2;
   const agent = new Client({
-    server: server.url, apiKey: tenant.key, clock,
+    server: server.url, apiKey: tenant.key, identity: SigningKey.generate(), clock,
     fetch: async (input, init) => {
       if (failures-- > 0) {
         return new Response(JSON.stringify({ error: { code: "rate_limited", message: "slow down" } }),
@@ -111,7 +111,7 @@ test("transient failures are retried with backoff, honouring Retry-After", async
 
   const unreachable = new InstantClock();
   const down = new Client({
-    server: "http://127.0.0.1:9", apiKey: tenant.key, clock: unreachable, retry: { attempts: 4, initialDelay: 0.1, maxDelay: 0.3 },
+    server: "http://127.0.0.1:9", apiKey: tenant.key, identity: SigningKey.generate(), clock: unreachable, retry: { attempts: 4, initialDelay: 0.1, maxDelay: 0.3 },
   });
   const error = await refusal(down.token(OPS));
   assert.equal(error.code, "server_unreachable");
@@ -122,7 +122,7 @@ test("transient failures are retried with backoff, honouring Retry-After", async
 
 test("delegation(command, policy) and invoke(command, args, audience)", async () => {
   const tenant = await Tenant.create(server);
-  const agent = new Client({ server: server.url, apiKey: tenant.key });
+  const agent = new Client({ server: server.url, apiKey: tenant.key, identity: SigningKey.generate() });
   const service = SigningKey.generate();
   const delegation = await agent.delegation("/email/send", [["==", ".priority", "low"]]);
   assert.ok(delegation instanceof Delegation);
@@ -153,7 +153,7 @@ test("delegation(command, policy) and invoke(command, args, audience)", async ()
 
 test("delegate signs narrower credentials, and refuses to widen", async () => {
   const tenant = await Tenant.create(server);
-  const agent = new Client({ server: server.url, apiKey: tenant.key });
+  const agent = new Client({ server: server.url, apiKey: tenant.key, identity: SigningKey.generate() });
   const sub = SigningKey.generate();
   const token = await agent.token(MAIL);
   const narrower = await agent.delegate(sub.did, { ttl: 30, capabilities: OPS, proof: token });

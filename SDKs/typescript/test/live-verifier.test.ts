@@ -23,7 +23,7 @@ function code(fn: () => unknown): string {
 
 test("a verifier refuses everything before its first sync, then verifies a minted token offline", async () => {
   const tenant = await Tenant.create(server);
-  const agent = new Client({ server: server.url, apiKey: tenant.key });
+  const agent = new Client({ server: server.url, apiKey: tenant.key, identity: SigningKey.generate() });
   const service = SigningKey.generate();
   const verifier = new Verifier({ server: server.url, audiences: [agent.did, service.did], organizations: [tenant.org] });
   const token = await agent.token(MAIL);
@@ -43,7 +43,7 @@ test("a verifier refuses everything before its first sync, then verifies a minte
 
 test("revocation by envelope is refused after a sync", async () => {
   const tenant = await Tenant.create(server);
-  const agent = new Client({ server: server.url, apiKey: tenant.key });
+  const agent = new Client({ server: server.url, apiKey: tenant.key, identity: SigningKey.generate() });
   const service = SigningKey.generate();
   const verifier = new Verifier({ server: server.url, audiences: [agent.did, service.did], organizations: [tenant.org] });
   const token = await agent.token(MAIL);
@@ -60,7 +60,7 @@ test("revocation by envelope is refused after a sync", async () => {
 
 test("invocations: verified once, a replay is refused, the policy holds", async () => {
   const tenant = await Tenant.create(server);
-  const agent = new Client({ server: server.url, apiKey: tenant.key });
+  const agent = new Client({ server: server.url, apiKey: tenant.key, identity: SigningKey.generate() });
   const service = SigningKey.generate();
   const verifier = new Verifier({ server: server.url, audiences: [service.did], organizations: [tenant.org] });
   await verifier.sync();
@@ -89,7 +89,7 @@ test("invocations: verified once, a replay is refused, the policy holds", async 
 
 test("a stale feed fails closed, and a fresh sync recovers", async () => {
   const tenant = await Tenant.create(server);
-  const agent = new Client({ server: server.url, apiKey: tenant.key });
+  const agent = new Client({ server: server.url, apiKey: tenant.key, identity: SigningKey.generate() });
   let now = Date.now() / 1000;
   const verifier = new Verifier({ server: server.url, audiences: [agent.did], organizations: [tenant.org], maxFeedAge: 60, clock: () => now });
   const token = await agent.token(MAIL);

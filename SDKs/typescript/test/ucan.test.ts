@@ -38,7 +38,7 @@ test("did:key: full-order Ed25519 points only", () => {
   const key = SigningKey.generate();
   assert.ok(isDID(key.did));
   assert.ok(key.did.startsWith("did:key:z6Mk"));
-  assert.equal(SigningKey.fromSecret(key.secretKey).did, key.did);
+  assert.equal(SigningKey.fromSecret(key.exportSecretKey()).did, key.did);
   // The identity point and a point of order 8 (small order) are refused.
   const identity = "did:key:z" + b58Encode(Uint8Array.from([0xed, 0x01, 1, ...new Array(31).fill(0)]));
   assert.ok(!isDID(identity));

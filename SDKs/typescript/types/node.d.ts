@@ -36,6 +36,8 @@ declare module "node:assert/strict" {
     deepEqual(actual: unknown, expected: unknown, message?: string): void;
     throws(fn: () => unknown, expected?: unknown, message?: string): void;
     rejects(promise: Promise<unknown> | (() => Promise<unknown>), expected?: unknown, message?: string): Promise<void>;
+    fail(message?: string): never;
+    match(value: string, pattern: RegExp, message?: string): void;
   }
   const assert: Assert;
   export default assert;
@@ -55,21 +57,57 @@ declare module "node:child_process" {
 
 declare module "node:fs" {
   export function readFileSync(path: string | URL, encoding: "utf8"): string;
+  export function readFileSync(path: string | URL): Uint8Array;
+  export function writeFileSync(path: string, data: string | Uint8Array, options?: { mode?: number }): void;
   export function mkdtempSync(prefix: string): string;
+  export function mkdirSync(path: string, options?: { recursive?: boolean; mode?: number }): string | undefined;
   export function rmSync(path: string, options?: { recursive?: boolean; force?: boolean }): void;
+  export function openSync(path: string, flags: string, mode?: number): number;
+  export function writeSync(fd: number, data: Uint8Array, offset?: number, length?: number): number;
+  export function fsyncSync(fd: number): void;
+  export function closeSync(fd: number): void;
+  export function linkSync(existing: string, created: string): void;
+  export function unlinkSync(path: string): void;
+  export function existsSync(path: string): boolean;
+  export function readdirSync(path: string): string[];
+  export function statSync(path: string): { mode: number };
+  export function chmodSync(path: string, mode: number): void;
 }
 
 declare module "node:os" {
   export function tmpdir(): string;
+  export function homedir(): string;
 }
 
 declare module "node:path" {
   export function join(...parts: string[]): string;
+  export function dirname(path: string): string;
+}
+
+declare module "node:http" {
+  export interface IncomingMessage { headers: Record<string, string | string[] | undefined>; method?: string; url?: string }
+  export interface ServerResponse { statusCode: number; setHeader(name: string, value: string): this; end(body?: string): this }
+  export interface Server {
+    listen(port: number, host: string, listening: () => void): Server;
+    address(): { port: number };
+    close(closed?: () => void): void;
+    closeAllConnections(): void;
+  }
+  export function createServer(handler: (req: IncomingMessage, res: ServerResponse) => void): Server;
+}
+
+declare module "node:util" {
+  export function inspect(value: unknown, options?: { getters?: boolean; showHidden?: boolean; depth?: number }): string;
 }
 
 declare const process: {
   env: Record<string, string | undefined>;
   hrtime: { bigint(): bigint };
+  execPath: string;
+};
+
+declare const Buffer: {
+  from(data: Uint8Array | string, encoding?: string): Uint8Array;
 };
 
 interface Timeout { unref(): void }

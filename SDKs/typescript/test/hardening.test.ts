@@ -1,0 +1,208 @@
+// Findings of the review against the Swift and Python verifiers, each pinned by a case that failed before its fix.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { inspect } from "node:util";
+import {
+  CID, Capability, Delegation, NEW_KEYS_PER_VERIFICATION, ReplayCache, SigningKey, Token, Verifier, checkCommand, isDID,
+  signInvocation,
+} from "../src/index.js";
+import { sha256 } from "../src/crypto.js";
+import * as dagcbor from "../src/dagcbor.js";
+import {
+  b58Encode, b64Encode, b64urlEncode, canonicalJSON, fromHex, hex, isFloatAt, isIntAt, markFloat, parseJSON, utf8,
+} from "../src/encoding.js";
+import { Fixture, FACTS, ORG, code } from "./fixtures.js";
+
+const didOfPoint = (point: string) => "did:key:z" + b58Encode(Uint8Array.from([0xed, 0x01, ...fromHex(point)]));
+
+test("did:key points: the base point is valid; a point with a torsion component is not", () => {
+  assert.ok(isDID(didOfPoint("5866666666666666666666666666666666666666666666666666666666666666")));
+  // The base point plus a point of order 8: on the curve, not of small order, but not in the prime subgroup.
+  assert.ok(!isDID(didOfPoint("98519eadf35b995233b51b5cd23e9cc5a28b639b5a4af0ec903cb960d81b7819")));
+  // y = p (a non-canonical encoding of y = 0).
+  assert.ok(!isDID(didOfPoint("edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f")));
+});
+
+// Tokens and envelopes signed by hand: Token.sign and Delegation.sign parse what they make, and so would make this
+// process meet the keys before the verifier does, as an attacker's would not.
+
+/** A 0.10 token whose payload is exactly `payload` (JSON text, or a value to serialize), signed by `key`. */
+function rawToken(key: SigningKey, payload: string | Record<string, unknown>): string {
+  const text = typeof payload === "string" ? payload : canonicalJSON(payload);
+  const signed = b64urlEncode(utf8('{"alg":"EdDSA","typ":"JWT"}')) + "." + b64urlEncode(utf8(text));
+  return signed + "." + b64urlEncode(key.sign(utf8(signed)));
+}
+
+/** A 1.0 delegation envelope with exactly `payload`, signed by `key`. */
+function rawDelegation(key: SigningKey, payload: Record<string, unknown>): Uint8Array {
+  const signed = { h: fromHex("3401ed01ed011371"), "ucan/dlg@1.0.0": payload };
+  return dagcbor.encode([key.sign(dagcbor.encode(signed)), signed]);
+}
+
+test("one verification checks at most NEW_KEYS_PER_VERIFICATION new keys: more is overloaded, and a retry goes further", () => {
+  const fixture = new Fixture();
+  // A token citing ten proofs, each from a key the verifier has never met: a cheap way to make it do ~1 ms of
+  // point arithmetic per key, unless the keys per verification are bounded.
+  const cap = { "mailto:*": { "email/send": [{}] } };
+  const proofs = Array.from({ length: NEW_KEYS_PER_VERIFICATION + 2 }, () => {
+    const stranger = SigningKey.generate();
+    return rawToken(stranger, { ucv: "0.10.0", iss: stranger.did, aud: fixture.agent.did, cap, exp: fixture.now + 600 });
+  });
+  const token = rawToken(fixture.agent, {
+    ucv: "0.10.0", iss: fixture.agent.did, aud: fixture.service.did, cap, exp: fixture.now + 60,
+    prf: proofs.map((proof) => CID.of(utf8(proof), 0x55).toString()),
+  });
+  assert.equal(code(() => fixture.verifier.verify(token, proofs)), "overloaded");
+  // The keys checked are remembered: the next attempt gets past them, to the chain's real fault.
+  assert.equal(code(() => fixture.verifier.verify(token, proofs)), "untrusted_issuer");
+  // A root token from the pinned issuer is unaffected.
+  assert.equal(code(() => fixture.verifier.verify(fixture.token().text)), "valid");
+});
+
+test("1.0 invocations are bounded the same way", () => {
+  const fixture = new Fixture();
+  const delegations = Array.from({ length: NEW_KEYS_PER_VERIFICATION + 2 }, () => {
+    const stranger = SigningKey.generate();
+    return rawDelegation(stranger, {
+      iss: stranger.did, aud: fixture.agent.did, sub: stranger.did, cmd: "/email/send", pol: [], nonce: Uint8Array.of(1),
+      exp: fixture.now + 600,
+    });
+  });
+  const signed = signInvocation(fixture.agent, "/email/send", {}, {
+    audience: fixture.service.did, chain: [fixture.delegation()], expiration: fixture.now + 60,
+  });
+  assert.equal(code(() => fixture.verifier.verifyInvocation(signed.invocation.bytes, delegations)), "overloaded");
+});
+
+test("0.10: a time written as a float (1.0, 1e3) is not an integer, as Charter's parser reads it", () => {
+  const fixture = new Fixture();
+  const payload = (exp: string, nbf = "") => `{"aud":"${fixture.service.did}","cap":{"mailto:*":{"email/send":[{}]}},"exp":${exp},`
+    + `"fct":${canonicalJSON(FACTS)},"iss":"${fixture.issuer.did}",${nbf}"ucv":"0.10.0"}`;
+  const exp = fixture.now + 600;
+  assert.equal(code(() => fixture.verifier.verify(rawToken(fixture.issuer, payload(String(exp))))), "valid");
+  for (const spelling of [`${exp}.0`, `${exp}e0`, `${exp / 100}e2`]) {
+    assert.equal(code(() => Token.parse(rawToken(fixture.issuer, payload(spelling)))), "invalid_field", spelling);
+    assert.equal(code(() => fixture.verifier.verify(rawToken(fixture.issuer, payload(spelling)))), "malformed", spelling);
+  }
+  assert.equal(code(() => Token.parse(rawToken(fixture.issuer, payload(String(exp), `"nbf":1.0,`)))), "invalid_field");
+});
+
+test("1.0: a DAG-CBOR float in exp is refused even when its value is whole", () => {
+  const fixture = new Fixture();
+  const envelope = (float: boolean) => {
+    const payload: Record<string, unknown> = {
+      iss: fixture.issuer.did, aud: fixture.agent.did, sub: fixture.issuer.did, cmd: "/email/send", pol: [],
+      nonce: Uint8Array.of(1, 2, 3), exp: fixture.now + 600,
+    };
+    if (float) markFloat(payload, "exp");
+    return rawDelegation(fixture.issuer, payload);
+  };
+  assert.equal(Delegation.parse(envelope(false)).expiration, fixture.now + 600);
+  const floated = envelope(true);
+  assert.ok(hex(floated).includes("6365787" + "0fb"), "exp is encoded as a float64");
+  assert.equal(code(() => Delegation.parse(floated)), "invalid_field");
+});
+
+test("JSON: whole floats are noted where they were written, and re-spelled as Charter's serializer spells them", () => {
+  const value = parseJSON('{"a":1.0,"b":[2e0,3,1e-7],"c":0.00001,"d":9.5e15,"e":9007199254740993.0,"f":-0.0,"g":1e400}'.replace(',"g":1e400', "")) as any;
+  assert.ok(isFloatAt(value, "a") && !isIntAt(value, "a"));
+  assert.ok(isFloatAt(value.b, 0) && !isFloatAt(value.b, 1) && isFloatAt(value.b, 2));
+  assert.equal(canonicalJSON(value), '{"a":1.0,"b":[2.0,3,1e-07],"c":1e-05,"d":9.5e+15,"e":9007199254740992.0,"f":-0.0}');
+  assert.equal(canonicalJSON(parseJSON("[0.0001,123.456,1e16,12345678901234567890]")), "[0.0001,123.456,1e+16,1.2345678901234567e+19]");
+  assert.throws(() => parseJSON("1e400"));
+});
+
+test("0.10 caveats compare numbers by value, 1 and 1.0 alike, as Swift's JSONValue does", () => {
+  const parent = new Capability("mailto:*", "email/send", [parseJSON('{"n":1}') as Record<string, unknown>]);
+  const child = (json: string) => new Capability("mailto:a@example.com", "email/send", [parseJSON(json) as Record<string, unknown>]);
+  assert.ok(parent.covers(child('{"n":1.0}')));
+  assert.ok(!parent.covers(child('{"n":1.5}')));
+  assert.ok(!parent.covers(child('{"n":"1"}')));
+  assert.ok(!new Capability("mailto:*", "email/send", [{ n: 9007199254740993n }]).covers(child('{"n":9007199254740992.0}')));
+});
+
+/** A revocation feed of one page, signed by `issuer`, as a fake `fetch` answers it; `seq` spelled as given. */
+function feed(issuer: SigningKey, seq: string): typeof fetch {
+  const revoked = CID.of(utf8("a token"), 0x55).toString();
+  const entry = `{"challenge":"${b64urlEncode(issuer.sign(utf8("REVOKE:" + revoked)))}","covers_until":"2030-01-01T00:00:00.000Z",`
+    + `"environment":"live","iss":"${issuer.did}","kind":"token","revoke":"${revoked}","revoked_at":"2026-01-01T00:00:00.000Z","seq":${seq}}`;
+  const listed = `[${entry}]`;
+  // The head signs the digest of the entries in Charter's canonical spelling, whatever the answer spells.
+  const fields = {
+    entries: b64urlEncode(sha256(utf8(canonicalJSON(parseJSON(listed))))), environment: "live", iss: issuer.did,
+    next_since: 1, org: ORG, seq: 1, since: 0, time_ms: 1_800_000_000_000,
+  };
+  const head = { ...fields, signature: b64urlEncode(issuer.sign(utf8("charter-feed-head:" + canonicalJSON(fields)))) };
+  const body = `{"head":${canonicalJSON(head)},"next_since":1,"revocations":${listed}}`;
+  return async () => new Response(body, { status: 200, headers: { "content-type": "application/json" } });
+}
+
+test("the feed: an integer field written as a float is refused, and the digest covers the canonical spelling", async () => {
+  const issuer = SigningKey.generate();
+  const verifier = (seq: string) => new Verifier({
+    server: "http://charter.test", audiences: [issuer.did], organizations: [ORG], issuers: [issuer.did],
+    clock: () => 1_800_000_000, fetch: feed(issuer, seq),
+  });
+  await verifier("1").sync();
+  await assert.rejects(verifier("1.0").sync(), /revocations\[0\] is not a revocation/);
+  assert.equal(canonicalJSON(parseJSON('[{"seq":1.0}]')), '[{"seq":1.0}]', "hashed as Swift serializes it, not as 1");
+});
+
+test("commands: U+0085 is whitespace, as in Swift and Python; U+FEFF is not", () => {
+  assert.equal(code(() => checkCommand("/email\u0085send")), "invalid_field");
+  assert.equal(code(() => checkCommand("/email\u2028send")), "invalid_field");
+  assert.equal(checkCommand("/email\ufeffsend"), "/email\ufeffsend");
+});
+
+test("the replay cache drops what has expired wherever it was filed, and stays exact when full", () => {
+  const cache = new ReplayCache(2);
+  assert.equal(cache.record("long", 1000, 0), "fresh");
+  assert.equal(cache.record("short", 10, 0), "fresh");
+  assert.equal(cache.record("third", 20, 5), "full");
+  assert.equal(cache.record("short", 10, 10), "replayed", "still live at its expiry second");
+  // "short" expired behind a live, older entry: a sweep from the front alone would still count it.
+  assert.equal(cache.record("third", 20, 11), "fresh");
+  assert.equal(cache.size, 2);
+  assert.equal(cache.record("third", 20, 12), "replayed");
+  assert.equal(cache.record("short", 10, 12), "full", "forgotten once expired, so new again, and the cache is full");
+  assert.equal(cache.record("fourth", 30, 2000), "fresh", "a long quiet spell empties it");
+  assert.equal(cache.size, 1);
+  assert.equal(cache.record("x", null, 0), "unbounded");
+});
+
+test("a SigningKey shows only its DID, even to util.inspect with getters", () => {
+  const key = SigningKey.generate();
+  const secret = key.exportSecretKey();
+  const shown = [
+    inspect(key, { getters: true, showHidden: true, depth: 5 }), inspect({ nested: key }, { getters: true, showHidden: true }),
+    JSON.stringify(key), String(key), Object.keys(key).join(","),
+  ].join("\n");
+  for (const form of [hex(secret.subarray(0, 32)), b64Encode(secret), b64urlEncode(secret.subarray(0, 32)), String(secret[0]) + ", " + String(secret[1])]) {
+    assert.ok(!shown.includes(form), "the secret shows");
+  }
+  assert.ok(shown.includes(key.did));
+  assert.equal(SigningKey.fromSecret(secret).did, key.did);
+  assert.equal((key as unknown as Record<string, unknown>).secretKey, undefined);
+});
+
+test("bytes the caller passes in are copied: reusing its buffer changes nothing the verifier returns or caches", () => {
+  const fixture = new Fixture();
+  const delegation = fixture.delegation();
+  const invoke = () => signInvocation(fixture.agent, "/email/send", { to: "a@example.com" }, {
+    audience: fixture.service.did, chain: [delegation], expiration: fixture.now + 60,
+  });
+  const first = invoke();
+  const buffers = [Buffer.from(first.invocation.bytes), Buffer.from(delegation.bytes)];
+  const verified = fixture.verifier.verifyInvocation(buffers[0], [buffers[1]], "/email/send");
+  for (const buffer of buffers) buffer.fill(0);
+  assert.equal(b64Encode(verified.invocation.bytes), first.invocation.encoded);
+  assert.equal(b64Encode(verified.delegations[0].bytes), delegation.encoded);
+  // The cached delegation, met again, still holds its own bytes.
+  const again = fixture.verifier.verifyInvocation(invoke().invocation.bytes, [Buffer.from(delegation.bytes)], "/email/send");
+  assert.equal(b64Encode(again.delegations[0].bytes), delegation.encoded);
+  const raw = Buffer.from(delegation.cid.bytes);
+  const cid = CID.fromBytes(raw);
+  raw.fill(0);
+  assert.ok(cid.equals(delegation.cid));
+});
