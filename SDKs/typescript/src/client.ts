@@ -9,6 +9,7 @@
 import { SigningKey, isDID, randomBytes } from "./crypto.js";
 import { b64Decode, b64urlEncode, canonicalJSON, isObject, parseJSON } from "./encoding.js";
 import { CharterError, UCANError } from "./errors.js";
+import { loadIdentity } from "./identity.js";
 import { Policy } from "./policy.js";
 import { Token, capabilityMap, toCapabilities, type Capabilities } from "./ucan.js";
 import { Delegation, SignedInvocation, checkCommand, proves, signInvocation } from "./ucan1.js";
@@ -54,8 +55,11 @@ export interface ClientOptions {
   server: string;
   /** The agent's API key; `CHARTER_API_KEY` by default. */
   apiKey?: string;
-  /** The agent's Ed25519 key (its DID is every credential's audience); a fresh one by default. */
-  identity?: SigningKey;
+  /**
+   * The agent's Ed25519 key (its DID is every credential's audience), or the path of an identity file holding it;
+   * by default the file `~/.charter/agent-identity.json`, created the first time, as the Swift and Python clients do.
+   */
+  identity?: SigningKey | string;
   /** The lifetime to ask for; the envelope's maximum by default. */
   ttlSeconds?: number;
   retry?: Partial<RetryPolicy>;
@@ -112,7 +116,7 @@ export class Client {
     }
     this.#apiKey = key;
     this.server = options.server.replace(/\/+$/, "");
-    this.identity = options.identity ?? SigningKey.generate();
+    this.identity = options.identity instanceof SigningKey ? options.identity : loadIdentity(options.identity);
     this.did = this.identity.did;
     this.ttlSeconds = options.ttlSeconds;
     this.retry = { ...DEFAULT_RETRY, ...options.retry };

@@ -12,4 +12,5 @@ export {
   protectedResourceMetadata, protectedResourceMetadataURL, protectedResourceMetadataPath, metadataAnswer, checkScope,
   type ProtectedResource, type ProtectedResourceMetadata,
 } from "./metadata.js";
+export { loadIdentity, saveIdentity, defaultIdentityFile } from "./identity.js";
 export { Client, systemClock, DEFAULT_RETRY, type ClientOptions, type Clock, type RetryPolicy, type Credential } from "./client.js";

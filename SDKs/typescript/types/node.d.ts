@@ -18,7 +18,7 @@ declare module "node:crypto" {
 }
 
 declare module "node:test" {
-  type Fn = (context: any) => void | Promise<void>;
+  type Fn = (context: { skip(message?: string): void }) => void | Promise<void>;
   export function test(name: string, fn: Fn): Promise<void>;
   export function test(name: string, options: { timeout?: number; skip?: boolean | string }, fn: Fn): Promise<void>;
   export function describe(name: string, fn: () => void | Promise<void>): void;
@@ -52,7 +52,9 @@ declare module "node:child_process" {
     kill(signal?: string): boolean;
     on(event: "exit", listener: (code: number | null) => void): void;
   }
-  export function spawn(command: string, args: string[], options?: { stdio?: unknown[] }): ChildProcess;
+  export function spawn(command: string, args: string[], options?: { stdio?: unknown[]; env?: Record<string, string | undefined> }): ChildProcess;
+  export function spawnSync(command: string, args: string[], options: { encoding: "utf8"; env?: Record<string, string | undefined> }):
+    { status: number | null; stdout: string; stderr: string };
 }
 
 declare module "node:fs" {
