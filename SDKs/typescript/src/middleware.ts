@@ -16,7 +16,8 @@ import {
 } from "./metadata.js";
 import { Capability } from "./ucan.js";
 import { checkCommand } from "./ucan1.js";
-import { headerValue, type HeadersLike, type VerifiedInvocation, type VerifiedToken, type Verifier } from "./verifier.js";
+import { headerValue, type HeadersLike } from "./credentials.js";
+import type { VerifiedInvocation, VerifiedToken, Verifier } from "./verifier.js";
 
 /** What a route demands: a UCAN 0.10 token granting an ability on a resource, or a UCAN 1.0 invocation of a command. */
 export type Requirement =

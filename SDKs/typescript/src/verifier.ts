@@ -7,12 +7,22 @@
 // replaying old answers) stops accepting tokens rather than miss a revocation. Rules and codes are those of
 // Charter's Swift `CharterVerifier`.
 
-import { CID, isDID, publicKeyOf, SHA256, sha256, signatureHolds, withKeyBudget } from "./crypto.js";
-import { JSONError, b64Decode, b64urlDecode, b64urlEncode, canonicalJSON, hasKey, isIntAt, isObject, parseJSON, utf8, without } from "./encoding.js";
+import { credentials, envelopeBytes, type HeadersLike } from "./credentials.js";
+import { publicKeyOf, withKeyBudget } from "./crypto.js";
+import { JSONError, b64urlEncode, isObject, parseJSON } from "./encoding.js";
 import { UCANError, VerificationError, parseError, verificationError } from "./errors.js";
 import { Capability, ProofStore, Token, validate, type ValidatedChain } from "./ucan.js";
 import { Delegation, Invocation, checkCommand, validateInvocation } from "./ucan1.js";
 import type { IPLD } from "./dagcbor.js";
+import {
+  FeedError, START, Trust, authentic, checkHead, feedKey, parseIssuers, parsePage, type Entry, type Issuer, type Page,
+  type Position,
+} from "./feed.js";
+import { ReplayCache } from "./replay-cache.js";
+
+export { FeedError, parseTimestamp } from "./feed.js";
+export { ReplayCache } from "./replay-cache.js";
+export { credentials, headerValue, type HeadersLike } from "./credentials.js";
 
 const PAGE_SIZE = 1000;
 
@@ -22,92 +32,6 @@ const PAGE_SIZE = 1000;
  * answer is `overloaded` (503, try again), and the keys checked so far are remembered, so a retry goes further.
  */
 export const NEW_KEYS_PER_VERIFICATION = 8;
-
-/** Why a sync round failed: an unreachable server, a bad status, or an answer that does not check out. */
-export class FeedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "FeedError";
-  }
-}
-
-/** Charter's timestamps, strictly: exactly `2026-11-24T18:49:50.743Z`, fields in range; seconds or null. */
-export function parseTimestamp(text: unknown): number | null {
-  if (typeof text !== "string" || text.length !== 24) return null;
-  const match = /^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})\.([0-9]{3})Z$/.exec(text);
-  if (match === null) return null;
-  const [year, month, day, hour, minute, second, millis] = match.slice(1).map(Number);
-  const moment = Date.UTC(year, month - 1, day, hour, minute, second, millis);
-  const check = new Date(moment);
-  if (year < 1 || check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day
-    || hour > 23 || minute > 59 || second > 59) return null;
-  return moment / 1000;
-}
-
-interface Issuer { did: string; org: string | null; environment: string; notAfter: number | null }
-
-interface Entry {
-  seq: number;
-  kind: "token" | "envelope";
-  subject: string; // the `revoke` field exactly as signed
-  cid: CID | null;
-  issuer: string;
-  challenge: Uint8Array;
-  coversUntil: number;
-}
-
-function authentic(entry: Entry, trusted: ReadonlySet<string>): boolean {
-  return trusted.has(entry.issuer) && signatureHolds(entry.issuer, utf8("REVOKE:" + entry.subject), entry.challenge);
-}
-
-interface Head {
-  org: string; environment: string; since: number; nextSince: number; seq: number; time: number; entries: string;
-  issuer: string; signature: Uint8Array; message: Uint8Array;
-}
-
-interface Page { entries: Entry[]; listed: unknown[]; skipped: number; nextSince: number; head: Head }
-
-interface Position { since: number; head: { seq: number; time: number } | null }
-
-const START: Position = { since: 0, head: null };
-
-class Trust {
-  constructor(
-    readonly dids: ReadonlySet<string>,
-    readonly organization: ReadonlyMap<string, string>,
-    readonly feedSigners: ReadonlyMap<string, ReadonlySet<string>> | null,
-    readonly windows: ReadonlyMap<string, number>,
-  ) {}
-
-  static pinned(dids: Iterable<string>): Trust {
-    return new Trust(new Set(dids), new Map(), null, new Map());
-  }
-
-  static published(issuers: Issuer[]): Trust {
-    const organization = new Map<string, string>();
-    const signers = new Map<string, Set<string>>();
-    const windows = new Map<string, number>();
-    for (const issuer of issuers) {
-      if (issuer.org !== null) {
-        organization.set(issuer.did, issuer.org);
-        const key = feedKey(issuer.org, issuer.environment);
-        if (!signers.has(key)) signers.set(key, new Set());
-        signers.get(key)!.add(issuer.did);
-      }
-      if (issuer.notAfter !== null) windows.set(issuer.did, issuer.notAfter);
-    }
-    return new Trust(new Set(issuers.map((issuer) => issuer.did)), organization, signers, windows);
-  }
-
-  signs(feed: string, did: string): boolean {
-    if (this.feedSigners === null) return this.dids.has(did);
-    return this.feedSigners.get(feed)?.has(did) ?? false;
-  }
-}
-
-function feedKey(org: string, environment: string): string {
-  return JSON.stringify([org, environment]);
-}
 
 interface Snapshot {
   trust: Trust;
@@ -153,65 +77,6 @@ class BoundedCache<V> {
     if (this.values.size >= this.capacity) this.values.clear();
     this.values.set(key, value);
     return value;
-  }
-}
-
-/**
- * Invocation CIDs until they expire: a second presentation is a replay. Bounded: when full of live entries, new
- * invocations are refused (`full`) rather than one forgotten. Entries are filed by the second they expire in, and
- * each call first drops the seconds that have passed, so a call costs O(1) amortized however full the cache is.
- */
-export class ReplayCache {
-  readonly capacity: number;
-  readonly #expiries = new Map<string, number>();
-  readonly #bySecond = new Map<number, string[]>();
-  #swept = -Infinity; // every second before this one has been dropped
-
-  constructor(capacity = 100_000) {
-    this.capacity = Math.max(1, capacity);
-  }
-
-  /** Live entries, as of the last call. */
-  get size(): number {
-    return this.#expiries.size;
-  }
-
-  /** `fresh` (now remembered), `replayed`, `full`, or `unbounded` (no expiry). */
-  record(cid: string, expiresAt: number | null, now: number): "fresh" | "replayed" | "full" | "unbounded" {
-    if (expiresAt === null) return "unbounded";
-    this.sweep(now);
-    const known = this.#expiries.get(cid);
-    if (known !== undefined && known >= now) return "replayed";
-    if (known === undefined && this.#expiries.size >= this.capacity) return "full";
-    this.#expiries.set(cid, expiresAt);
-    const second = Math.floor(expiresAt);
-    const filed = this.#bySecond.get(second);
-    if (filed === undefined) this.#bySecond.set(second, [cid]);
-    else filed.push(cid);
-    return "fresh";
-  }
-
-  /** Drops every entry that expired in a second before `now`'s (an entry of `now`'s own second is checked exactly). */
-  private sweep(now: number): void {
-    const limit = Math.floor(now);
-    if (limit <= this.#swept) return;
-    const drop = (second: number, cids: string[]) => {
-      for (const cid of cids) {
-        const expiry = this.#expiries.get(cid);
-        if (expiry !== undefined && Math.floor(expiry) === second) this.#expiries.delete(cid);
-      }
-      this.#bySecond.delete(second);
-    };
-    if (limit - this.#swept > this.#bySecond.size) {
-      // A long quiet spell: fewer seconds are filed than have passed.
-      for (const [second, cids] of this.#bySecond) if (second < limit) drop(second, cids);
-    } else {
-      for (let second = this.#swept; second < limit; second++) {
-        const cids = this.#bySecond.get(second);
-        if (cids !== undefined) drop(second, cids);
-      }
-    }
-    this.#swept = limit;
   }
 }
 
@@ -331,7 +196,9 @@ export class Verifier {
       const key = feedKey(org, env);
       let position = positions.get(key) ?? START;
       while (true) {
-        const page = await this.revocations(org, env, position.since);
+        const page = parsePage(await this.get("/v1/revocations", {
+          org, environment: env, since: String(position.since), limit: String(PAGE_SIZE),
+        }));
         checkHead(page, org, env, position);
         let previous = position.since;
         for (const entry of page.entries) {
@@ -350,7 +217,7 @@ export class Verifier {
     }
     // Issuers after the pages: a page may be signed by an issuer created to sign it (an organization's first).
     const trust = this.pinned === null
-      ? Trust.published((await this.issuers()).filter((issuer) => this.mayTrust(issuer)))
+      ? Trust.published(parseIssuers(await this.get("/v1/issuers")).filter((issuer) => this.mayTrust(issuer)))
       : current.trust;
     const accepted: Entry[] = [];
     for (const [key, page] of pages) {
@@ -420,73 +287,6 @@ export class Verifier {
     }
     if (!isObject(body)) throw new FeedError(`${path}: the answer is not a JSON object`);
     return body;
-  }
-
-  /** Every published issuer whose status is `active`, `verify_only` or `expired`; others are not trusted. */
-  private async issuers(): Promise<Issuer[]> {
-    const listed = (await this.get("/v1/issuers")).issuers;
-    if (!Array.isArray(listed)) throw new FeedError("/v1/issuers has no issuers array");
-    const issuers: Issuer[] = [];
-    listed.forEach((item, index) => {
-      if (!(isObject(item) && isDID(item.did) && typeof item.status === "string" && typeof item.environment === "string")) {
-        throw new FeedError(`/v1/issuers: issuers[${index}] is not an issuer`);
-      }
-      // Present on every issuer: null only for the shared issuers of an older server, never by omission.
-      if (!hasKey(item, "org") || (item.org !== null && typeof item.org !== "string")) {
-        throw new FeedError(`/v1/issuers: issuers[${index}].org is not an organization id or null`);
-      }
-      let notAfter: number | null = null;
-      if (item.not_after !== undefined && item.not_after !== null) {
-        notAfter = parseTimestamp(item.not_after);
-        if (notAfter === null) throw new FeedError(`/v1/issuers: issuers[${index}].not_after is not a timestamp`);
-      }
-      const status = item.status;
-      if (status !== "active" && status !== "verify_only" && status !== "expired") return;
-      if (status !== "active" && notAfter === null) return;
-      issuers.push({ did: item.did as string, org: item.org as string | null, environment: item.environment, notAfter });
-    });
-    return issuers;
-  }
-
-  private async revocations(org: string, environment: string, since: number): Promise<Page> {
-    const body = await this.get("/v1/revocations", { org, environment, since: String(since), limit: String(PAGE_SIZE) });
-    const listed = body.revocations, after = body.next_since;
-    if (!Array.isArray(listed) || !isIntAt(body, "next_since")) {
-      throw new FeedError("/v1/revocations has no revocations array or next_since");
-    }
-    const head = parseHead(body.head);
-    const entries: Entry[] = [];
-    let skipped = 0;
-    listed.forEach((item, index) => {
-      const fields: Record<string, unknown> = isObject(item) ? item : {};
-      const challenge = typeof fields.challenge === "string" ? b64urlDecode(fields.challenge) : null;
-      const until = parseTimestamp(fields.covers_until);
-      if (!(isIntAt(fields, "seq") && typeof fields.kind === "string" && typeof fields.revoke === "string"
-        && isDID(fields.iss) && challenge !== null && until !== null)) {
-        throw new FeedError(`/v1/revocations: revocations[${index}] is not a revocation`);
-      }
-      let cid: CID | null = null;
-      if (fields.kind === "token") {
-        try {
-          cid = CID.parse(fields.revoke);
-        } catch {
-          throw new FeedError(`/v1/revocations: revocations[${index}].revoke is not a CID`);
-        }
-        // This SDK computes sha2-256 CIDs only: a token revoked under another hash (BLAKE3, which Charter never
-        // writes) could not be matched, so the round fails and the verifier fails closed instead of accepting it.
-        if (cid.hasher !== SHA256) {
-          throw new FeedError(`/v1/revocations: revocations[${index}] names a CID hashed other than sha2-256`);
-        }
-      } else if (fields.kind !== "envelope") {
-        skipped += 1;
-        return;
-      }
-      entries.push({
-        seq: Number(fields.seq), kind: fields.kind, subject: fields.revoke, cid, issuer: fields.iss as string, challenge,
-        coversUntil: until,
-      });
-    });
-    return { entries, listed, skipped, nextSince: Number(after), head };
   }
 
   // Background sync
@@ -763,81 +563,3 @@ function checkTokenRevocation(snapshot: Snapshot, token: Token, chain: Validated
   }
 }
 
-/** Request headers: a Fetch `Headers`, or a plain object as node:http gives (any name case). */
-export type HeadersLike = { get(name: string): string | null } | Record<string, string | string[] | undefined>;
-
-/**
- * A request header (any name case): the first value of `authorization`, every value of any other joined with
- * commas (a Fetch `Headers` has already joined them); null when absent.
- */
-export function headerValue(headers: HeadersLike, name: string): string | null {
-  if (typeof (headers as { get?: unknown }).get === "function") return (headers as { get(name: string): string | null }).get(name);
-  const values: string[] = [];
-  for (const [key, value] of Object.entries(headers)) {
-    if (key.toLowerCase() !== name || value === undefined) continue;
-    values.push(...(Array.isArray(value) ? value : [value]));
-  }
-  if (values.length === 0) return null;
-  return name === "authorization" ? values[0] : values.join(",");
-}
-
-/** The bearer credential and the `ucans` proofs of a request's headers (any header-name case). */
-export function credentials(headers: HeadersLike): [string, string[]] {
-  const authorization = headerValue(headers, "authorization");
-  if (authorization === null) throw new VerificationError("malformed", "no Authorization header");
-  if (authorization.length <= 7 || authorization.slice(0, 7).toLowerCase() !== "bearer ") {
-    throw new VerificationError("malformed", "the Authorization header is not a Bearer token");
-  }
-  const token = authorization.slice(7).replace(/^[ \t]+|[ \t]+$/g, "");
-  const proofs = (headerValue(headers, "ucans") ?? "").split(",").map((part) => part.replace(/^[ \t]+|[ \t]+$/g, ""))
-    .filter((part) => part);
-  return [token, proofs];
-}
-
-export function envelopeBytes(value: Uint8Array | string, fieldName: string): Uint8Array {
-  if (value instanceof Uint8Array) return value;
-  const decoded = b64Decode(value);
-  if (decoded === null || decoded.length === 0) {
-    throw new VerificationError("malformed", `${fieldName} is not the base64 of a UCAN 1.0 envelope`, fieldName);
-  }
-  return decoded;
-}
-
-function parseHead(value: unknown): Head {
-  const head: Record<string, unknown> = isObject(value) ? value : {};
-  const fields = without(head, "signature");
-  const signature = typeof head.signature === "string" ? b64urlDecode(head.signature) : null;
-  if (!(signature !== null && typeof fields.org === "string" && typeof fields.environment === "string"
-    && ["since", "next_since", "seq", "time_ms"].every((name) => isIntAt(fields, name))
-    && typeof fields.entries === "string" && isDID(fields.iss))) {
-    throw new FeedError("/v1/revocations: the page has no well-formed signed head");
-  }
-  return {
-    org: fields.org, environment: fields.environment, since: Number(fields.since), nextSince: Number(fields.next_since),
-    seq: Number(fields.seq), time: Number(fields.time_ms) / 1000, entries: fields.entries, issuer: fields.iss as string,
-    signature, message: utf8("charter-feed-head:" + canonicalJSON(fields)),
-  };
-}
-
-/**
- * The head is its issuer's signature over exactly the page received, for the page asked, and no older than what
- * the verifier has; whether the issuer is trusted for the feed is checked once the issuers are read.
- */
-function checkHead(page: Page, org: string, environment: string, position: Position): void {
-  const head = page.head;
-  const name = `the ${org} ${environment} feed`;
-  if (!signatureHolds(head.issuer, head.message, head.signature)) throw new FeedError(`${name}: the page head's signature does not verify`);
-  if (head.org !== org || head.environment !== environment || head.since !== position.since || head.nextSince !== page.nextSince) {
-    throw new FeedError(`${name}: the signed head is for another page`);
-  }
-  if (b64urlEncode(sha256(utf8(canonicalJSON(page.listed)))) !== head.entries) {
-    throw new FeedError(`${name}: the entries are not the ones the head signs (dropped, altered or reordered)`);
-  }
-  if (!(page.nextSince >= head.since && head.seq >= page.nextSince)) throw new FeedError(`${name}: the signed head's range is inconsistent`);
-  if (position.head !== null) {
-    const { seq, time } = position.head;
-    if (!((head.time > time || (head.time === time && page.nextSince > head.since)) && head.seq >= seq)) {
-      throw new FeedError(`${name}: the signed head is not newer than one already seen (a replayed answer)`);
-    }
-  }
-}
