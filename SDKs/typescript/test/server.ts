@@ -14,7 +14,7 @@ const unique = () => `${process.hrtime.bigint()}-${counter++}`;
 export class Server {
   url = "";
   owner = "";
-  private constructor(private readonly process_: ChildProcess, private readonly directory: string) {}
+  private constructor(private readonly process_: ChildProcess, readonly directory: string) {}
 
   static async start(): Promise<Server> {
     const binary = process.env.CHARTER;

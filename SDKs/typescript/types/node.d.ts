@@ -88,7 +88,11 @@ declare module "node:path" {
 
 declare module "node:http" {
   export interface IncomingMessage { headers: Record<string, string | string[] | undefined>; method?: string; url?: string }
-  export interface ServerResponse { statusCode: number; setHeader(name: string, value: string): this; end(body?: string): this }
+  export interface ServerResponse {
+    statusCode: number;
+    setHeader(name: string, value: string): this;
+    end(body?: string): this;
+  }
   export interface Server {
     listen(port: number, host: string, listening: () => void): Server;
     address(): { port: number };
@@ -96,6 +100,11 @@ declare module "node:http" {
     closeAllConnections(): void;
   }
   export function createServer(handler: (req: IncomingMessage, res: ServerResponse) => void): Server;
+}
+
+declare module "node:url" {
+  export function pathToFileURL(path: string): URL;
+  export function fileURLToPath(url: string | URL): string;
 }
 
 declare module "node:util" {
@@ -106,6 +115,9 @@ declare const process: {
   env: Record<string, string | undefined>;
   hrtime: { bigint(): bigint };
   execPath: string;
+  argv: string[];
+  exitCode: number | undefined;
+  on(event: "SIGINT" | "SIGTERM", listener: () => void): void;
 };
 
 declare const Buffer: {
