@@ -251,7 +251,7 @@ import UCAN
     }
 
     func send(_ client: some TestClientProtocol, _ invocation: [UInt8]?, proofs: [[UInt8]]) async throws -> (
-        status: HTTPResponse.Status, body: JSONValue, text: String
+        status: HTTPResponse.Status, body: JSONValue, text: String, challenge: String?
     ) {
         var headers: HTTPFields = [:]
         if let invocation { headers[.authorization] = "Bearer \(Data(invocation).base64EncodedString())" }
@@ -260,7 +260,10 @@ import UCAN
         }
         return try await client.execute(uri: "/send", method: .post, headers: headers) { response in
             let bytes = Array(response.body.readableBytesView)
-            return (response.status, (try? JSONParser.parse(bytes)) ?? .null, String(decoding: bytes, as: UTF8.self))
+            return (
+                response.status, (try? JSONParser.parse(bytes)) ?? .null, String(decoding: bytes, as: UTF8.self),
+                response.headers[.wwwAuthenticate]
+            )
         }
     }
 
@@ -281,13 +284,16 @@ import UCAN
 
             let replay = try await send(client, invocation, proofs: proofs)
             #expect(replay.status == .unauthorized && replay.body["error"]?["code"] == "replayed")
+            #expect(replay.challenge == #"Bearer error="invalid_token""#)
             let policy = try await send(client, try invoke(delegation, args: ["to": "eve@evil.com"]), proofs: proofs)
             #expect(policy.status == .forbidden && policy.body["error"]?["code"] == "policy_violation")
             #expect(policy.body["error"]?["field"] == "prf[0].pol")
             let other = try await send(client, try invoke(crm, "/crm/read", args: [:]), proofs: [crm.bytes])
             #expect(other.status == .forbidden && other.body["error"]?["code"] == "not_covered")
+            #expect(other.challenge == nil, "no scope to ask for: a 1.0 invocation names its command")
             let missing = try await send(client, nil, proofs: [])
             #expect(missing.status == .unauthorized && missing.body["error"]?["code"] == "malformed")
+            #expect(missing.challenge == "Bearer")
             let unpadded = try await send(client, Array("YWJj".utf8), proofs: proofs)
             #expect(unpadded.status == .unauthorized, "not an envelope")
 
