@@ -24,8 +24,11 @@ export interface ProtectedResourceMetadata {
 
 export const WELL_KNOWN = "/.well-known/oauth-protected-resource";
 
-/** [scheme, authority, path] of an absolute http(s) URL with a host and no fragment (RFC 9728 §1.2), as written. */
-function parts(value: string, what: string): [string, string, string] {
+/**
+ * [scheme, authority, path] of an absolute http(s) URL with a host and no fragment (RFC 9728 §1.2), as written; a
+ * resource may have no query either, as Swift's `ProtectedResource` requires.
+ */
+function parts(value: string, what: string, query = true): [string, string, string] {
   if (typeof value !== "string" || /[\u0000-\u0020\u007f"\\]/.test(value)) {
     throw new TypeError(`${what} is not a URL: ${JSON.stringify(value)}`);
   }
@@ -39,6 +42,7 @@ function parts(value: string, what: string): [string, string, string] {
   if (match === null || !["http", "https"].includes(match[1].toLowerCase()) || match[2] === "" || host === "") {
     throw new TypeError(`${what} must be an absolute http(s) URL without a fragment: ${JSON.stringify(value)}`);
   }
+  if (!query && match[4] !== undefined) throw new TypeError(`${what} must not have a query: ${JSON.stringify(value)}`);
   return [match[1].toLowerCase(), match[2], match[3]];
 }
 
@@ -55,23 +59,24 @@ export function checkScope(scope: string): string {
  * URL's path, a bare `/` counting as none: `https://h/mcp` gives `/.well-known/oauth-protected-resource/mcp`.
  */
 export function protectedResourceMetadataPath(resource: string): string {
-  const path = parts(resource, "resource")[2];
+  const path = parts(resource, "resource", false)[2];
   return WELL_KNOWN + (path === "/" ? "" : path);
 }
 
 /** The full URL of the metadata, as `WWW-Authenticate` names it in `resource_metadata`. */
 export function protectedResourceMetadataURL(resource: string): string {
-  const [scheme, authority] = parts(resource, "resource");
+  const [scheme, authority] = parts(resource, "resource", false);
   return `${scheme}://${authority}${protectedResourceMetadataPath(resource)}`;
 }
 
 /**
  * The metadata document: `resource`, `authorization_servers`, `bearer_methods_supported` and `scopes_supported`.
- * Throws TypeError for a resource or server that is not an http(s) URL without a fragment, no server, or a scope
+ * Throws TypeError for a resource or server that is not an http(s) URL without a fragment (a resource without a
+ * query), no server, or a scope
  * that is not an OAuth scope token.
  */
 export function protectedResourceMetadata(options: ProtectedResource): ProtectedResourceMetadata {
-  parts(options.resource, "resource");
+  parts(options.resource, "resource", false);
   if (typeof options.authorizationServers === "string" || options.authorizationServers.length === 0) {
     throw new TypeError("authorizationServers is a list of URLs, such as [charterURL]");
   }

@@ -95,7 +95,7 @@ export function charterMiddleware<O extends GuardOptions>(verifier: Verifier, op
  * the wrapper's promise resolves to (or rejects with).
  *
  * ```ts
- * http.createServer(withCharter(verifier, { command: "/email/send" }, (req, res) => res.end(req.charter.args.to)));
+ * http.createServer(withCharter(verifier, { command: "/email/send" }, (req, res) => res.end(String(req.charter.args.to))));
  * ```
  */
 export function withCharter<O extends GuardOptions, R extends NodeRequest, S extends NodeResponse>(

@@ -211,7 +211,7 @@ test("RFC 9728: the metadata lives under the resource's path, and the option is 
     assert.equal(protectedResourceMetadataURL(bare), "https://api.example.com/.well-known/oauth-protected-resource");
   }
   assert.equal(protectedResourceMetadataPath("http://127.0.0.1:8000/a/b/"), "/.well-known/oauth-protected-resource/a/b/");
-  assert.equal(protectedResourceMetadataURL("https://h.example/x?tenant=1"), "https://h.example/.well-known/oauth-protected-resource/x");
+  assert.throws(() => protectedResourceMetadataURL("https://h.example/x?tenant=1"), TypeError, "no query, as in Swift");
   assert.deepEqual(protectedResourceMetadata({ resource: "https://h.example", authorizationServers: ["https://charter.example"] }),
     { resource: "https://h.example", authorization_servers: ["https://charter.example"], bearer_methods_supported: ["header"] });
   const CHARTER = ["http://127.0.0.1:8080"];
