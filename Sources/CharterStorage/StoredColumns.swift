@@ -181,7 +181,8 @@ public enum AuditRows {
         return events.enumerated().map { offset, event in
             let seq = firstSeq + Int64(offset)
             let previous = heads[event.orgID] ?? AuditChain.genesis
-            let hash = AuditChain.hash(seq: seq, event: event, previous: previous)
+            let details = JSONValue.object(event.details).serialized()
+            let hash = AuditChain.hash(seq: seq, event: event, details: details, previous: previous)
             heads[event.orgID] = hash
             return StoredColumns(
                 "audit_records",
@@ -191,7 +192,7 @@ public enum AuditRows {
                     "environment": .text(event.environment?.rawValue), "key_id": .text(event.keyID),
                     "action": .text(event.action), "target": .text(event.target),
                     "outcome": .text(event.outcome.rawValue), "reason": .text(event.reason), "ip": .text(event.ip),
-                    "request_id": .text(event.requestID), "details": .text(StoredValue.details(event)),
+                    "request_id": .text(event.requestID), "details": .text(String(decoding: details, as: UTF8.self)),
                     "previous_hash": .bytes(previous), "hash": .bytes(hash),
                 ])
         }

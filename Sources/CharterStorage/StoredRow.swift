@@ -121,10 +121,6 @@ public enum StoredValue {
     public static func capabilities(_ envelope: Envelope) -> String {
         String(decoding: envelope.capabilities.json.serialized(), as: UTF8.self)
     }
-
-    public static func details(_ event: AuditEvent) -> String {
-        String(decoding: JSONValue.object(event.details).serialized(), as: UTF8.self)
-    }
 }
 
 extension Organization {

@@ -6,9 +6,10 @@ import UCAN
     import Glibc
 #endif
 
-/// `charter-bench mint`: `TokenService.authorize` in-process, without HTTP, from 64 concurrent callers on a
-/// real SQLite file, each mint signed, recorded and audited durably; beside raw libsodium signing in the same
-/// run. CPU time per mint is less at the mercy of the machine's neighbours than throughput is.
+/// `charter-bench mint`: `TokenService.authorize` (UCAN 0.10) and `TokenService.delegate` (1.0) in-process,
+/// without HTTP, from 64 concurrent callers on a real SQLite file, each mint signed, recorded and audited
+/// durably; beside raw libsodium signing in the same run. CPU time per mint is less at the mercy of the
+/// machine's neighbours than throughput is.
 struct MintBenchmark {
     let seconds: Double
     let rounds = 5
@@ -22,10 +23,15 @@ struct MintBenchmark {
         let caller = try await charter.ownerIdentity()
         try await BenchCharter.createEnvelope(charter.controlPlane, owner: charter.owner)
         let tokens = charter.controlPlane.tokens
+        let audience = DID(publicKey: Ed25519.SigningKey().publicKey).string
         let request = AuthorizeRequest(
-            audience: DID(publicKey: Ed25519.SigningKey().publicKey).string,
-            capabilities: ["mailto:a@example.com": ["email/send": [[:]]]], ttlSeconds: 300)
+            audience: audience, capabilities: ["mailto:a@example.com": ["email/send": [[:]]]], ttlSeconds: 300)
+        let delegation = DelegationRequest(audience: audience, command: "/email/send", ttlSeconds: 300)
         let context = BenchCharter.context
+        let formats: [(name: String, mint: @Sendable () async throws -> Void)] = [
+            ("0.10", { _ = try await tokens.authorize(request, by: caller, context: context) }),
+            ("1.0", { _ = try await tokens.delegate(delegation, by: caller, context: context) }),
+        ]
 
         let key = Ed25519.SigningKey()
         let message = [UInt8](repeating: 0x61, count: 575)
@@ -36,34 +42,41 @@ struct MintBenchmark {
             for _ in 0..<signatures { _ = key.signature(for: message) }
             rates.record("sign_us", (cpuSeconds() - signStart) * 1e6 / Double(signatures))
 
-            let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-            let start = cpuSeconds()
-            let wallStart = ContinuousClock.now
-            let minted = try await withThrowingTaskGroup(of: Int.self) { group in
-                for _ in 0..<callers {
-                    group.addTask {
-                        var count = 0
-                        while ContinuousClock.now < deadline {
-                            _ = try await tokens.authorize(request, by: caller, context: context)
-                            count += 1
+            for format in formats {
+                let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+                let start = cpuSeconds()
+                let wallStart = ContinuousClock.now
+                let minted = try await withThrowingTaskGroup(of: Int.self) { group in
+                    for _ in 0..<callers {
+                        group.addTask {
+                            var count = 0
+                            while ContinuousClock.now < deadline {
+                                try await format.mint()
+                                count += 1
+                            }
+                            return count
                         }
-                        return count
                     }
+                    return try await group.reduce(0, +)
                 }
-                return try await group.reduce(0, +)
+                rates.record("mints_per_s \(format.name)", Double(minted) / (ContinuousClock.now - wallStart).inSeconds)
+                rates.record("mint_cpu_us \(format.name)", (cpuSeconds() - start) * 1e6 / Double(minted))
             }
-            rates.record("mints_per_s", Double(minted) / (ContinuousClock.now - wallStart).inSeconds)
-            rates.record("mint_cpu_us", (cpuSeconds() - start) * 1e6 / Double(minted))
         }
-        let mintCPU = rates.median("mint_cpu_us")
-        print(String(format: "raw libsodium sign:   %7.1f µs of CPU", rates.median("sign_us")))
-        print(
-            String(
-                format: "authorize in-process: %7.1f µs of CPU per mint, %.0f mints/s", mintCPU,
-                rates.median("mints_per_s")))
-        print(
-            String(
-                format: "ratios: mint_cpu/sign_cpu=%.2f mint_cpu_us=%.1f", mintCPU / rates.median("sign_us"), mintCPU))
+        let sign = rates.median("sign_us")
+        print(String(format: "raw libsodium sign:        %7.1f µs of CPU", sign))
+        var ratios: [String] = []
+        for format in formats {
+            let mintCPU = rates.median("mint_cpu_us \(format.name)")
+            let label = "mint \(format.name) in-process:".padding(toLength: 26, withPad: " ", startingAt: 0)
+            print(
+                label
+                    + String(
+                        format: "%7.1f µs of CPU per mint, %.0f mints/s", mintCPU,
+                        rates.median("mints_per_s \(format.name)")))
+            ratios.append("mint_cpu/sign_cpu[\(format.name)]=" + String(format: "%.2f", mintCPU / sign))
+        }
+        print("ratios: " + ratios.joined(separator: " "))
     }
 
     /// CPU time used by the whole process so far (every thread, user and system).

@@ -8,12 +8,62 @@ public enum AuditChain {
 
     /// The hash of a record: SHA-256 over the previous hash and the record's canonical JSON.
     public static func hash(seq: Int64, event: AuditEvent, previous: [UInt8]) -> [UInt8] {
-        SHA256.hash(previous + canonicalJSON(seq: seq, event: event))
+        hash(seq: seq, event: event, details: JSONValue.object(event.details).serialized(), previous: previous)
+    }
+
+    /// The hash of a record whose `details` are already serialized (as the store writes them), so a record's
+    /// details are serialized once.
+    public static func hash(seq: Int64, event: AuditEvent, details: [UInt8], previous: [UInt8]) -> [UInt8] {
+        var bytes = previous
+        bytes.reserveCapacity(previous.count + 320 + details.count)
+        writeCanonicalJSON(seq: seq, event: event, details: details, into: &bytes)
+        return SHA256.hash(bytes)
     }
 
     /// The record as canonical JSON (sorted keys, times in milliseconds); the export carries the same fields.
     public static func canonicalJSON(seq: Int64, event: AuditEvent) -> [UInt8] {
-        json(seq: seq, event: event).serialized()
+        var bytes: [UInt8] = []
+        writeCanonicalJSON(seq: seq, event: event, details: JSONValue.object(event.details).serialized(), into: &bytes)
+        return bytes
+    }
+
+    /// Writes exactly what `json(seq:event:).serialized()` would, without building the tree and sorting it: the
+    /// members in the serializer's key order, `details` as given. A test holds the two to the same bytes.
+    static func writeCanonicalJSON(seq: Int64, event: AuditEvent, details: [UInt8], into out: inout [UInt8]) {
+        func member(_ name: StaticString, first: Bool = false) {
+            out.append(first ? UInt8(ascii: "{") : UInt8(ascii: ","))
+            out.append(UInt8(ascii: "\""))
+            name.withUTF8Buffer { out.append(contentsOf: $0) }
+            out.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        }
+        func text(_ value: String?) {
+            if let value { JSONValue.writeString(value, into: &out) } else { out.append(contentsOf: "null".utf8) }
+        }
+        member("action", first: true)
+        text(event.action)
+        member("details")
+        out.append(contentsOf: details)
+        member("environment")
+        text(event.environment?.rawValue)
+        member("ip")
+        text(event.ip)
+        member("key_id")
+        text(event.keyID)
+        member("org_id")
+        text(event.orgID)
+        member("outcome")
+        text(event.outcome.rawValue)
+        member("reason")
+        text(event.reason)
+        member("request_id")
+        text(event.requestID)
+        member("seq")
+        JSONValue.integer(seq).write(into: &out)
+        member("target")
+        text(event.target)
+        member("time_ms")
+        JSONValue.integer(milliseconds(event.time)).write(into: &out)
+        out.append(UInt8(ascii: "}"))
     }
 
     /// The record as a JSON object.
