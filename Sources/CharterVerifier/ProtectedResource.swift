@@ -53,12 +53,27 @@ public struct ProtectedResource: Sendable {
         return .object(members)
     }
 
-    /// Serves the metadata at ``metadataPath``.
+    /// Serves the metadata at ``metadataPath``, as the Python and TypeScript SDKs do: GET and HEAD, public and
+    /// cacheable for an hour, to any origin (browser-based MCP clients read it too), and an OPTIONS preflight.
     public func register<Context: RequestContext>(on router: some RouterMethods<Context>) {
         let body = ByteBuffer(bytes: metadata.serialized())
-        router.get(RouterPath(metadataPath)) { _, _ in
+        let headers: HTTPFields = [
+            .contentType: "application/json", .cacheControl: "public, max-age=3600", .accessControlAllowOrigin: "*",
+        ]
+        let path = RouterPath(metadataPath)
+        router.get(path) { _, _ in Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: body)) }
+        router.head(path) { _, _ in
+            var head = headers
+            head[.contentLength] = String(body.readableBytes)
+            return Response(status: .ok, headers: head)
+        }
+        router.on(path, method: .options) { _, _ in
             Response(
-                status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: body))
+                status: .noContent,
+                headers: [
+                    .accessControlAllowOrigin: "*", .accessControlAllowMethods: "GET, HEAD, OPTIONS",
+                    .allow: "GET, HEAD, OPTIONS",
+                ])
         }
     }
 }

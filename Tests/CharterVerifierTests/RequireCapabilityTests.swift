@@ -135,9 +135,16 @@ import UCAN
         let metadata = #"resource_metadata="https://mail.example.com/.well-known/oauth-protected-resource/mcp""#
 
         try await app(verifier, resource: resource).test(.router) { client in
-            let document = try await client.execute(
-                uri: "/.well-known/oauth-protected-resource/mcp", method: .get
-            ) { try JSONParser.parse(Array($0.body.readableBytesView)) }
+            let path = "/.well-known/oauth-protected-resource/mcp"
+            let (document, headers) = try await client.execute(uri: path, method: .get) {
+                (try JSONParser.parse(Array($0.body.readableBytesView)), $0.headers)
+            }
+            #expect(headers[.accessControlAllowOrigin] == "*" && headers[.cacheControl] == "public, max-age=3600")
+            let head = try await client.execute(uri: path, method: .head) { $0 }
+            #expect(head.status == .ok && head.body.readableBytes == 0)
+            let preflight = try await client.execute(uri: path, method: .options) { $0 }
+            #expect(
+                preflight.status == .noContent && preflight.headers[.accessControlAllowMethods] == "GET, HEAD, OPTIONS")
             #expect(
                 document
                     == [
