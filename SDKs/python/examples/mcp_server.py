@@ -104,6 +104,7 @@ def main() -> None:
     path = os.environ.get("CHARTER_SERVICE_IDENTITY")
     identity = load_identity(path) if path else SigningKey.generate()
     resource = f"http://127.0.0.1:{port}/mcp"
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per sync round
     # Syncs issuers and revocations every 10 s; refuses tokens (503) if that data gets over 60 s old.
     verifier = Verifier(charter, audiences=[identity.did], organizations=[organization])
     try:
