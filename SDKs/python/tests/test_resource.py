@@ -38,8 +38,10 @@ def test_the_metadata_lives_under_the_resource_path() -> None:
     assert ProtectedResource("http://127.0.0.1:8000/a/b/", [CHARTER]).metadata_path == \
         "/.well-known/oauth-protected-resource/a/b/"
     assert json.loads(API.body()) == API.document() | {"scopes_supported": ["email/send", "email/read"]}
+    assert "scopes_supported" not in ProtectedResource(mcp.resource, [CHARTER], scopes_supported=[]).document()
     for resource, servers, scopes in (("/mcp", [CHARTER], None), ("mailto:ops@example.com", [CHARTER], None),
                                       ("https://h/mcp#x", [CHARTER], None), ("https:///mcp", [CHARTER], None),
+                                      ("https://h/mcp?x=1", [CHARTER], None),
                                       ('https://h/"mcp', [CHARTER], None), ("https://h/mcp", [], None),
                                       ("https://h/mcp", CHARTER, None), ("https://h/mcp", ["charter"], None),
                                       ("https://h/mcp", [CHARTER], ["email send"])):

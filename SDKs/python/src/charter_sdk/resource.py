@@ -24,12 +24,13 @@ _SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+\Z")
 
 
 def _url(value: str, what: str) -> tuple[str, str, str]:
-    """(scheme, authority, path) of an absolute http(s) URL with a host and no fragment (RFC 9728 §1.2)."""
+    """(scheme, authority, path) of an absolute http(s) URL with a host and neither query nor fragment (RFC 9728
+    §1.2), as the Swift and TypeScript verifiers accept it."""
     if not isinstance(value, str) or any(ord(char) < 0x21 or ord(char) == 0x7F or char in '"\\' for char in value):
         raise ValueError(f"{what} is not a URL: {value!r}")
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment or "#" in value:
-        raise ValueError(f"{what} must be an absolute http(s) URL without a fragment: {value!r}")
+    if parts.scheme not in ("http", "https") or not parts.hostname or "#" in value or "?" in value:
+        raise ValueError(f"{what} must be an absolute http(s) URL without a query or fragment: {value!r}")
     return parts.scheme, parts.netloc, parts.path
 
 
@@ -63,8 +64,8 @@ class ProtectedResource:
             _url(server, "authorization server")
         self.resource = resource
         self.authorization_servers = servers
-        self.scopes_supported = tuple(check_scope(scope) for scope in scopes_supported) \
-            if scopes_supported is not None else None
+        scopes = tuple(check_scope(scope) for scope in scopes_supported or ())
+        self.scopes_supported = scopes or None  # none listed: the document omits the member
         # RFC 9728 §3.1: the well-known segment goes between the host and the path; a bare "/" is no path.
         self.metadata_path = WELL_KNOWN + (path if path != "/" else "")
         self.metadata_url = f"{scheme}://{authority}{self.metadata_path}"
