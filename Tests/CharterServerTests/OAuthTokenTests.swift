@@ -163,10 +163,14 @@ import UCAN
             Self.expectOAuthError(
                 try await Self.token(client, form: ok, basic: (fencedID, fenced)), "invalid_client", .unauthorized)
 
-            // unauthorized_client: a key whose role may not mint.
+            // unauthorized_client: a key that may not mint, by its role or its allowed endpoints.
             let (member, memberID) = try await client.createKey(owner.ownerKey, app: owner.app.id, role: "member")
             Self.expectOAuthError(
                 try await Self.token(client, form: ok, basic: (memberID, member)), "unauthorized_client")
+            let (elsewhere, elsewhereID) = try await client.createKey(
+                owner.ownerKey, app: owner.app.id, role: "agent", extra: ["allowed_endpoints": ["/v1/authorize"]])
+            Self.expectOAuthError(
+                try await Self.token(client, form: ok, basic: (elsewhereID, elsewhere)), "unauthorized_client")
 
             Self.expectOAuthError(
                 try await Self.token(client, form: "grant_type=password&username=a&password=b", basic: (id, key)),
@@ -258,6 +262,14 @@ import UCAN
             #expect(reply.json["grant_types_supported"] == ["client_credentials"])
             #expect(
                 reply.json["token_endpoint_auth_methods_supported"] == ["client_secret_basic", "client_secret_post"])
+            #expect(reply.json["authorization_endpoint"] == "https://charter.example.com/oauth2/authorize")
+
+            // The authorization endpoint refuses every request, and never redirects anywhere.
+            let authorize = try await client.get(
+                "/oauth2/authorize?response_type=code&client_id=key_x&redirect_uri=https%3A%2F%2Fevil.example.com",
+                key: nil)
+            #expect(authorize.status == .badRequest && authorize.headers[.location] == nil)
+            #expect(authorize.json["error"] == "unsupported_response_type")
         }
     }
 

@@ -9,12 +9,18 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
+import httpx2
 import pytest
 import uvicorn
+from mcp import Client
+from mcp.client.auth import OAuthTokenError
+from mcp.client.auth.extensions.client_credentials import ClientCredentialsOAuthProvider
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 
 from charter_sdk import SigningKey, Token, Verifier
 from conftest import MAIL, ManualClock, Server, Tenant, make_tenant
@@ -171,3 +177,69 @@ def test_the_example_client_steps_up_to_the_scope_a_tool_needs(inbox: Served) ->
                                                scope="email/send")
     assert (grant.scope, session.result, session.is_error) == ("email/read email/send",
                                                                f"no new mail for {tenant.key_id}", False)
+
+
+class Memory:
+    """The `mcp` client's TokenStorage, in memory."""
+
+    def __init__(self) -> None:
+        self.tokens: OAuthToken | None = None
+        self.client: OAuthClientInformationFull | None = None
+
+    async def get_tokens(self) -> OAuthToken | None:
+        return self.tokens
+
+    async def set_tokens(self, tokens: OAuthToken) -> None:
+        self.tokens = tokens
+
+    async def get_client_info(self) -> OAuthClientInformationFull | None:
+        return self.client
+
+    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
+        self.client = client_info
+
+
+async def with_mcp_oauth(served: Served, method: str, scope: str | None,
+                         work: Callable[[Client], Any]) -> tuple[Any, Memory]:
+    storage = Memory()
+    provider = ClientCredentialsOAuthProvider(
+        served.url, storage, served.tenant.key_id, served.tenant.key, token_endpoint_auth_method=method,  # type: ignore[arg-type]
+        scope=scope, issuer=served.tenant.server.url)
+    async with httpx2.AsyncClient(auth=provider, timeout=httpx2.Timeout(30, read=300)) as http:
+        async with Client(streamable_http_client(served.url, http_client=http)) as client:
+            return await work(client), storage
+
+
+def text(result: Any) -> str:
+    return "".join(getattr(part, "text", "") for part in result.content)
+
+
+@pytest.mark.parametrize("method", ["client_secret_basic", "client_secret_post"])
+def test_the_mcp_packages_oauth_client_finds_charter_and_steps_up(inbox: Served, method: str) -> None:
+    async def work(client: Client) -> list[str]:
+        sent = await client.call_tool("send_email", {"to": "ada@example.com", "subject": "hi"})
+        read = await client.call_tool("read_inbox", {})  # 403 insufficient_scope, a new token, and again
+        return [text(sent), text(read)]
+
+    answers, storage = asyncio.run(with_mcp_oauth(inbox, method, "email/send", work))
+    key_id = inbox.tenant.key_id
+    assert answers == [f"sent 'hi' to ada@example.com for {key_id}", f"no new mail for {key_id}"]
+    assert storage.tokens is not None and sorted((storage.tokens.scope or "").split()) == ["email/read", "email/send"]
+    assert Token.parse(storage.tokens.access_token).audience == inbox.identity.did
+
+
+def test_the_mcp_packages_oauth_client_cannot_step_up_past_the_envelope(mail: Served) -> None:
+    async def work(client: Client) -> str:
+        assert text(await client.call_tool("whoami", {})).startswith("{")
+        return text(await client.call_tool("read_inbox", {}))
+
+    with pytest.raises(Exception) as failed:
+        asyncio.run(with_mcp_oauth(mail, "client_secret_basic", None, work))
+    errors = leaves(failed.value)
+    assert any(isinstance(error, OAuthTokenError) and "invalid_scope" in str(error) for error in errors), errors
+
+
+def leaves(error: BaseException) -> list[BaseException]:
+    """The exceptions inside (nested) exception groups, as the MCP client's task groups raise them."""
+    nested = getattr(error, "exceptions", None)
+    return [leaf for inner in nested for leaf in leaves(inner)] if nested else [error]

@@ -193,9 +193,13 @@ def test_every_rfc_6749_error(registered: Service, server: Server) -> None:
     fenced = server.ok("POST", "/v1/keys", {"app_id": tenant.app, "label": "fenced", "role": "agent",
                                             "ip_allowlist": ["10.0.0.0/8"]})
     refused(post(grant, (fenced["api_key"]["id"], fenced["key"])), 401, "invalid_client", fenced["key"])
-    # unauthorized_client: a key whose role may not mint.
+    # unauthorized_client: a key that may not mint, by role or by its allowed endpoints.
     auditor = server.ok("POST", "/v1/keys", {"app_id": tenant.app, "label": "auditor", "role": "auditor"})
     refused(post(grant, (auditor["api_key"]["id"], auditor["key"])), 400, "unauthorized_client", auditor["key"])
+    elsewhere = server.ok("POST", "/v1/keys", {"app_id": tenant.app, "label": "elsewhere", "role": "agent",
+                                               "allowed_endpoints": ["/v1/authorize"]})
+    refused(post(grant, (elsewhere["api_key"]["id"], elsewhere["key"])), 400, "unauthorized_client",
+            elsewhere["key"])
     # unsupported_grant_type.
     for other in ("password", "authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:jwt-bearer"):
         refused(post({"grant_type": other}, registered.basic), 400, "unsupported_grant_type", key)
@@ -215,7 +219,7 @@ def test_every_rfc_6749_error(registered: Service, server: Server) -> None:
     assert 0 < int(answer.headers["retry-after"]) <= 60
     # The secrets never reached the server's log either.
     log = "".join(server.lines)
-    for secret in (key, fenced["key"], auditor["key"], limited["key"]):
+    for secret in (key, fenced["key"], auditor["key"], elsewhere["key"], limited["key"]):
         assert secret not in log
 
 

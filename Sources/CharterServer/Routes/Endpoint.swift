@@ -14,7 +14,7 @@ public enum Endpoint: String, Sendable, Hashable, CaseIterable, CustomStringConv
     // OAuth 2.0 for machine clients: the token endpoint, for API keys as client credentials.
     case oauthToken
     // What offline verifiers and OAuth clients read, for anyone.
-    case issuers, revocations, oauthMetadata, jwks
+    case issuers, revocations, oauthMetadata, jwks, oauthAuthorize
     // Health, for operators.
     case healthz, readyz, metrics
     // The dashboard, for signed-in sessions (signing in, and the assets, for anyone).
@@ -81,6 +81,7 @@ public enum Endpoint: String, Sendable, Hashable, CaseIterable, CustomStringConv
         case .revocations: (.get, "/v1/revocations", .open)
         case .oauthMetadata: (.get, "/.well-known/oauth-authorization-server", .open)
         case .jwks: (.get, "/.well-known/jwks.json", .open)
+        case .oauthAuthorize: (.get, "/oauth2/authorize", .open)
 
         case .oauthToken: (.post, "/oauth2/token", .clientCredentials(.authorize))
 
@@ -117,7 +118,7 @@ extension Endpoint {
     /// The dashboard's routes for signed-in sessions.
     public static let dashboard = allCases.filter { if case .session = $0.access { true } else { false } }
     /// What anyone may read without a key: only what offline verifiers need.
-    public static let published: [Endpoint] = [.issuers, .revocations, .oauthMetadata, .jwks]
+    public static let published: [Endpoint] = [.issuers, .revocations, .oauthMetadata, .jwks, .oauthAuthorize]
 
     /// The methods `path` answers to, as an `Allow` header value; nil for a path that is no route at all.
     static func methods(for path: String) -> String? {

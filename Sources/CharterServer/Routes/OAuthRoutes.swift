@@ -27,9 +27,18 @@ enum OAuthRoutes {
                 return OAuthError(.serverError, "internal error").response
             }
         }
+        // Machine clients only: no user ever authorizes here. The endpoint exists because some clients (the MCP
+        // SDK's among them) refuse metadata without one; it never redirects, since no client registered a URI.
+        routes.on(.oauthAuthorize) { _, _ in
+            OAuthError(
+                .unsupportedResponseType,
+                "Charter issues tokens to machine clients only: use the client_credentials grant at the token endpoint"
+            ).response
+        }
         routes.on(.oauthMetadata) { request, context in
             let base = issuer.url(for: request, context: context)
             return JSONResponse.object {
+                $0.string("authorization_endpoint", base + Endpoint.oauthAuthorize.path)
                 $0.strings("grant_types_supported", ["client_credentials"])
                 $0.string("issuer", base)
                 $0.string("jwks_uri", base + Endpoint.jwks.path)
@@ -229,6 +238,8 @@ struct OAuthError: Error {
         case invalidScope = "invalid_scope"
         /// RFC 8707 §2: the resource is unknown or not one the client may ask for.
         case invalidTarget = "invalid_target"
+        /// RFC 6749 §4.1.2.1, from the authorization endpoint: there is no response type to ask for.
+        case unsupportedResponseType = "unsupported_response_type"
         /// Over a rate limit (429) or the store is unavailable (503), as a client should retry.
         case temporarilyUnavailable = "temporarily_unavailable"
         case serverError = "server_error"
@@ -251,10 +262,11 @@ struct OAuthError: Error {
             }
     }
 
-    /// A refused client authentication: `invalid_client`, unless the refusal is a rate limit or an outage.
+    /// A refused client authentication: `invalid_client`, unless the key is known and good but may not call this
+    /// endpoint (`unauthorized_client`), or the refusal is a rate limit or an outage.
     init(authenticating error: CharterError) {
         switch error.code {
-        case .rateLimited, .unavailable: self.init(error)
+        case .rateLimited, .unavailable, .permissionDenied: self.init(error)
         default: self.init(.invalidClient, error.message)
         }
     }
