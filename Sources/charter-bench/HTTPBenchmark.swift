@@ -44,6 +44,14 @@ struct HTTPBenchmark {
             body.append(contentsOf: #""}"#.utf8)
             return Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
         }
+        // The floor without its signature: the same body read and answer, to tell the signature's cost apart.
+        bare.post("/unsigned") { request, _ in
+            _ = try await request.body.collect(upTo: 64 * 1024)
+            var body = floorPrefix
+            body.append(contentsOf: [UInt8](repeating: 0x62, count: 86))
+            body.append(contentsOf: #""}"#.utf8)
+            return Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+        }
         let bareApp = Application(
             router: bare, configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in portSink.yield(channel.localAddress?.port ?? 0) }, logger: logger)
@@ -53,7 +61,7 @@ struct HTTPBenchmark {
 
         print(
             "charter-bench http: wrk, \(connections) connections, 2 threads, \(rounds) rounds of \(seconds)s runs "
-                + "(bare, bare + 1 signature, /v1/me, /healthz, /v1/authorize 0.10 and 1.0, back to back)"
+                + "(bare, bare POST, bare + 1 signature, /v1/me, /healthz, /v1/authorize 0.10 and 1.0, back to back)"
         )
         var rows: [Round] = []
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -68,6 +76,9 @@ struct HTTPBenchmark {
             for _ in 0..<rounds {
                 let round = Round(
                     bare: try Wrk.run("http://127.0.0.1:\(barePort)/bare", seconds: seconds, connections: connections),
+                    unsigned: try Wrk.run(
+                        "http://127.0.0.1:\(barePort)/unsigned", script: authorizeScript, seconds: seconds,
+                        connections: connections),
                     signed: try Wrk.run(
                         "http://127.0.0.1:\(barePort)/signed", script: authorizeScript, seconds: seconds,
                         connections: connections),
@@ -90,6 +101,7 @@ struct HTTPBenchmark {
         let median = Round.median(of: rows)
         print("median round:")
         print("  bare Hummingbird route   \(median.bare)")
+        print("  bare route, POST and answer \(median.unsigned)")
         print("  bare route + 1 signature \(median.signed)")
         print("  GET /v1/me (authed)      \(median.me)")
         print("  GET /healthz (no auth)   \(median.health)")
@@ -119,6 +131,8 @@ struct HTTPBenchmark {
     /// One run of each route, back to back, so each ratio compares runs that shared the machine's conditions.
     private struct Round: CustomStringConvertible {
         let bare: WrkResult
+        /// The floor route without its signature.
+        let unsigned: WrkResult
         let signed: WrkResult
         let me: WrkResult
         let health: WrkResult

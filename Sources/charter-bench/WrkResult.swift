@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The figures of one wrk run: throughput, latency percentiles, and responses that were not 2xx.
 struct WrkResult: CustomStringConvertible {
     let requestsPerSecond: Double
@@ -8,6 +12,10 @@ struct WrkResult: CustomStringConvertible {
     let non2xx: Int
     /// Responses received in the whole run.
     let requests: Int
+    /// CPU time per response (user and system) of this process, the server, and of wrk, in µs; nil when the run
+    /// shared the process with others.
+    var serverMicros: Double?
+    var clientMicros: Double?
 
     init(parsing output: String) throws {
         func value(after label: String) -> String? {
@@ -55,6 +63,8 @@ struct WrkResult: CustomStringConvertible {
         String(
             format: "%9.0f req/s   p50 %6.2f ms   p99 %6.2f ms   non-2xx %d", requestsPerSecond, p50Milliseconds,
             p99Milliseconds, non2xx)
+            + (serverMicros.map { String(format: "   CPU/request: server %5.1f µs", $0) } ?? "")
+            + (clientMicros.map { String(format: ", wrk %4.1f µs", $0) } ?? "")
     }
 }
 
@@ -71,7 +81,20 @@ enum Wrk {
     static func run(
         _ url: String, header: String? = nil, script: String? = nil, seconds: Int, connections: Int
     ) throws -> WrkResult {
-        try wait(start(url, header: header, script: script, seconds: seconds, connections: connections))
+        let (server, client) = (cpuSeconds(RUSAGE_SELF), cpuSeconds(RUSAGE_CHILDREN))
+        var result = try wait(start(url, header: header, script: script, seconds: seconds, connections: connections))
+        let responses = Double(max(result.requests, 1))
+        result.serverMicros = (cpuSeconds(RUSAGE_SELF) - server) * 1e6 / responses
+        result.clientMicros = (cpuSeconds(RUSAGE_CHILDREN) - client) * 1e6 / responses
+        return result
+    }
+
+    /// CPU time (user and system) used so far by this process, or by its children that have been waited for.
+    static func cpuSeconds(_ who: __rusage_who) -> Double {
+        var usage = rusage()
+        getrusage(who.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
     /// Starts wrk without waiting, so several can load several servers at once.
