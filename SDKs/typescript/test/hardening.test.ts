@@ -171,6 +171,39 @@ test("the replay cache drops what has expired wherever it was filed, and stays e
   assert.equal(cache.record("x", null, 0), "unbounded");
 });
 
+test("the replay cache forgets entries filed while the clock was behind, once the clock passes them", () => {
+  const cache = new ReplayCache(3);
+  assert.equal(cache.record("before", 10_010, 10_000), "fresh");
+  // The clock steps back an hour: entries expiring long before anything already filed.
+  assert.equal(cache.record("behind1", 6_460, 6_400), "fresh");
+  assert.equal(cache.record("behind2", 6_460, 6_400), "fresh");
+  assert.equal(cache.record("behind3", 6_460, 6_400), "full", "all three live by the clock");
+  assert.equal(cache.record("behind1", 6_460, 6_460), "replayed", "still live at its expiry second");
+  // The clock is back, one second on: the two filed behind have expired, "before" has not.
+  assert.equal(cache.record("later1", 10_060, 10_001), "fresh");
+  assert.equal(cache.record("later2", 10_060, 10_001), "fresh");
+  assert.equal(cache.record("later3", 10_060, 10_001), "full");
+  assert.equal(cache.record("later3", 10_060, 10_011), "fresh", "before expired at 10010");
+  assert.equal(cache.size, 3);
+});
+
+test("a verifier whose clock stepped back keeps room for new invocations once the clock is back", () => {
+  const fixture = new Fixture({ replayCapacity: 3 });
+  const start = fixture.now;
+  const call = () => code(() => fixture.verifier.verifyInvocationHeaders(fixture.invoke().headers, "/email/send"));
+  assert.equal(call(), "valid");
+  fixture.now = start - 3600;
+  assert.equal(call(), "valid");
+  assert.equal(call(), "valid");
+  assert.equal(call(), "overloaded", "three live invocations by the clock");
+  // A second after the first call: the two accepted an hour back have expired, however they were filed.
+  fixture.now = start + 1;
+  assert.equal(call(), "valid");
+  assert.equal(call(), "valid");
+  assert.equal(call(), "overloaded", "the first is still live");
+  assert.equal(fixture.verifier.replays.size, 3);
+});
+
 test("a SigningKey shows only its DID, even to util.inspect with getters", () => {
   const key = SigningKey.generate();
   const secret = key.exportSecretKey();
