@@ -65,21 +65,31 @@ def _caveat_covers(parent: Mapping[str, Any], child: Mapping[str, Any]) -> bool:
 
 
 def _json_equal(left: Any, right: Any) -> bool:
+    """Swift's `JSONValue ==`: structural, with an integer equal to a double of exactly its value (`1 == 1.0`, as
+    the JSON data model has them), compared exactly (`2**53 + 1` is not `2.0**53`); `true` is never `1`."""
     if isinstance(left, bool) or isinstance(right, bool):
-        return type(left) is type(right) and left == right
+        return isinstance(left, bool) and isinstance(right, bool) and left == right
     if isinstance(left, (int, float)) and isinstance(right, (int, float)):
-        return type(left) is type(right) and left == right
-    if isinstance(left, list) and isinstance(right, list):
+        # Python compares an int with a float exactly; NaN (which no parser yields) equals itself, as in Swift.
+        return bool(left == right) or (left != left and right != right)
+    if isinstance(left, str) and isinstance(right, str):
+        return left == right
+    if _is_array(left) and _is_array(right):
         return len(left) == len(right) and all(_json_equal(a, b) for a, b in zip(left, right))
-    if isinstance(left, dict) and isinstance(right, dict):
-        return left.keys() == right.keys() and all(_json_equal(value, right[key]) for key, value in left.items())
-    return type(left) is type(right) and bool(left == right)
+    if isinstance(left, Mapping) and isinstance(right, Mapping):
+        return len(left) == len(right) and all(
+            key in right and _json_equal(value, right[key]) for key, value in left.items())
+    return left is None and right is None
+
+
+def _is_array(value: Any) -> bool:
+    return isinstance(value, (list, tuple))
 
 
 def _value_covers(parent: Any, child: Any) -> bool:
-    if isinstance(parent, dict) and isinstance(child, dict):
+    if isinstance(parent, Mapping) and isinstance(child, Mapping):
         return _caveat_covers(parent, child)
-    if isinstance(parent, list) and isinstance(child, list):
+    if _is_array(parent) and _is_array(child):
         return all(any(_json_equal(item, allowed) for allowed in parent) for item in child)
     return _json_equal(parent, child)
 

@@ -1,0 +1,124 @@
+"""Findings of the cross-SDK review (first made in the TypeScript SDK), each checked in Python against what
+Charter's Swift verifier does: caveats compared as Swift's `JSONValue` compares them, verified objects that a
+handler cannot use to change a later verdict, a replay cache that survives a clock stepping back, parse caches
+bounded by bytes, and forged credentials refused before the expensive work."""
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from charter_sdk import Capability, Client, SigningKey, Token, VerificationError, Verifier
+from charter_sdk._encoding import parse_json
+from conftest import CHARTER, Server, make_tenant
+
+ORG = "org_parity"
+NOW = 1_900_000_000
+
+
+def refused(code: str, call: Callable[[], object]) -> VerificationError:
+    with pytest.raises(VerificationError) as error:
+        call()
+    assert error.value.code == code, error.value
+    return error.value
+
+
+def airgapped(issuer: SigningKey, audience: SigningKey, clock: Callable[[], float] = lambda: float(NOW),
+              **options: Any) -> Verifier:
+    return Verifier(None, [audience.did], [ORG], issuers=[issuer.did], clock=clock, **options)
+
+
+def caveat(text: str) -> Capability:
+    """A capability whose one caveat is read from JSON text, as a token's would be (so `1.0` stays a float)."""
+    return Capability("mailto:*", "email/send", (parse_json(text.encode()),))
+
+
+# Swift's `Capability.covers` compares caveat values with `JSONValue ==`, under which an integer and a double
+# of exactly the same value are equal (and `true` is a boolean, never the number 1). Each case: the parent's
+# caveat, the child's, and Swift's verdict.
+COVERS = [
+    ('{"n": 1}', '{"n": 1.0}', True),
+    ('{"n": 1.0}', '{"n": 1}', True),
+    ('{"n": -0.0}', '{"n": 0}', True),
+    ('{"n": 1e2}', '{"n": 100}', True),
+    ('{"n": 1}', '{"n": 1.5}', False),
+    ('{"n": 9007199254740993}', '{"n": 9007199254740992.0}', False),  # exact, not via rounding to a double
+    ('{"n": [1, 2]}', '{"n": [2.0]}', True),
+    ('{"n": [[1, 2.0]]}', '{"n": [[1.0, 2]]}', True),
+    ('{"n": [{"k": 1}]}', '{"n": [{"k": 1.0}]}', True),
+    ('{"n": [{"k": 1}]}', '{"n": [{"k": 1.0, "x": 2}]}', False),  # inside an array, objects compare whole
+    ('{"a": {"b": [1.0]}}', '{"a": {"b": [1], "c": 3}}', True),  # an object caveat: the child may add fields
+    ('{"n": true}', '{"n": 1}', False),
+    ('{"n": 1}', '{"n": true}', False),
+    ('{"n": 1.0}', '{"n": true}', False),
+    ('{"n": false}', '{"n": 0}', False),
+    ('{"n": [true]}', '{"n": [1]}', False),
+    ('{"n": [1]}', '{"n": [true]}', False),
+    ('{"n": [[true]]}', '{"n": [[1.0]]}', False),
+    ('{"n": [{"k": false}]}', '{"n": [{"k": 0}]}', False),
+    ('{"n": null}', '{"n": 0}', False),
+    ('{"n": "1"}', '{"n": 1}', False),
+]
+
+
+@pytest.mark.parametrize(("parent", "child", "swift"), COVERS)
+def test_caveat_values_compare_as_swifts_json_values(parent: str, child: str, swift: bool) -> None:
+    assert caveat(parent).covers(caveat(child)) is swift
+
+
+def test_a_chain_and_a_requirement_with_1_and_1_0_verify_as_in_swift() -> None:
+    root_key, agent, sub_agent = SigningKey.generate(), SigningKey.generate(), SigningKey.generate()
+    root = Token.sign(root_key, audience=agent.did, expiration=NOW + 600, facts={"org": ORG},
+                      capabilities={"mailto:*": {"email/send": [{"max": 10, "tags": [1, [2, True]]}]}})
+    child = Token.sign(agent, audience=sub_agent.did, expiration=NOW + 60, proofs=[root.cid],
+                       capabilities={"mailto:*": {"email/send": [{"max": 10.0, "tags": [[2.0, True]]}]}})
+    assert '"max":10.0' in parse_json_text(child) and '"max":10' in parse_json_text(root)
+    verifier = airgapped(root_key, sub_agent)
+    verified = verifier.verify(child.text, [root.text], requiring=caveat('{"max": 10, "tags": [[2, true]]}'))
+    assert verified.org == ORG
+    refused("not_covered", lambda: verifier.verify(child.text, [root.text], requiring=caveat('{"max": 10.5}')))
+    assert verifier.verify(child.text, [root.text], requiring=caveat('{"max": 1e1, "tags": [[2.0, true]]}')).org == ORG
+    refused("not_covered", lambda: verifier.verify(child.text, [root.text], requiring=caveat('{"max": 10, "tags": [[2, 1]]}')))
+    # A child that turns `true` into `1` claims what its proof never granted.
+    bent = Token.sign(agent, audience=sub_agent.did, expiration=NOW + 60, proofs=[root.cid],
+                      capabilities={"mailto:*": {"email/send": [{"max": 10, "tags": [[2, 1]]}]}})
+    assert refused("invalid_chain", lambda: verifier.verify(bent.text, [root.text])).field == "cap"
+
+
+def parse_json_text(token: Token) -> str:
+    from charter_sdk._encoding import b64url_decode
+
+    payload = b64url_decode(token.text.split(".")[1])
+    assert payload is not None
+    return payload.decode()
+
+
+def test_charter_verify_and_this_verifier_agree_on_1_and_1_0(server: Server) -> None:
+    """The Swift verifier (`charter verify`) is the reference: a root minted by Charter with `max: 10` covers a
+    delegation claiming `max: 10.0`, and not one claiming `max: true`."""
+    granted = {"mailto:*": {"email/send": [{"max": 10}]}}
+    tenant = make_tenant(server, capabilities=granted)
+    sub_agent = SigningKey.generate()
+    with Client(server.url, tenant.key, identity=SigningKey.generate()) as agent:
+        root = agent.token(granted)
+        as_double = agent.delegate(sub_agent.did, capabilities={"mailto:*": {"email/send": [{"max": 10.0}]}},
+                                   ttl=60, proof=root)
+        as_bool = Token.sign(agent.identity, audience=sub_agent.did, expiration=root.expiration, proofs=[root.cid],
+                             capabilities={"mailto:*": {"email/send": [{"max": True}]}})
+    assert isinstance(as_double, Token) and '"max":10.0' in parse_json_text(as_double)
+    verifier = Verifier(server.url, [sub_agent.did], [tenant.org])
+    verifier.sync()
+    for token, expected in ((as_double, "valid"), (as_bool, "invalid_chain")):
+        run = subprocess.run([CHARTER, "verify", token.text, "--proof", root.text, "--server", server.url,
+                              "--audience", sub_agent.did, "--organization", tenant.org],
+                             capture_output=True, text=True)
+        swift = "valid" if run.returncode == 0 else run.stderr.split(":")[0]
+        try:
+            verifier.verify(token.text, [root.text])
+            python = "valid"
+        except VerificationError as error:
+            python = error.code
+        assert (swift, python) == (expected, expected), run.stderr
