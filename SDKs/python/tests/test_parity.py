@@ -13,6 +13,8 @@ import pytest
 
 from charter_sdk import Capability, Client, SigningKey, Token, VerificationError, Verifier
 from charter_sdk._encoding import parse_json
+from charter_sdk.errors import UCANError
+from charter_sdk.ucan import check_capabilities
 from conftest import CHARTER, Server, make_tenant
 
 ORG = "org_parity"
@@ -69,6 +71,46 @@ def test_caveat_values_compare_as_swifts_json_values(parent: str, child: str, sw
     assert caveat(parent).covers(caveat(child)) is swift
 
 
+# Swift compares strings (caveat values, caveat keys, resources, abilities) by canonical equivalence: `é` and
+# `e` + U+0301 are one string, and so are the Kelvin sign U+212A and `K`; compatibility forms (`ﬁ`, `fi`) are not.
+EQUIVALENT = [
+    ('{"to": "caf\u00e9"}', '{"to": "cafe\u0301"}', True),
+    ('{"to": "cafe\u0301"}', '{"to": "caf\u00e9"}', True),
+    ('{"caf\u00e9": 1}', '{"cafe\u0301": 1.0}', True),
+    ('{"to": ["caf\u00e9"]}', '{"to": ["cafe\u0301"]}', True),
+    ('{"n": [{"\u00e9": ["x"]}]}', '{"n": [{"e\u0301": ["x"]}]}', True),
+    ('{"unit": "K"}', '{"unit": "\u212a"}', True),
+    ('{"K": 1}', '{"\u212a": 1}', True),
+    ('{"to": "caf\u00e9"}', '{"to": "cafe"}', False),
+    ('{"to": "\ufb01le"}', '{"to": "file"}', False),
+    ('{"n": [{"\u00e9": 1}]}', '{"n": [{"e": 1}]}', False),
+]
+
+
+@pytest.mark.parametrize(("parent", "child", "swift"), EQUIVALENT)
+def test_caveat_strings_and_keys_compare_by_canonical_equivalence(parent: str, child: str, swift: bool) -> None:
+    assert caveat(parent).covers(caveat(child)) is swift
+
+
+def test_resources_and_abilities_compare_by_canonical_equivalence() -> None:
+    def covers(parent: str, child: str, ability: tuple[str, str] = ("x/send", "x/send")) -> bool:
+        return Capability(parent, ability[0]).covers(Capability(child, ability[1]))
+
+    assert covers("mailto:caf\u00e9@example.com", "mailto:cafe\u0301@example.com")
+    assert covers("https://x.example/\u00e9*", "https://x.example/e\u0301tude")
+    assert covers("https://x.example/caf*", "https://x.example/cafe\u0301")
+    assert not covers("https://x.example/cafe*", "https://x.example/caf\u00e9")
+    assert not covers("https://x.example/cafe*", "https://x.example/cafe\u0301")
+    assert covers("urn:x", "urn:x", ("x/caf\u00e9", "x/cafe\u0301"))
+    assert covers("urn:x", "urn:x", ("x/*", "x/cafe\u0301"))
+    # Charter's fuzzer found this one: one ability to Swift, written twice (`x/f` sorts between them by bytes).
+    resource = "mailto:a@example.com"
+    with pytest.raises(UCANError):
+        check_capabilities([Capability(resource, "x/\u00c9"), Capability(resource, "x/f"),
+                            Capability(resource, "x/e\u0301")])
+    assert len(check_capabilities([Capability(resource, "x/\u00c9"), Capability(resource, "x/f")])) == 2
+
+
 def test_a_chain_and_a_requirement_with_1_and_1_0_verify_as_in_swift() -> None:
     root_key, agent, sub_agent = SigningKey.generate(), SigningKey.generate(), SigningKey.generate()
     root = Token.sign(root_key, audience=agent.did, expiration=NOW + 600, facts={"org": ORG},
@@ -77,11 +119,14 @@ def test_a_chain_and_a_requirement_with_1_and_1_0_verify_as_in_swift() -> None:
                        capabilities={"mailto:*": {"email/send": [{"max": 10.0, "tags": [[2.0, True]]}]}})
     assert '"max":10.0' in parse_json_text(child) and '"max":10' in parse_json_text(root)
     verifier = airgapped(root_key, sub_agent)
-    verified = verifier.verify(child.text, [root.text], requiring=caveat('{"max": 10, "tags": [[2, true]]}'))
-    assert verified.org == ORG
-    refused("not_covered", lambda: verifier.verify(child.text, [root.text], requiring=caveat('{"max": 10.5}')))
+
+    def requiring(text: str) -> Callable[[], object]:
+        return lambda: verifier.verify(child.text, [root.text], requiring=caveat(text))
+
+    assert verifier.verify(child.text, [root.text], requiring=caveat('{"max": 10, "tags": [[2, true]]}')).org == ORG
     assert verifier.verify(child.text, [root.text], requiring=caveat('{"max": 1e1, "tags": [[2.0, true]]}')).org == ORG
-    refused("not_covered", lambda: verifier.verify(child.text, [root.text], requiring=caveat('{"max": 10, "tags": [[2, 1]]}')))
+    refused("not_covered", requiring('{"max": 10.5}'))
+    refused("not_covered", requiring('{"max": 10, "tags": [[2, 1]]}'))
     # A child that turns `true` into `1` claims what its proof never granted.
     bent = Token.sign(agent, audience=sub_agent.did, expiration=NOW + 60, proofs=[root.cid],
                       capabilities={"mailto:*": {"email/send": [{"max": 10, "tags": [[2, 1]]}]}})
@@ -96,22 +141,27 @@ def parse_json_text(token: Token) -> str:
     return payload.decode()
 
 
-def test_charter_verify_and_this_verifier_agree_on_1_and_1_0(server: Server) -> None:
+def test_charter_verify_and_this_verifier_agree_on_numbers_and_strings(server: Server) -> None:
     """The Swift verifier (`charter verify`) is the reference: a root minted by Charter with `max: 10` covers a
-    delegation claiming `max: 10.0`, and not one claiming `max: true`."""
-    granted = {"mailto:*": {"email/send": [{"max": 10}]}}
+    delegation claiming `max: 10.0` (and `é` written decomposed, and the Kelvin sign for `K`), not `max: true`,
+    nor `ﬁ` for `fi`."""
+    granted = {"mailto:*": {"email/send": [{"max": 10, "to": "caf\u00e9@example.com", "unit": "K", "tag": "fi"}]}}
     tenant = make_tenant(server, capabilities=granted)
     sub_agent = SigningKey.generate()
     with Client(server.url, tenant.key, identity=SigningKey.generate()) as agent:
         root = agent.token(granted)
-        as_double = agent.delegate(sub_agent.did, capabilities={"mailto:*": {"email/send": [{"max": 10.0}]}},
-                                   ttl=60, proof=root)
+        as_double = agent.delegate(sub_agent.did, capabilities={"mailto:*": {"email/send": [
+            {"max": 10.0, "to": "cafe\u0301@example.com", "unit": "\u212a", "tag": "fi"}]}}, ttl=60, proof=root)
         as_bool = Token.sign(agent.identity, audience=sub_agent.did, expiration=root.expiration, proofs=[root.cid],
-                             capabilities={"mailto:*": {"email/send": [{"max": True}]}})
+                             capabilities={"mailto:*": {"email/send": [
+                                 {"max": True, "to": "caf\u00e9@example.com", "unit": "K", "tag": "fi"}]}})
+        as_fi = Token.sign(agent.identity, audience=sub_agent.did, expiration=root.expiration, proofs=[root.cid],
+                           capabilities={"mailto:*": {"email/send": [
+                               {"max": 10, "to": "caf\u00e9@example.com", "unit": "K", "tag": "\ufb01"}]}})
     assert isinstance(as_double, Token) and '"max":10.0' in parse_json_text(as_double)
     verifier = Verifier(server.url, [sub_agent.did], [tenant.org])
     verifier.sync()
-    for token, expected in ((as_double, "valid"), (as_bool, "invalid_chain")):
+    for token, expected in ((as_double, "valid"), (as_bool, "invalid_chain"), (as_fi, "invalid_chain")):
         run = subprocess.run([CHARTER, "verify", token.text, "--proof", root.text, "--server", server.url,
                               "--audience", sub_agent.did, "--organization", tenant.org],
                              capture_output=True, text=True)

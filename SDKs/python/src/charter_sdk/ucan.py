@@ -7,6 +7,7 @@ the UCAN rules, proofs resolved by CID, nested time windows, and limits on size,
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Union
@@ -50,35 +51,72 @@ class Capability:
 
 
 def _pattern_covers(parent: str, child: str, separator: str | None) -> bool:
-    if parent == "*" or parent == child:
+    if parent == "*" or _same_text(parent, child):
         return True
     if not parent.endswith("*"):
         return False
     prefix = parent[:-1]
     if separator is not None and not prefix.endswith(separator):
         return False
-    return has_prefix(child, prefix)
+    return has_prefix(_canonical(child), _canonical(prefix))
+
+
+def _canonical(text: str) -> str:
+    """The NFC form: two strings Swift holds equal (canonically equivalent, as `é` and `e` + U+0301) have the
+    same one. ASCII is its own."""
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
+
+
+def _same_text(left: str, right: str) -> bool:
+    """Swift's `String ==`: canonical equivalence, not code points."""
+    return left == right or (not (left.isascii() and right.isascii()) and _canonical(left) == _canonical(right))
+
+
+_ABSENT = object()
+
+
+def _member(mapping: Mapping[str, Any], key: str) -> Any:
+    """`mapping[key]` as a Swift dictionary finds it, by canonical equivalence (a parsed object never holds two
+    equivalent keys), or `_ABSENT`. An ASCII key can match a non-ASCII one: U+212A, the Kelvin sign, is `K`."""
+    if key in mapping:
+        return mapping[key]
+    wanted = _canonical(key)
+    for name, value in mapping.items():
+        if not (name.isascii() and key.isascii()) and _canonical(name) == wanted:
+            return value
+    return _ABSENT
 
 
 def _caveat_covers(parent: Mapping[str, Any], child: Mapping[str, Any]) -> bool:
-    return all(key in child and _value_covers(value, child[key]) for key, value in parent.items())
+    """A child caveat is covered when it has every field of the parent with an equal or narrower value."""
+    for key, value in parent.items():
+        claimed = _member(child, key)
+        if claimed is _ABSENT or not _value_covers(value, claimed):
+            return False
+    return True
 
 
 def _json_equal(left: Any, right: Any) -> bool:
     """Swift's `JSONValue ==`: structural, with an integer equal to a double of exactly its value (`1 == 1.0`, as
-    the JSON data model has them), compared exactly (`2**53 + 1` is not `2.0**53`); `true` is never `1`."""
+    the JSON data model has them), compared exactly (`2**53 + 1` is not `2.0**53`); `true` is never `1`; strings
+    and keys by canonical equivalence, as Swift compares strings."""
     if isinstance(left, bool) or isinstance(right, bool):
         return isinstance(left, bool) and isinstance(right, bool) and left == right
     if isinstance(left, (int, float)) and isinstance(right, (int, float)):
         # Python compares an int with a float exactly; NaN (which no parser yields) equals itself, as in Swift.
         return bool(left == right) or (left != left and right != right)
     if isinstance(left, str) and isinstance(right, str):
-        return left == right
+        return _same_text(left, right)
     if _is_array(left) and _is_array(right):
         return len(left) == len(right) and all(_json_equal(a, b) for a, b in zip(left, right))
     if isinstance(left, Mapping) and isinstance(right, Mapping):
-        return len(left) == len(right) and all(
-            key in right and _json_equal(value, right[key]) for key, value in left.items())
+        if len(left) != len(right):
+            return False
+        for key, value in left.items():
+            other = _member(right, key)
+            if other is _ABSENT or not _json_equal(value, other):
+                return False
+        return True
     return left is None and right is None
 
 
@@ -159,9 +197,11 @@ def check_capabilities(capabilities: Iterable[Capability]) -> tuple[Capability, 
                     "invalid_field",
                     "must not be an empty array: a service could read an empty list in a caveat as no restriction",
                     path)
+    # Swift compares strings by canonical equivalence, so `x/é` and `x/e` + U+0301 are one ability there (and one
+    # key to a strict parser reading the token back), though their code points differ.
     seen: set[tuple[str, str]] = set()
     for capability in listed:
-        pair = (capability.resource, capability.ability)
+        pair = (_canonical(capability.resource), _canonical(capability.ability))
         if pair in seen:
             raise UCANError("invalid_field", f"{capability} appears twice", "cap")
         seen.add(pair)
