@@ -1,5 +1,6 @@
 import CharterCore
 import CharterSQLite
+import CharterServer
 import Foundation
 import Logging
 import UCAN
@@ -76,9 +77,9 @@ struct BenchCharter {
 
     static let context = CallContext(ip: nil, requestID: "bench")
 
-    /// A logger that stays quiet below `level`.
+    /// A logger that stays quiet below `level`, with the server's own handler, whose cost per request it shares.
     static func logger(_ level: Logger.Level) -> Logger {
-        var logger = Logger(label: "bench")
+        var logger = Logger(label: "bench") { JSONLogHandler(label: $0) }
         logger.logLevel = level
         return logger
     }
