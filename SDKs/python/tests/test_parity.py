@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from charter_sdk import Capability, Client, SigningKey, Token, VerificationError, Verifier
+from charter_sdk import Capability, Client, Delegation, Invocation, SigningKey, Token, VerificationError, Verifier
 from charter_sdk._encoding import parse_json
 from charter_sdk.errors import UCANError
 from charter_sdk.ucan import check_capabilities
@@ -172,3 +172,94 @@ def test_charter_verify_and_this_verifier_agree_on_numbers_and_strings(server: S
         except VerificationError as error:
             python = error.code
         assert (swift, python) == (expected, expected), run.stderr
+
+
+def attempt(*mutations: Callable[[], object]) -> int:
+    """Runs each mutation a careless handler might make; returns how many went through (none should)."""
+    succeeded = 0
+    for mutate in mutations:
+        try:
+            mutate()
+            succeeded += 1
+        except Exception:  # noqa: BLE001 - refused (TypeError, AttributeError), or undone by one before it
+            pass
+    return succeeded
+
+
+def test_a_verified_token_cannot_be_changed_to_change_a_later_verdict() -> None:
+    """The verifier caches parsed tokens and hands the same objects to every request: a handler changing the
+    token or a proof it was given must not widen (or narrow) what a later request may do."""
+    root_key, agent, sub_agent = SigningKey.generate(), SigningKey.generate(), SigningKey.generate()
+    root = Token.sign(root_key, audience=agent.did, expiration=NOW + 600, facts={"org": ORG, "app": "app_1"},
+                      capabilities={"mailto:*": {"email/send": [{"to": ["ops@example.com"]}]}})
+    child = Token.sign(agent, audience=sub_agent.did, expiration=NOW + 60, proofs=[root.cid],
+                       capabilities={"mailto:*": {"email/send": [{"to": ["ops@example.com"]}]}})
+    wider = Token.sign(agent, audience=sub_agent.did, expiration=NOW + 60, proofs=[root.cid],
+                       capabilities={"mailto:*": {"email/send": [{"to": ["ceo@example.com"]}]}})
+    ceo = caveat('{"to": ["ceo@example.com"]}')
+    verifier = airgapped(root_key, sub_agent)
+    verified = verifier.verify(child.text, [root.text])
+    proof = verified.chain.proofs[root.cid]
+    mine, granted = verified.token.capabilities[0], proof.capabilities[0]
+    changed = attempt(
+        lambda: mine.caveats[0]["to"].append("ceo@example.com"),
+        lambda: mine.caveats[0].clear(),
+        lambda: granted.caveats[0]["to"].__setitem__(0, "ceo@example.com"),
+        lambda: granted.caveats[0].pop("to"),
+        lambda: proof.facts.__setitem__("org", "org_other"),  # type: ignore[union-attr]
+        lambda: proof.facts.update(app="app_2"),  # type: ignore[union-attr]
+        lambda: setattr(mine, "caveats", ({},)),
+        lambda: setattr(verified.token, "capabilities", ()),
+        lambda: verified.token.capabilities.append(granted),  # type: ignore[attr-defined]
+    )
+    refused("not_covered", lambda: verifier.verify(child.text, [root.text], requiring=ceo))
+    assert refused("invalid_chain", lambda: verifier.verify(wider.text, [root.text])).field == "cap"
+    again = verifier.verify(child.text, [root.text])
+    assert (again.org, again.app) == (ORG, "app_1")
+    assert again.token is verified.token, "the same cached token: nothing was copied to protect it"
+    assert verified.token.capability_map == {"mailto:*": {"email/send": [{"to": ["ops@example.com"]}]}}
+    verified.token.capability_map["mailto:*"]["email/send"][0]["to"].append("ceo@example.com")  # a fresh copy
+    assert changed == 0
+
+
+def invoke(agent: SigningKey, delegation: Delegation, service: SigningKey, to: str) -> Invocation:
+    assert delegation.subject is not None
+    return Invocation.sign(agent, subject=delegation.subject, audience=service.did, command="/email/send",
+                           arguments={"to": to}, proofs=[delegation.cid], expiration=NOW + 60)
+
+
+def test_a_verified_delegation_cannot_be_changed_to_change_a_later_verdict() -> None:
+    """A delegation cached by the verifier and handed to a handler: clearing its policy, swapping a statement
+    or a glob, or rewriting its `meta`, must not let a later invocation outside the policy through."""
+    root_key, agent, service = SigningKey.generate(), SigningKey.generate(), SigningKey.generate()
+    delegation = Delegation.sign(
+        root_key, audience=agent.did, subject=root_key.did, command="/email/send", expiration=NOW + 600,
+        policy=[["like", ".to", "*@example.com"], ["!=", ".to", "ceo@example.com"]], meta={"org": ORG})
+    verifier = airgapped(root_key, service)
+    verified = verifier.verify_invocation(invoke(agent, delegation, service, "ops@example.com").bytes,
+                                          [delegation.bytes])
+    cached = verified.delegations[0]
+    policy = cached.policy
+    changed = attempt(
+        lambda: policy.statements.clear(),  # type: ignore[attr-defined]
+        lambda: policy.ipld.clear(),
+        lambda: policy.ipld[0].__setitem__(2, "*"),
+        lambda: policy.statements[0].operand.clear(),
+        lambda: policy.statements[0].operand.__setitem__(0, b""),
+        lambda: policy.ipld[1].__setitem__(2, "eve@evil.com"),
+        lambda: policy.statements[0].selector.steps.clear(),  # type: ignore[union-attr]
+        lambda: setattr(policy.statements[0], "op", "or"),
+        lambda: setattr(policy, "statements", ()),
+        lambda: setattr(policy, "ipld", []),
+        lambda: setattr(policy.statements[0].selector, "steps", ()),
+        lambda: cached.meta.__setitem__("org", "org_other"),  # type: ignore[union-attr]
+        lambda: setattr(cached, "policy", type(policy)()),
+    )
+    for outside in ("eve@evil.com", "ceo@example.com"):
+        refused("policy_violation", lambda: verifier.verify_invocation(
+            invoke(agent, delegation, service, outside).bytes, [delegation.bytes]))
+    again = verifier.verify_invocation(invoke(agent, delegation, service, "ada@example.com").bytes,
+                                       [delegation.bytes])
+    assert again.org == ORG and again.delegations[0] is cached, "the same cached delegation, unchanged"
+    assert policy.ipld == [["like", ".to", "*@example.com"], ["!=", ".to", "ceo@example.com"]]
+    assert changed == 0

@@ -12,7 +12,8 @@ import binascii
 import json
 import re
 import unicodedata
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, NoReturn
 
 _B64URL = re.compile(r"[A-Za-z0-9_-]*\Z")
 _B64STD = re.compile(r"[A-Za-z0-9+/]*={0,2}\Z")
@@ -190,3 +191,50 @@ def has_prefix(text: str, prefix: str) -> bool:
 def is_int(value: object) -> bool:
     """A JSON or IPLD integer (not a bool, which Python counts as one)."""
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+class FrozenDict(dict[str, Any]):
+    """A JSON object or IPLD map of a parsed token that refuses every change with TypeError.
+
+    A verifier caches parsed tokens and delegations and hands the same objects to every request that presents
+    them: were their maps mutable, a handler changing one (a caveat, a fact, `meta`) would change the verdict on
+    a later request. It is still a dict (it compares, reads, and encodes as JSON and DAG-CBOR as one);
+    `dict(value)` is a mutable copy.
+    """
+
+    __slots__ = ()
+
+    def _immutable(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("a parsed token's values are immutable; copy them (dict(value)) to change them")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = __ior__ = _immutable
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return FrozenDict, (dict(self),)
+
+
+class FrozenList(list[Any]):
+    """A JSON array or IPLD list of a parsed token that refuses every change with TypeError, as FrozenDict
+    does; `list(value)` is a mutable copy."""
+
+    __slots__ = ()
+
+    def _immutable(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("a parsed token's values are immutable; copy them (list(value)) to change them")
+
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = append = extend = insert = pop = remove = clear = sort = \
+        reverse = _immutable
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return FrozenList, (list(self),)
+
+
+def frozen(value: Any) -> Any:
+    """`value` with every map and list in it, at any depth, made a FrozenDict or FrozenList (a copy)."""
+    if isinstance(value, (FrozenDict, FrozenList)):
+        return value
+    if isinstance(value, Mapping):
+        return FrozenDict({key: frozen(item) for key, item in value.items()})
+    if isinstance(value, (list, tuple)):
+        return FrozenList([frozen(item) for item in value])
+    return value

@@ -19,9 +19,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Union
+from typing import Any, NoReturn, Union
 
 from ._crypto import CID
+from ._encoding import frozen
 from .dagcbor import key_order
 from .errors import UCANError
 
@@ -135,11 +136,21 @@ _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 class Selector:
-    """A parsed jq-like path, such as `.to[0]` or `.["content-type"]?`."""
+    """A parsed jq-like path, such as `.to[0]` or `.["content-type"]?`. Immutable."""
+
+    __slots__ = ("text", "steps")
+    text: str
+    steps: tuple[tuple[_Segment, bool], ...]
 
     def __init__(self, text: str, field: str | None = None) -> None:
-        self.text = text
-        self.steps = _SelectorParser(text, field).parse()
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "steps", tuple(_SelectorParser(text, field).parse()))
+
+    def __setattr__(self, name: str, value: Any) -> NoReturn:
+        raise AttributeError("a Selector is immutable")
+
+    def __delattr__(self, name: str) -> NoReturn:
+        raise AttributeError("a Selector is immutable")
 
     def __repr__(self) -> str:
         return f"Selector({self.text!r})"
@@ -475,7 +486,7 @@ def glob_pieces(pattern: str) -> list[bytes]:
     return [bytes(piece) for piece in pieces]
 
 
-def glob_matches(pieces: list[bytes], text: str) -> bool:
+def glob_matches(pieces: Sequence[bytes], text: str) -> bool:
     """Whether the whole text matches, in linear time (leftmost match of each middle piece)."""
     data = text.encode()
     if len(pieces) == 1:
@@ -552,7 +563,7 @@ def _parse(value: Any, field: str, depth: int, budget: _Budget) -> Statement:
         chosen = selector()
         if not isinstance(value[2], str):
             raise UCANError("invalid_field", "a 'like' pattern is a string", f"{field}[2]")
-        return Statement(op, chosen, glob_pieces(value[2]))
+        return Statement(op, chosen, tuple(glob_pieces(value[2])))
     if op in ("and", "or"):
         arity(2, "a list of statements")
         if not isinstance(value[1], list):
@@ -571,14 +582,30 @@ def _parse(value: Any, field: str, depth: int, budget: _Budget) -> Statement:
 
 
 class Policy:
-    """A delegation's `pol`: statements that an invocation's arguments must all satisfy, kept as given."""
+    """A delegation's `pol`: statements that an invocation's arguments must all satisfy, kept as given.
+
+    Immutable (`ipld` is a read-only copy; `list(policy.ipld)` is a mutable one): a verifier hands the same
+    parsed delegation, policy included, to every request that cites it.
+    """
+
+    __slots__ = ("ipld", "statements")
+    ipld: list[Any]
+    statements: tuple[Statement, ...]
 
     def __init__(self, statements: Sequence[Any] = (), field: str = "pol") -> None:
         if not isinstance(statements, (list, tuple)):
             raise UCANError("invalid_field", "a policy is a list of statements", field)
-        self.ipld: list[Any] = list(statements)
+        ipld: list[Any] = frozen(statements)
         budget = _Budget()
-        self.statements = [_parse(item, f"{field}[{index}]", 1, budget) for index, item in enumerate(self.ipld)]
+        object.__setattr__(self, "ipld", ipld)
+        object.__setattr__(self, "statements", tuple(
+            _parse(item, f"{field}[{index}]", 1, budget) for index, item in enumerate(ipld)))
+
+    def __setattr__(self, name: str, value: Any) -> NoReturn:
+        raise AttributeError("a Policy is immutable")
+
+    def __delattr__(self, name: str) -> NoReturn:
+        raise AttributeError("a Policy is immutable")
 
     def __repr__(self) -> str:
         return f"Policy({policy_text(self.ipld)})"

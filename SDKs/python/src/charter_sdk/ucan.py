@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any, Union
 
 from ._crypto import BLAKE3, CID, MAX_TIME, RAW, SHA256, SigningKey, _blake3, public_key_of, signature_holds
-from ._encoding import JSONError, b64url_decode, b64url_encode, canonical_json, has_prefix, is_int, parse_json
+from ._encoding import (
+    JSONError, b64url_decode, b64url_encode, canonical_json, frozen, has_prefix, is_int, parse_json)
 from .errors import UCANError
 
 HEADER = b'{"alg":"EdDSA","typ":"JWT"}'
@@ -30,7 +31,10 @@ CapabilityMap = Mapping[str, Mapping[str, Sequence[Mapping[str, Any]]]]
 
 @dataclass(frozen=True)
 class Capability:
-    """An ability on a resource, limited by caveats that are alternatives (`[{}]`: no further restriction)."""
+    """An ability on a resource, limited by caveats that are alternatives (`[{}]`: no further restriction).
+
+    Immutable, caveats included: they are kept as read-only copies (dicts and lists that refuse changes).
+    """
 
     resource: str
     ability: str
@@ -38,7 +42,7 @@ class Capability:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ability", self.ability.lower())
-        object.__setattr__(self, "caveats", tuple(self.caveats))
+        object.__setattr__(self, "caveats", tuple(frozen(caveat) for caveat in self.caveats))
 
     def __str__(self) -> str:
         return f"{self.ability} on {self.resource}"
@@ -234,7 +238,7 @@ def capability_map(capabilities: Iterable[Capability]) -> dict[str, dict[str, li
     """The `cap` map form of capabilities."""
     result: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for capability in capabilities:
-        result.setdefault(capability.resource, {})[capability.ability] = [dict(c) for c in capability.caveats]
+        result.setdefault(capability.resource, {})[capability.ability] = [_plain(c) for c in capability.caveats]
     return result
 
 
@@ -261,7 +265,8 @@ def _plain(value: Any) -> Any:
 class Token:
     """A UCAN 0.10 token, holding the exact text it was parsed from or built as (its CID is over that text).
 
-    Its repr names it by CID; `str(token)` is the bearer text itself, so print it only on purpose.
+    Its repr names it by CID; `str(token)` is the bearer text itself, so print it only on purpose. Immutable,
+    facts and caveats included, since a verifier hands the same parsed token to every request that presents it.
     """
 
     text: str
@@ -455,7 +460,7 @@ def _payload(text: str, payload: dict[str, Any], signature: bytes, signed_length
                 raise UCANError("invalid_field", "must be a CID string", f"prf[{index}]")
             proofs.append(CID.parse(entry, f"prf[{index}]"))
     return Token(text, issuer, audience, expiration, not_before, nonce if isinstance(nonce, str) else None,
-                 facts if isinstance(facts, dict) else None, capabilities, tuple(proofs), version, signature,
+                 frozen(facts) if isinstance(facts, dict) else None, capabilities, tuple(proofs), version, signature,
                  signed_length)
 
 

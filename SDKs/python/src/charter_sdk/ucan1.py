@@ -12,7 +12,7 @@ from typing import Any
 
 from . import dagcbor
 from ._crypto import CID, DAG_CBOR, MAX_TIME, SHA256, SigningKey, public_key_of, signature_holds
-from ._encoding import b64_decode, b64_encode, has_prefix, is_int
+from ._encoding import b64_decode, b64_encode, frozen, has_prefix, is_int
 from .errors import UCANError
 from .policy import Policy
 
@@ -191,7 +191,8 @@ def check_time(not_before: int | None, expiration: int | None, now: int, leeway:
 class Delegation:
     """A UCAN 1.0 delegation: `iss` grants `aud` the command `cmd` on `sub` (None: a powerline) under `pol`.
 
-    Holds the exact envelope bytes it was parsed from or sealed as; `str()` is their padded base64.
+    Holds the exact envelope bytes it was parsed from or sealed as; `str()` is their padded base64. Immutable,
+    policy and `meta` included, since a verifier hands the same parsed delegation to every request citing it.
     """
 
     issuer: str
@@ -244,7 +245,7 @@ class Delegation:
         _check_times(not_before, expiration)
         if not signature_holds(issuer, raw[_SIGNED_OFFSET:], signature):
             raise UCANError("invalid_signature", f"the signature does not verify under {issuer}")
-        return cls(issuer, audience, subject, command, policy, nonce, meta, not_before, expiration, tag, raw)
+        return cls(issuer, audience, subject, command, policy, nonce, frozen(meta), not_before, expiration, tag, raw)
 
     @classmethod
     def sign(
