@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 
 from charter_sdk import Capability, Client, Delegation, Invocation, SigningKey, Token, VerificationError, Verifier
+from charter_sdk._crypto import CID, DAG_CBOR
 from charter_sdk._encoding import parse_json
 from charter_sdk.errors import UCANError
 from charter_sdk.ucan import check_capabilities
-from conftest import CHARTER, Server, make_tenant
+from charter_sdk.verifier import ReplayCache
+from conftest import CHARTER, ManualClock, Server, make_tenant
 
 ORG = "org_parity"
 NOW = 1_900_000_000
@@ -263,3 +265,52 @@ def test_a_verified_delegation_cannot_be_changed_to_change_a_later_verdict() -> 
     assert again.org == ORG and again.delegations[0] is cached, "the same cached delegation, unchanged"
     assert policy.ipld == [["like", ".to", "*@example.com"], ["!=", ".to", "ceo@example.com"]]
     assert changed == 0
+
+
+def test_the_replay_cache_sweeps_whichever_way_the_wall_clock_steps() -> None:
+    """The TypeScript cache kept a sweep mark: entries filed while the clock was stepped back were never swept,
+    and filled it (503 until restart). Python's is a min-heap by expiry, as Swift's: each goes once `now` passes
+    its expiry, whichever way the clock moved in between."""
+    clock = ManualClock(start=NOW)
+    root_key, agent, service = SigningKey.generate(), SigningKey.generate(), SigningKey.generate()
+    delegation = Delegation.sign(root_key, audience=agent.did, subject=root_key.did, command="/email/send",
+                                 expiration=None, meta={"org": ORG})
+    verifier = airgapped(root_key, service, clock.now, replay_capacity=3, leeway=0)
+
+    def call() -> Callable[[], object]:
+        invocation = Invocation.sign(agent, subject=root_key.did, audience=service.did, command="/email/send",
+                                     proofs=[delegation.cid], expiration=int(clock.now()) + 60)
+        verify = lambda: verifier.verify_invocation(invocation.bytes, [delegation.bytes])  # noqa: E731
+        verify()
+        return verify
+
+    call()
+    clock.advance(100)  # the first has expired: the next call sweeps it
+    call()
+    assert len(verifier.replays) == 1
+    clock.advance(-10_000)  # the wall clock steps back (NTP, a VM resumed)
+    replay = call()
+    call()
+    assert len(verifier.replays) == 3
+    refused("replayed", replay)
+    refused("overloaded", call)
+    clock.advance(20_000)  # and forward again, past every expiry
+    for _ in range(3):
+        call()
+    assert len(verifier.replays) == 3, "every entry filed while the clock was behind has been swept"
+    refused("overloaded", call)
+
+
+def test_a_replay_cache_filled_while_the_clock_was_behind_empties_when_it_catches_up() -> None:
+    cache = ReplayCache(capacity=1000)
+    cids = [CID.of(b"invocation %d" % index, DAG_CBOR) for index in range(1001)]
+    for index in range(500):
+        assert cache.record(cids[index], 2_000 + 60, 2_000) == "fresh"
+    for index in range(500, 1000):  # the clock stepped back 1000 s
+        assert cache.record(cids[index], 1_000 + 60, 1_000) == "fresh"
+    assert cache.record(cids[1000], 1_000 + 60, 1_000) == "full"
+    assert cache.record(cids[0], 2_000 + 60, 1_000) == "replayed"
+    assert cache.record(cids[1000], 1_500 + 60, 1_500) == "fresh", "those filed at 1000 went at 1061"
+    assert len(cache) == 501
+    assert cache.record(cids[0], 3_000 + 60, 3_000) == "fresh" and len(cache) == 1
+
