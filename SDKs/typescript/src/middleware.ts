@@ -11,7 +11,7 @@
 import { canonicalJSON } from "./encoding.js";
 import { UCANError, VerificationError } from "./errors.js";
 import {
-  metadataAnswer, protectedResourceMetadata, protectedResourceMetadataPath, protectedResourceMetadataURL,
+  checkScope, metadataAnswer, protectedResourceMetadata, protectedResourceMetadataPath, protectedResourceMetadataURL,
   type ProtectedResource,
 } from "./metadata.js";
 import { Capability } from "./ucan.js";
@@ -74,6 +74,9 @@ export class Guard<O extends GuardOptions = GuardOptions> {
         throw new TypeError("a Charter guard needs resource and ability (0.10 tokens) or command (1.0 invocations)");
       }
       this.capability = new Capability(options.resource, options.ability);
+      // A 403's challenge names the ability as its scope: one that is not an RFC 6749 scope token could not be
+      // written into the header (node:http throws on a non-Latin-1 value), so it is refused here, as Python does.
+      checkScope(this.capability.ability);
       this.command = null;
     }
     this.protectedResource = options.protectedResource ?? null;

@@ -88,11 +88,42 @@ export function charterMiddleware<O extends GuardOptions>(verifier: Verifier, op
   };
 }
 
+const INTERNAL_ERROR = '{"error":{"code":"internal_error","message":"the request could not be checked"}}';
+
+/**
+ * Answers 500 `internal_error` for a request the guard itself failed on, dropping what it had set; when the answer
+ * has begun, it can only be ended. Never throws: node:http ignores a handler's promise, so a rejection here would
+ * be an unhandled one, which ends the process.
+ */
+function internalError(res: NodeResponse): void {
+  const partial = res as NodeResponse & {
+    headersSent?: boolean; getHeaderNames?(): string[]; removeHeader?(name: string): unknown; destroy?(): unknown;
+  };
+  try {
+    if (partial.headersSent === true) {
+      partial.destroy?.();
+      return;
+    }
+    for (const name of partial.getHeaderNames?.() ?? []) partial.removeHeader?.(name);
+    send(res, { status: 500, headers: { "content-type": "application/json" }, body: INTERNAL_ERROR });
+  } catch {
+    try {
+      partial.destroy?.();
+    } catch {
+      // nothing more can be done for this response
+    }
+  }
+}
+
 /**
  * A node:http request handler that runs `handler` only for requests whose Charter credential verifies, with the
  * verified token or invocation in `req.charter`; others get the refusal (and, with `protectedResource`, a request
- * for the RFC 9728 document gets the document). Transparent otherwise: what `handler` returns (or throws) is what
- * the wrapper's promise resolves to (or rejects with).
+ * for the RFC 9728 document gets the document).
+ *
+ * node:http ignores the promise a request listener returns, so the guard's own failures never reach it: one that
+ * is not a refusal (a bug, or an answer that cannot be written) is answered 500 with the JSON error shape, code
+ * `internal_error`, and no detail. What `handler` returns (or throws) is what the wrapper's promise resolves to (or
+ * rejects with): catch the handler's own errors in it, or node:http leaves them unhandled.
  *
  * ```ts
  * http.createServer(withCharter(verifier, { command: "/email/send" }, (req, res) => res.end(String(req.charter.args.to))));
@@ -103,7 +134,14 @@ export function withCharter<O extends GuardOptions, R extends NodeRequest, S ext
 ): (req: R, res: S) => Promise<void> {
   const guard = new Guard(verifier, options);
   return async (req, res) => {
-    if (admit(guard, req, res)) await handler(req as CharterRequest<R, O>, res);
+    let admitted: boolean;
+    try {
+      admitted = admit(guard, req, res);
+    } catch {
+      internalError(res);
+      return;
+    }
+    if (admitted) await handler(req as CharterRequest<R, O>, res);
   };
 }
 

@@ -196,12 +196,64 @@ test("Fetch wrapper: the verified credential as second argument and from verifie
   assert.equal(verifiedOf(new Request("http://service/other")), undefined);
 });
 
-test("WWW-Authenticate values are RFC 7230 quoted-strings", () => {
-  const guard = new Guard(fixture.verifier, { resource: "mailto:*", ability: 'a\\b"c/send', protectedResource: RESOURCE });
+test("a guard's ability must be an RFC 6749 scope token, as its challenge names it: checked when the guard is made", () => {
+  const guard = new Guard(fixture.verifier, { resource: "mailto:*", ability: "Email/Send", protectedResource: RESOURCE });
   assert.equal(guard.challenge(new VerificationError("not_covered", "no"), true),
-    `Bearer error="insufficient_scope", scope="a\\\\b\\"c/send", resource_metadata="${METADATA}"`);
+    `Bearer error="insufficient_scope", scope="email/send", resource_metadata="${METADATA}"`);
+  for (const ability of ["email/✉", 'a\\b"c/send', "email send", "email/\u0000", ""]) {
+    const options = { resource: "mailto:*", ability };
+    assert.throws(() => new Guard(fixture.verifier, options), TypeError, ability);
+    assert.throws(() => withCharter(fixture.verifier, options, () => undefined), TypeError, ability);
+    assert.throws(() => charterMiddleware(fixture.verifier, options), TypeError, ability);
+    assert.throws(() => charterFetch(fixture.verifier, options, () => new Response()), TypeError, ability);
+  }
   assert.throws(() => new Guard(fixture.verifier, { command: "/Email" }), TypeError);
   assert.throws(() => new Guard(fixture.verifier, { resource: "mailto:*", ability: "email/send", command: "/x" } as never), TypeError);
+});
+
+test("withCharter: a failure of the guard itself is a 500 internal_error, never a rejection node:http leaves unhandled", async () => {
+  const broken = new Fixture().verifier;
+  broken.verifyHeaders = () => {
+    throw new RangeError("a bug, with a secret: chr_live_x");
+  };
+  const wrapped = withCharter(broken, { resource: "mailto:*", ability: "email/send" }, () => assert.fail("not admitted"));
+  const local = createServer((req, res) => {
+    const settled = wrapped(req, res);
+    settled.then(() => undefined, (error) => assert.fail(`the wrapper rejected: ${error}`));
+  });
+  await new Promise<void>((resolve) => local.listen(0, "127.0.0.1", resolve));
+  try {
+    const response = await fetch(`http://127.0.0.1:${(local.address() as { port: number }).port}/`, { headers: bearer(fixture.token().text) });
+    assert.equal(response.status, 500);
+    assert.equal(response.headers.get("content-type"), "application/json");
+    assert.deepEqual(await response.json(), { error: { code: "internal_error", message: "the request could not be checked" } });
+  } finally {
+    local.closeAllConnections();
+    local.close();
+  }
+  // A response that cannot take the refusal's headers: what was set is dropped, and the 500 sent instead.
+  const set = new Map<string, string>();
+  const sent: { status?: number; body?: string } = {};
+  const res = {
+    statusCode: 200, headersSent: false,
+    setHeader(name: string, value: string) {
+      if (name === "www-authenticate") throw new TypeError("Invalid character in header content");
+      set.set(name, value);
+    },
+    getHeaderNames: () => [...set.keys()],
+    removeHeader: (name: string) => set.delete(name),
+    end(body?: string) { sent.status = this.statusCode; sent.body = body; },
+  };
+  const refusing = withCharter(fixture.verifier, { resource: "mailto:*", ability: "email/send" }, () => assert.fail("not admitted"));
+  await refusing({ headers: {} }, res);
+  assert.equal(sent.status, 500);
+  assert.equal(JSON.parse(sent.body!).error.code, "internal_error");
+  assert.deepEqual([...set.keys()].sort(), ["content-length", "content-type"]);
+  // The handler's own errors stay the caller's: the wrapper's promise rejects with them.
+  const failing = withCharter(fixture.verifier, { resource: "mailto:*", ability: "email/send" }, () => {
+    throw new Error("the handler's");
+  });
+  await assert.rejects(failing({ headers: { authorization: `Bearer ${fixture.token().text}` } }, res), /the handler's/);
 });
 
 test("RFC 9728: the metadata lives under the resource's path, and the option is checked as Python checks it", () => {
