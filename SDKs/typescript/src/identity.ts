@@ -2,7 +2,7 @@
 // public key), the file `charter ucan keygen` prints and the Swift and Python clients keep at
 // `~/.charter/agent-identity.json`, readable by its owner only.
 
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { SigningKey, randomBytes } from "./crypto.js";
@@ -51,16 +51,21 @@ function read(path: string): SigningKey {
 /**
  * Writes `key` to a new identity file at `path`, mode 0600 (its directory, when created, 0700). The file appears
  * whole or not at all: it is written and synced under a temporary name, then linked into place, which fails if
- * `path` exists (CharterError `identity_exists`); no other process ever reads a half-written key.
+ * `path` exists (CharterError `identity_exists`), even as a symbolic link; no other process ever reads a half-written
+ * key. The temporary name is removed whatever happens, and the directory synced, so that the new name (and not the
+ * temporary one) survives a crash.
  */
 export function saveIdentity(key: SigningKey, path: string): void {
   const secret = key.exportSecretKey();
   const text = utf8(canonicalJSON({ did: key.did, secret_key: b64Encode(secret) }));
   secret.fill(0);
-  const temporary = join(dirname(path), `.${hex(randomBytes(8))}.tmp`);
+  const directory = dirname(path);
+  const temporary = join(directory, `.${hex(randomBytes(8))}.tmp`);
+  let created = false, linking = false;
   try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    mkdirSync(directory, { recursive: true, mode: 0o700 });
     const descriptor = openSync(temporary, "wx", 0o600);
+    created = true;
     try {
       let written = 0;
       while (written < text.length) written += writeSync(descriptor, text, written, text.length - written);
@@ -68,24 +73,58 @@ export function saveIdentity(key: SigningKey, path: string): void {
     } finally {
       closeSync(descriptor);
     }
+    linking = true;
     linkSync(temporary, path);
   } catch (error) {
-    if (errorCode(error) === "EEXIST") throw new CharterError("identity_exists", `${path} already exists`);
+    if (linking && errorCode(error) === "EEXIST") throw new CharterError("identity_exists", `${path} already exists`);
     throw new CharterError("identity_unreadable", `cannot create ${path}: ${errorCode(error) ?? "failed"}`);
   } finally {
     text.fill(0);
-    try {
-      unlinkSync(temporary);
-    } catch {
-      // never created
+    if (created) {
+      try {
+        unlinkSync(temporary);
+      } catch {
+        // already gone
+      }
+      syncDirectory(directory);
     }
+  }
+}
+
+/** Makes the directory's entries durable (the link made, the temporary name removed); best effort where unsupported. */
+function syncDirectory(directory: string): void {
+  let descriptor: number | undefined;
+  try {
+    descriptor = openSync(directory, "r");
+    fsyncSync(descriptor);
+  } catch {
+    // a file system or platform (Windows) that cannot sync a directory: the file itself was synced
+  } finally {
+    if (descriptor !== undefined) closeSync(descriptor);
+  }
+}
+
+/** `read`, with any failure to read the file as CharterError `identity_unreadable`. */
+function readExisting(path: string): SigningKey {
+  try {
+    return read(path);
+  } catch (error) {
+    if (error instanceof CharterError) throw error;
+    let why = errorCode(error) ?? "failed";
+    try {
+      if (why === "ENOENT" && lstatSync(path).isSymbolicLink()) why = "a symbolic link to nothing";
+    } catch {
+      // gone since
+    }
+    throw new CharterError("identity_unreadable", `cannot read ${path}: ${why}`);
   }
 }
 
 /**
  * The agent's key from an identity file, created with a fresh key the first time (see `saveIdentity`). When two
  * processes start at once, both end up with the key of the one that created the file. Throws CharterError
- * `identity_unreadable` when the file exists but holds no key, or cannot be read or created.
+ * `identity_unreadable` when the file exists but holds no key, or cannot be read (a symbolic link to nothing
+ * included) or created.
  */
 export function loadIdentity(path: string = defaultIdentityFile()): SigningKey {
   try {
@@ -100,7 +139,8 @@ export function loadIdentity(path: string = defaultIdentityFile()): SigningKey {
   try {
     saveIdentity(key, path);
   } catch (error) {
-    if (error instanceof CharterError && error.code === "identity_exists") return read(path); // another process won
+    // Another process won, or the name is taken by something that cannot be read (a dangling symbolic link).
+    if (error instanceof CharterError && error.code === "identity_exists") return readExisting(path);
     throw error;
   }
   return key;

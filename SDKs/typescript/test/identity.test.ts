@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -69,6 +69,27 @@ test("a file that holds no key, or a key another DID claims, is identity_unreada
   saveIdentity(key, path);
   writeFileSync(path, `{"secret_key":"${secret.replace(/=+$/, "")}"}`);
   assert.equal(loadIdentity(path).did, key.did, "unpadded base64 and no did are read, as the Python SDK reads them");
+});
+
+test("a symbolic link to nothing is identity_unreadable, and is neither followed nor replaced", () => {
+  const path = fresh();
+  mkdirSync(join(path, ".."), { recursive: true });
+  const target = join(path, "..", "elsewhere.json");
+  symlinkSync(target, path);
+  const error = (() => {
+    try {
+      loadIdentity(path);
+    } catch (thrown) {
+      return thrown;
+    }
+    return undefined;
+  })();
+  assert.ok(error instanceof CharterError, `a typed error, not ${error}`);
+  assert.equal(error.code, "identity_unreadable");
+  assert.match(error.message, /symbolic link to nothing/);
+  assert.ok(!existsSync(target), "no key written through the link");
+  assert.equal(errorCode(() => saveIdentity(SigningKey.generate(), path)), "identity_exists");
+  assert.deepEqual(readdirSync(join(path, "..")).sort(), ["agent-identity.json"], "no temporary file left behind");
 });
 
 test("charter ucan keygen's output is an identity file", () => {

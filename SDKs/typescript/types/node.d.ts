@@ -73,6 +73,8 @@ declare module "node:fs" {
   export function existsSync(path: string): boolean;
   export function readdirSync(path: string): string[];
   export function statSync(path: string): { mode: number };
+  export function lstatSync(path: string): { mode: number; isSymbolicLink(): boolean };
+  export function symlinkSync(target: string, path: string): void;
   export function chmodSync(path: string, mode: number): void;
 }
 
