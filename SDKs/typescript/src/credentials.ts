@@ -8,8 +8,10 @@ import { VerificationError } from "./errors.js";
 export type HeadersLike = { get(name: string): string | null } | Record<string, string | string[] | undefined>;
 
 /**
- * A request header (any name case): the first value of `authorization`, every value of any other joined with
- * commas (a Fetch `Headers` has already joined them); null when absent.
+ * A request header (any name case), null when absent. From a plain object (node:http's `req.headers`): the first
+ * value of `authorization`, as Charter's Swift and Python middleware read it (node:http itself keeps only the first),
+ * and every value of any other joined with commas. From a Fetch `Headers`: what `get` gives, which has already
+ * joined repeated headers with ", ", `authorization` included; `credentials` refuses such a value.
  */
 export function headerValue(headers: HeadersLike, name: string): string | null {
   if (typeof (headers as { get?: unknown }).get === "function") return (headers as { get(name: string): string | null }).get(name);
@@ -28,6 +30,11 @@ export function credentials(headers: HeadersLike): [string, string[]] {
   if (authorization === null) throw new VerificationError("malformed", "no Authorization header");
   if (authorization.length <= 7 || authorization.slice(0, 7).toLowerCase() !== "bearer ") {
     throw new VerificationError("malformed", "the Authorization header is not a Bearer token");
+  }
+  // No credential holds a comma (base64url with dots, or base64): one here is a second Authorization header that a
+  // Fetch `Headers` joined to the first. Refused, rather than pick one of the two.
+  if (authorization.includes(",")) {
+    throw new VerificationError("malformed", "more than one Authorization header, or a comma in it");
   }
   const token = authorization.slice(7).replace(/^[ \t]+|[ \t]+$/g, "");
   const proofs = (headerValue(headers, "ucans") ?? "").split(",").map((part) => part.replace(/^[ \t]+|[ \t]+$/g, ""))

@@ -32,7 +32,9 @@ export type CharterRequest<R, O> = R & { charter: VerifiedFor<O> };
 function send(res: NodeResponse, answer: { status: number; headers: Record<string, string>; body: string }): void {
   res.statusCode = answer.status;
   for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
-  if (answer.headers["content-length"] === undefined) {
+  // A 204 (the metadata's OPTIONS preflight) or a 304 carries no body, and RFC 9110 forbids Content-Length on a 204.
+  const bodiless = answer.status === 204 || answer.status === 304;
+  if (!bodiless && answer.headers["content-length"] === undefined) {
     res.setHeader("content-length", String(new TextEncoder().encode(answer.body).length));
   }
   res.end(answer.body === "" ? undefined : answer.body);

@@ -196,6 +196,21 @@ test("Fetch wrapper: the verified credential as second argument and from verifie
   assert.equal(verifiedOf(new Request("http://service/other")), undefined);
 });
 
+test("two Authorization headers: Fetch joins them, and the guard refuses the pair; node:http's object gives the first", async () => {
+  const token = fixture.token().text;
+  const headers = new Headers();
+  headers.append("authorization", `Bearer ${token}`);
+  headers.append("authorization", `Bearer ${token}`);
+  const handler = charterFetch(fixture.verifier, { resource: "mailto:*", ability: "email/send" }, () => new Response("ok"));
+  const refused = await handler(new Request("http://service/send", { method: "POST", headers }));
+  assert.equal(refused.status, 401);
+  assert.deepEqual(await refused.json(),
+    { error: { code: "malformed", message: "more than one Authorization header, or a comma in it" } });
+  const guard = new Guard(fixture.verifier, { resource: "mailto:*", ability: "email/send" });
+  assert.equal(guard.check({ authorization: [`Bearer ${token}`, "Bearer other"] }).refusal, undefined, "the first, as Swift reads it");
+  assert.equal(guard.check({ authorization: `Bearer ${token}, x` }).refusal?.error.code, "malformed");
+});
+
 test("a guard's ability must be an RFC 6749 scope token, as its challenge names it: checked when the guard is made", () => {
   const guard = new Guard(fixture.verifier, { resource: "mailto:*", ability: "Email/Send", protectedResource: RESOURCE });
   assert.equal(guard.challenge(new VerificationError("not_covered", "no"), true),
@@ -293,7 +308,10 @@ test("RFC 9728: the document, at the well-known path, by node:http, by a guard, 
   const post = await call("/.well-known/oauth-protected-resource/mcp", {}, "POST");
   assert.equal(post.status, 405);
   assert.equal(post.headers.get("allow"), "GET, HEAD, OPTIONS");
-  assert.equal((await call("/.well-known/oauth-protected-resource/mcp", {}, "OPTIONS")).status, 204);
+  const preflight = await call("/.well-known/oauth-protected-resource/mcp", {}, "OPTIONS");
+  assert.equal(preflight.status, 204);
+  assert.equal(preflight.headers.get("content-length"), null, "RFC 9110: no Content-Length on a 204");
+  assert.equal(preflight.headers.get("access-control-allow-methods"), "GET, HEAD, OPTIONS");
   assert.equal((await call("/.well-known/oauth-protected-resource", {}, "GET")).status, 404);
   // A guard configured as a protected resource serves the document its challenges name, without credentials.
   const guarded = withCharter(fixture.verifier, { command: "/email/send", protectedResource: RESOURCE }, () => assert.fail("not a call"));
