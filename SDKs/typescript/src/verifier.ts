@@ -443,7 +443,8 @@ export class Verifier {
 
   /**
    * Verifies a 1.0 invocation (envelope bytes, or their base64) and the delegations its `prf` cites (any order),
-   * offline, and accepts each invocation once. It must be addressed to one of `audiences` and expire within
+   * offline, and accepts each invocation once (once by this verifier: its replay cache is in memory, so each process
+   * or serverless isolate running one has its own). It must be addressed to one of `audiences` and expire within
    * `maxInvocationLifetime`; its chain must root at a trusted issuer of a trusted organization as subject; every
    * policy on it must hold on the arguments; with `command`, the invocation's must be exactly it.
    */
