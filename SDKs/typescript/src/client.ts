@@ -258,7 +258,7 @@ export class Client {
   }
 
   private commandGrant(command: string, policy: readonly unknown[] | Policy | undefined): Grant {
-    let statements: unknown[];
+    let statements: readonly unknown[];
     try {
       checkCommand(command, "command");
       statements = (policy instanceof Policy ? policy : new Policy(policy ?? [], "policy")).ipld;

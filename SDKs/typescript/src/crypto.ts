@@ -192,27 +192,36 @@ export const DAG_CBOR = 0x71;
 export const SHA256 = 0x12;
 export const BLAKE3 = 0x1e;
 
-/** A content identifier; `toString()` is its base32 form (`bafkrei…` for 0.10, `bafyrei…` for 1.0). */
+/**
+ * A content identifier; `toString()` is its base32 form (`bafkrei…` for 0.10, `bafyrei…` for 1.0). Immutable: it
+ * is frozen, keeps its own copy of the digest and hands out copies.
+ */
 export class CID {
   readonly codec: number;
   readonly hasher: number;
-  readonly digest: Uint8Array;
-  private text: string | undefined;
+  readonly #digest: Uint8Array;
+  #text: string | undefined;
 
   constructor(codec: number, hasher: number, digest: Uint8Array) {
     this.codec = codec;
     this.hasher = hasher;
-    this.digest = digest;
+    this.#digest = Uint8Array.prototype.slice.call(digest); // a copy, even of a Buffer
+    Object.freeze(this);
+  }
+
+  /** The hash (a copy). */
+  get digest(): Uint8Array {
+    return Uint8Array.prototype.slice.call(this.#digest);
   }
 
   /** The binary CID (every varint is one byte for the codecs and hashes supported). */
   get bytes(): Uint8Array {
-    return concat(Uint8Array.of(0x01, this.codec, this.hasher, 0x20), this.digest);
+    return concat(Uint8Array.of(0x01, this.codec, this.hasher, 0x20), this.#digest);
   }
 
   toString(): string {
-    this.text ??= "b" + b32Encode(this.bytes);
-    return this.text;
+    this.#text ??= "b" + b32Encode(this.bytes);
+    return this.#text;
   }
 
   toJSON(): string {
@@ -221,7 +230,7 @@ export class CID {
 
   equals(other: unknown): boolean {
     return other instanceof CID && other.codec === this.codec && other.hasher === this.hasher
-      && bytesEqual(other.digest, this.digest);
+      && bytesEqual(other.#digest, this.#digest);
   }
 
   /** The sha2-256 CID of exactly these bytes. */
@@ -234,7 +243,7 @@ export class CID {
       || (raw[2] !== SHA256 && raw[2] !== BLAKE3) || raw[3] !== 0x20) {
       throw new UCANError("invalid_field", "not a CIDv1 sha2-256 or blake3-256 CID", field);
     }
-    return new CID(raw[1], raw[2], Uint8Array.prototype.slice.call(raw, 4)); // a copy, even of a Buffer
+    return new CID(raw[1], raw[2], raw.subarray(4)); // the constructor copies
   }
 
   /** A CID string: base32 (`b…`), or for DAG-CBOR base58btc (`z…`) too. */

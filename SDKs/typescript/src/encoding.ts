@@ -253,6 +253,40 @@ export function without(map: Record<string, unknown>, omitted: string): Record<s
 }
 
 /**
+ * A copy of a decoded value that shares nothing mutable with it: lists, maps (with their notes of whole floats) and
+ * byte strings are copied; anything else (strings, numbers, frozen CIDs) is kept.
+ */
+export function deepCopy<T>(value: T): T {
+  if (value instanceof Uint8Array) return Uint8Array.prototype.slice.call(value) as T;
+  if (Array.isArray(value)) {
+    const copy = value.map(deepCopy);
+    const floats = wholeFloats.get(value);
+    if (floats !== undefined) wholeFloats.set(copy, new Set(floats));
+    return copy as T;
+  }
+  if (isObject(value)) {
+    const copy = Object.getPrototypeOf(value) === null ? newMap() : {} as Record<string, unknown>;
+    for (const key of Object.keys(value)) copy[key] = deepCopy(value[key]);
+    const floats = wholeFloats.get(value);
+    if (floats !== undefined) wholeFloats.set(copy, new Set(floats));
+    return copy as T;
+  }
+  return value;
+}
+
+/**
+ * Freezes `value` and everything reachable through its own properties, so that what a verifier caches and hands out
+ * cannot be changed by whoever it hands it to. Byte arrays cannot be frozen: they are left as they are, and the
+ * classes that hold bytes keep them private.
+ */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value !== "object" || value === null || ArrayBuffer.isView(value)) return value;
+  Object.freeze(value);
+  for (const key of Reflect.ownKeys(value)) deepFreeze((value as Record<string | symbol, unknown>)[key]);
+  return value;
+}
+
+/**
  * A double as Swift's `description` writes it (Charter's serializer): the shortest digits that read back as the same
  * double, in decimal with at least one fractional digit (`1.0`, `0.0001`, `9007199254740992.0`), or in exponential
  * form with a two-digit exponent (`1e-05`, `1.5e+300`) below 0.0001 or above 2^53.

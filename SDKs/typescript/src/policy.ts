@@ -7,7 +7,7 @@
 // compare by value; strings by their UTF-8 bytes.
 
 import { CID } from "./crypto.js";
-import { b64Encode, bytesEqual, hasKey, isObject, utf8 } from "./encoding.js";
+import { b64Encode, bytesEqual, deepCopy, deepFreeze, hasKey, isObject, utf8 } from "./encoding.js";
 import { keyOrder, type IPLD } from "./dagcbor.js";
 import { UCANError } from "./errors.js";
 
@@ -524,23 +524,30 @@ function parseStatement(value: unknown, field: string, depth: number, budget: { 
   }
 }
 
-/** A delegation's `pol`: statements that an invocation's arguments must all satisfy, kept as given. */
+/**
+ * A delegation's `pol`: statements that an invocation's arguments must all satisfy, kept as given. Immutable: what
+ * it evaluates is a private copy of the statements, and `ipld` a frozen one, so no holder of a verified delegation
+ * can change what the policy allows.
+ */
 export class Policy {
-  /** The statements as given (IPLD). */
-  readonly ipld: IPLD[];
-  private readonly statements: Statement[];
+  /** The statements as given (IPLD), frozen. */
+  readonly ipld: readonly IPLD[];
+  readonly #ipld: IPLD[];
+  readonly #statements: Statement[];
 
   constructor(statements: readonly unknown[] = [], field = "pol") {
     if (!Array.isArray(statements)) throw new UCANError("invalid_field", "a policy is a list of statements", field);
-    this.ipld = [...statements] as IPLD[];
+    this.#ipld = deepCopy([...statements]) as IPLD[];
     const budget = { statements: 0 };
-    this.statements = this.ipld.map((item, index) => parseStatement(item, `${field}[${index}]`, 1, budget));
+    this.#statements = this.#ipld.map((item, index) => parseStatement(item, `${field}[${index}]`, 1, budget));
+    this.ipld = deepFreeze(deepCopy(this.#ipld));
+    Object.freeze(this);
   }
 
   /** null when every statement holds on `args`; otherwise `<the first failing statement> did not hold`. */
   evaluate(args: unknown): string | null {
-    for (let index = 0; index < this.statements.length; index++) {
-      if (evaluate(this.statements[index], args) !== Truth.Holds) return `${policyText(this.ipld[index])} did not hold`;
+    for (let index = 0; index < this.#statements.length; index++) {
+      if (evaluate(this.#statements[index], args) !== Truth.Holds) return `${policyText(this.#ipld[index])} did not hold`;
     }
     return null;
   }
@@ -550,10 +557,10 @@ export class Policy {
   }
 
   equals(other: unknown): boolean {
-    return other instanceof Policy && policyEquals(this.ipld, other.ipld);
+    return other instanceof Policy && policyEquals(this.#ipld, other.#ipld);
   }
 
   toString(): string {
-    return `Policy(${policyText(this.ipld)})`;
+    return `Policy(${policyText(this.#ipld)})`;
   }
 }

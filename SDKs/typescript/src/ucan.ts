@@ -4,8 +4,8 @@
 
 import { CID, MAX_TIME, RAW, SHA256, SigningKey, publicKeyOf, signatureHolds } from "./crypto.js";
 import {
-  JSONError, b64urlDecode, b64urlEncode, canonicalJSON, compareCodePoints, hasKey, hasPrefix, isInt, isIntAt, isObject,
-  parseJSON, utf8,
+  JSONError, b64urlDecode, b64urlEncode, canonicalJSON, compareCodePoints, deepFreeze, hasKey, hasPrefix, isInt, isIntAt,
+  isObject, parseJSON, utf8,
 } from "./encoding.js";
 import { UCANError } from "./errors.js";
 
@@ -220,8 +220,11 @@ export interface TokenClaims {
  * `toString()` names it by CID; `.text` is the bearer credential itself.
  */
 export class Token {
-  private cidCache: CID | undefined;
+  readonly #signature: Uint8Array;
+  readonly #signedLength: number;
+  #cid: CID | undefined;
 
+  /** Deeply frozen once built: a verifier caches tokens and hands them to request handlers. */
   private constructor(
     readonly text: string,
     readonly issuer: string,
@@ -233,9 +236,13 @@ export class Token {
     readonly capabilities: readonly Capability[],
     readonly proofs: readonly CID[],
     readonly version: Version,
-    private readonly signature: Uint8Array,
-    private readonly signedLength: number,
-  ) {}
+    signature: Uint8Array,
+    signedLength: number,
+  ) {
+    this.#signature = signature;
+    this.#signedLength = signedLength;
+    deepFreeze(this);
+  }
 
   toString(): string {
     return `token ${this.cid}`;
@@ -247,8 +254,8 @@ export class Token {
 
   /** The sha2-256 CID of the token's bytes (`bafkrei…`): how a delegation cites it and Charter revokes it. */
   get cid(): CID {
-    this.cidCache ??= CID.of(utf8(this.text), RAW);
-    return this.cidCache;
+    this.#cid ??= CID.of(utf8(this.text), RAW);
+    return this.#cid;
   }
 
   /** The CID with another hash function (only sha2-256 is computed by this SDK; blake3 gives null). */
@@ -261,7 +268,7 @@ export class Token {
   }
 
   get hasValidSignature(): boolean {
-    return signatureHolds(this.issuer, utf8(this.text.slice(0, this.signedLength)), this.signature);
+    return signatureHolds(this.issuer, utf8(this.text.slice(0, this.#signedLength)), this.#signature);
   }
 
   fact(name: string): string | null {

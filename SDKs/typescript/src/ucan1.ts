@@ -4,7 +4,7 @@
 import { CID, DAG_CBOR, MAX_TIME, SHA256, SigningKey, publicKeyOf, randomBytes, signatureHolds } from "./crypto.js";
 import * as dagcbor from "./dagcbor.js";
 import type { IPLD } from "./dagcbor.js";
-import { b64Decode, b64Encode, bytesEqual, concat, fromHex, hasKey, hasPrefix, isFloatAt, isInt, isObject, utf8 } from "./encoding.js";
+import { b64Decode, b64Encode, bytesEqual, concat, deepFreeze, fromHex, hasKey, hasPrefix, isFloatAt, isInt, isObject, utf8 } from "./encoding.js";
 import { UCANError } from "./errors.js";
 import { Policy } from "./policy.js";
 
@@ -203,31 +203,51 @@ export interface DelegationFields {
  * Holds the exact envelope bytes it was parsed from or sealed as; `encoded` is their padded base64.
  */
 export class Delegation {
-  private cidCache: CID | undefined;
+  readonly #nonce: Uint8Array;
+  readonly #bytes: Uint8Array;
+  #cid: CID | undefined;
 
+  /**
+   * Deeply frozen once built, its bytes private (handed out as copies): a verifier caches delegations and hands them
+   * to request handlers, none of which may change what a later request is checked against.
+   */
   private constructor(
     readonly issuer: string,
     readonly audience: string,
     readonly subject: string | null,
     readonly command: string,
     readonly policy: Policy,
-    readonly nonce: Uint8Array,
+    nonce: Uint8Array,
     readonly meta: Record<string, IPLD> | null,
     readonly notBefore: number | null,
     readonly expiration: number | null,
     readonly tag: string,
-    readonly bytes: Uint8Array,
-  ) {}
+    bytes: Uint8Array,
+  ) {
+    this.#nonce = nonce;
+    this.#bytes = bytes;
+    deepFreeze(this);
+  }
+
+  /** The nonce (a copy). */
+  get nonce(): Uint8Array {
+    return this.#nonce.slice();
+  }
+
+  /** The exact envelope bytes (a copy). */
+  get bytes(): Uint8Array {
+    return this.#bytes.slice();
+  }
 
   /** The CID of the exact envelope bytes (`bafyrei…`): how an invocation cites it and Charter revokes it. */
   get cid(): CID {
-    this.cidCache ??= CID.of(this.bytes, DAG_CBOR);
-    return this.cidCache;
+    this.#cid ??= CID.of(this.#bytes, DAG_CBOR);
+    return this.#cid;
   }
 
   /** The envelope as padded base64, as Charter sends it. */
   get encoded(): string {
-    return b64Encode(this.bytes);
+    return b64Encode(this.#bytes);
   }
 
   toString(): string {
@@ -295,8 +315,11 @@ export interface InvocationFields {
 
 /** A UCAN 1.0 invocation, signed by the invoker: run `command` with `arguments` on `subject`, proven by `proofs`. */
 export class Invocation {
-  private cidCache: CID | undefined;
+  readonly #nonce: Uint8Array;
+  readonly #bytes: Uint8Array;
+  #cid: CID | undefined;
 
+  /** Deeply frozen once built (its arguments too), its bytes private and handed out as copies. */
   private constructor(
     readonly issuer: string,
     readonly subject: string,
@@ -305,21 +328,35 @@ export class Invocation {
     readonly args: Record<string, IPLD>,
     readonly proofs: readonly CID[],
     readonly meta: Record<string, IPLD> | null,
-    readonly nonce: Uint8Array,
+    nonce: Uint8Array,
     readonly expiration: number | null,
     readonly issuedAt: number | null,
     readonly cause: CID | null,
     readonly tag: string,
-    readonly bytes: Uint8Array,
-  ) {}
+    bytes: Uint8Array,
+  ) {
+    this.#nonce = nonce;
+    this.#bytes = bytes;
+    deepFreeze(this);
+  }
+
+  /** The nonce (a copy). */
+  get nonce(): Uint8Array {
+    return this.#nonce.slice();
+  }
+
+  /** The exact envelope bytes (a copy). */
+  get bytes(): Uint8Array {
+    return this.#bytes.slice();
+  }
 
   get cid(): CID {
-    this.cidCache ??= CID.of(this.bytes, DAG_CBOR);
-    return this.cidCache;
+    this.#cid ??= CID.of(this.#bytes, DAG_CBOR);
+    return this.#cid;
   }
 
   get encoded(): string {
-    return b64Encode(this.bytes);
+    return b64Encode(this.#bytes);
   }
 
   toString(): string {
@@ -448,11 +485,11 @@ export class SignedInvocation {
   constructor(readonly invocation: Invocation, readonly proofs: readonly Delegation[]) {}
 
   get authorization(): string {
-    return "Bearer " + b64Encode(this.invocation.bytes);
+    return "Bearer " + this.invocation.encoded;
   }
 
   get ucans(): string {
-    return this.proofs.map((proof) => b64Encode(proof.bytes)).join(", ");
+    return this.proofs.map((proof) => proof.encoded).join(", ");
   }
 
   get headers(): { Authorization: string; ucans: string } {

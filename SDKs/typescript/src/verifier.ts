@@ -424,10 +424,10 @@ export class Verifier {
     }
     let root = token;
     while (root.proofs.length > 0 && chain.proofs.has(root.proofs[0].toString())) root = chain.proofs.get(root.proofs[0].toString())!;
-    return {
+    return Object.freeze({
       token, chain, org: root.fact("org"), env: root.fact("env"), app: root.fact("app"), envelope: root.fact("envelope"),
       key: root.fact("key"),
-    };
+    });
   }
 
   /** `verify` with the token from `Authorization: Bearer` and proofs from `ucans` (comma-separated). */
@@ -500,11 +500,11 @@ export class Verifier {
     if (delegations.length === 0) throw new VerificationError("untrusted_issuer", "the invocation cites no delegation from Charter", "prf");
     const root = delegations[0];
     this.checkWindow(snapshot, root.issuer, now);
-    const verified: VerifiedInvocation = {
-      invocation: parsed, delegations, command: parsed.command, args: parsed.args, agent: parsed.issuer,
+    const verified: VerifiedInvocation = Object.freeze({
+      invocation: parsed, delegations: Object.freeze(delegations), command: parsed.command, args: parsed.args, agent: parsed.issuer,
       org: root.metaString("org"), env: root.metaString("env"), app: root.metaString("app"),
       envelope: root.metaString("envelope"), key: root.metaString("key"),
-    };
+    });
     this.checkOrganization(snapshot, verified.org, root.issuer);
     if (snapshot.revokedTokens.size > 0) {
       const issuers = new Set(delegations.map((delegation) => delegation.issuer));

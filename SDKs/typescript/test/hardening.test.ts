@@ -204,6 +204,60 @@ test("a verifier whose clock stepped back keeps room for new invocations once th
   assert.equal(fixture.verifier.replays.size, 3);
 });
 
+test("a verified 0.10 token is frozen through and through: a handler cannot widen what later requests are granted", () => {
+  const fixture = new Fixture();
+  const headers = { authorization: `Bearer ${fixture.token().text}` };
+  const bank = new Capability("https://bank.example.com", "money/move");
+  assert.equal(code(() => fixture.verifier.verifyHeaders(headers, bank)), "not_covered");
+  const verified = fixture.verifier.verifyHeaders(headers);
+  const token = verified.token as any;
+  const attempts: [string, () => void][] = [
+    ["push a capability", () => token.capabilities.push(new Capability("*", "*"))],
+    ["replace a capability", () => { token.capabilities[0] = new Capability("*", "*"); }],
+    ["widen a resource", () => { token.capabilities[0].resource = "*"; }],
+    ["empty a caveat list", () => { token.capabilities[0].caveats.length = 0; }],
+    ["add a caveat member", () => { token.capabilities[0].caveats[0].to = "x"; }],
+    ["change a fact", () => { token.facts.org = "org_other"; }],
+    ["change the audience", () => { token.audience = "did:key:z6Mk"; }],
+    ["drop a proof list", () => { token.proofs.length = 1; }],
+  ];
+  for (const [name, attempt] of attempts) assert.throws(attempt, TypeError, name);
+  assert.equal(code(() => fixture.verifier.verifyHeaders(headers, bank)), "not_covered");
+  assert.equal(fixture.verifier.verifyHeaders(headers).org, ORG);
+});
+
+test("a verified 1.0 chain is frozen: its policy, meta and arguments cannot be changed, and its bytes are copies", () => {
+  const fixture = new Fixture();
+  const secret = Uint8Array.of(1, 2, 3);
+  const delegation = fixture.delegation("/email/send", [["==", ".to", "ops@example.com"], ["==", ".key", secret]]);
+  const call = (to: string, key = secret) => code(() => fixture.verifier.verifyInvocation(signInvocation(fixture.agent, "/email/send",
+    { to, key }, { audience: fixture.service.did, chain: [delegation], expiration: fixture.now + 60 }).invocation.bytes,
+  [delegation.bytes], "/email/send"));
+  assert.equal(call("eve@evil.example"), "policy_violation");
+  const verified = fixture.verifier.verifyInvocation(signInvocation(fixture.agent, "/email/send", { to: "ops@example.com", key: secret },
+    { audience: fixture.service.did, chain: [delegation], expiration: fixture.now + 60 }).invocation.bytes, [delegation.bytes]);
+  const held = verified.delegations[0] as any;
+  const attempts: [string, () => void][] = [
+    ["empty the policy", () => { held.policy.ipld.length = 0; }],
+    ["rewrite a statement", () => { held.policy.ipld[0][2] = "eve@evil.example"; }],
+    ["replace the policy", () => { held.policy = null; }],
+    ["reach the parsed statements", () => { held.policy.statements.length = 0; }],
+    ["change the meta", () => { held.meta.org = "org_other"; }],
+    ["change the arguments", () => { (verified.invocation.args as any).to = "eve@evil.example"; }],
+    ["change a delegation list", () => { (verified.delegations as any).pop(); }],
+  ];
+  for (const [name, attempt] of attempts) assert.throws(attempt, TypeError, name);
+  // Bytes cannot be frozen: the policy's own copy decides, and envelopes and CIDs hand out copies.
+  held.policy.ipld[1][2][0] = 9;
+  held.bytes[70] ^= 1;
+  held.cid.digest[0] ^= 1;
+  assert.equal(held.encoded, delegation.encoded);
+  assert.ok(held.cid.equals(delegation.cid));
+  assert.equal(call("eve@evil.example"), "policy_violation");
+  assert.equal(call("ops@example.com", Uint8Array.of(9, 2, 3)), "policy_violation");
+  assert.equal(call("ops@example.com"), "valid");
+});
+
 test("a SigningKey shows only its DID, even to util.inspect with getters", () => {
   const key = SigningKey.generate();
   const secret = key.exportSecretKey();
