@@ -53,3 +53,32 @@ def test_json_numbers_and_nesting_are_bounded_as_charters_parser_bounds_them() -
 def test_timestamps_take_ascii_digits_only() -> None:
     assert parse_timestamp("2026-11-24T18:49:50.743Z") is not None
     assert parse_timestamp("\uff12\uff10\uff12\uff16-11-24T18:49:50.743Z") is None
+
+
+def test_base32_reads_exactly_what_the_standard_decoder_reads_canonically() -> None:
+    """`b32_decode` reads CIDs as one integer (base64's decoder is pure Python, and a token citing 32 proofs spent
+    most of its parse in it); it must still take exactly the canonical spellings, and nothing else."""
+    import base64
+    import binascii
+    import random
+
+    from charter_sdk._encoding import b32_decode, b32_encode
+
+    def standard(text: str) -> bytes | None:
+        if any(char not in "abcdefghijklmnopqrstuvwxyz234567" for char in text) or len(text) % 8 in (1, 3, 6):
+            return None
+        try:
+            data = base64.b32decode(text.upper() + "=" * (-len(text) % 8))
+        except (binascii.Error, ValueError):
+            return None
+        return data if b32_encode(data) == text else None
+
+    rng = random.Random(7)
+    for length in range(0, 66):
+        for _ in range(200):
+            text = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz234567") for _ in range(length))
+            assert b32_decode(text) == standard(text), text
+            data = rng.randbytes(length)
+            assert b32_decode(b32_encode(data)) == data
+    for text in ("A", "ab", "af", "a1", "aa=", "aaaaaaaa ", " aa", "a_a", "+aa", "\u00e9a", "aa\n", "0x"):
+        assert b32_decode(text) is None, text
