@@ -370,20 +370,33 @@ def validate_invocation(
     executors: set[str] | None = None, trusted_subjects: set[str] | None = None,
 ) -> ValidatedInvocation:
     """Charter's `InvocationValidator`: time and executor; every `prf` supplied; principals aligned from the
-    subject's root to the invoker; each delegation's time, command and policy on the arguments."""
+    subject's root to the invoker; each delegation's time, command and policy on the arguments.
+
+    Each delegation is read from `supplied` only once every check before it has passed (a trusted subject, then
+    the chain's principals up to it), so a mapping that parses on access parses nothing for a forged invocation
+    past its first bad link.
+    """
     check_time(None, invocation.expiration, now, leeway)
     if executors is not None and (invocation.audience or invocation.subject) not in executors:
         raise UCANError("invalid_audience", "the invocation is for another executor",
                         "sub" if invocation.audience is None else "aud")
     if len(invocation.proofs) > MAX_CHAIN:
         raise UCANError("depth_exceeded", f"the chain is longer than {MAX_CHAIN}", "prf")
+    for index, cid in enumerate(invocation.proofs):
+        if cid not in supplied:
+            raise UCANError("unknown_proof", f"{cid} was not supplied", f"prf[{index}]")
+    if trusted_subjects is not None and invocation.subject not in trusted_subjects:
+        raise UCANError("untrusted_issuer", f"{invocation.subject} is not a subject this executor trusts", "sub")
     chain: list[Delegation] = []
     for index, cid in enumerate(invocation.proofs):
-        delegation = supplied.get(cid)
-        if delegation is None:
-            raise UCANError("unknown_proof", f"{cid} was not supplied", f"prf[{index}]")
+        delegation = supplied[cid]
+        _check_principal(invocation, chain, delegation, index)
         chain.append(delegation)
-    _check_principals(invocation, chain, trusted_subjects)
+    if not chain and invocation.issuer != invocation.subject:
+        raise UCANError("invalid_audience", "no delegation makes the invoker act for the subject", "prf")
+    if chain and chain[-1].audience != invocation.issuer:
+        raise UCANError("invalid_audience", "the last delegation is not made out to the invoker",
+                        f"prf[{len(chain) - 1}].aud")
     for index, delegation in enumerate(chain):
         where = f"prf[{index}]"
         check_time(delegation.not_before, delegation.expiration, now, leeway, where)
@@ -396,27 +409,19 @@ def validate_invocation(
     return ValidatedInvocation(invocation, chain)
 
 
-def _check_principals(invocation: Invocation, chain: list[Delegation], trusted: set[str] | None) -> None:
-    if trusted is not None and invocation.subject not in trusted:
-        raise UCANError("untrusted_issuer", f"{invocation.subject} is not a subject this executor trusts", "sub")
-    if not chain:
-        if invocation.issuer != invocation.subject:
-            raise UCANError("invalid_audience", "no delegation makes the invoker act for the subject", "prf")
+def _check_principal(invocation: Invocation, before: list[Delegation], delegation: Delegation, index: int) -> None:
+    """The root is issued by the invocation's subject, about it; each delegation after it by the audience of the
+    one before, about the same subject (or any: a powerline)."""
+    if not before:
+        if delegation.subject is None:
+            raise UCANError("invalid_subject", "a powerline (sub: null) cannot root a chain", "prf[0].sub")
+        if delegation.subject != invocation.subject or delegation.issuer != delegation.subject:
+            raise UCANError("invalid_subject", "the root is not issued by the invocation's subject", "prf[0]")
         return
-    root = chain[0]
-    if root.subject is None:
-        raise UCANError("invalid_subject", "a powerline (sub: null) cannot root a chain", "prf[0].sub")
-    if root.subject != invocation.subject or root.issuer != root.subject:
-        raise UCANError("invalid_subject", "the root is not issued by the invocation's subject", "prf[0]")
-    for index in range(1, len(chain)):
-        delegation = chain[index]
-        if delegation.issuer != chain[index - 1].audience:
-            raise UCANError("invalid_audience", "is not the audience of the delegation before it", f"prf[{index}].iss")
-        if delegation.subject is not None and delegation.subject != invocation.subject:
-            raise UCANError("invalid_subject", "is not the invocation's subject", f"prf[{index}].sub")
-    if chain[-1].audience != invocation.issuer:
-        raise UCANError("invalid_audience", "the last delegation is not made out to the invoker",
-                        f"prf[{len(chain) - 1}].aud")
+    if delegation.issuer != before[-1].audience:
+        raise UCANError("invalid_audience", "is not the audience of the delegation before it", f"prf[{index}].iss")
+    if delegation.subject is not None and delegation.subject != invocation.subject:
+        raise UCANError("invalid_subject", "is not the invocation's subject", f"prf[{index}].sub")
 
 
 @dataclass(frozen=True)

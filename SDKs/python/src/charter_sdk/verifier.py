@@ -16,17 +16,18 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Generic, TypeVar
 
 import httpx
 
-from ._crypto import CID, is_did, public_key_of, signature_holds
+from ._crypto import BLAKE3, CID, DAG_CBOR, RAW, _blake3, is_did, public_key_of, signature_holds
 from ._encoding import JSONError, b64_decode, b64url_decode, b64url_encode, canonical_json, is_int, parse_json
 from .errors import UCANError, VerificationError, verification_error
-from .ucan import Capability, ProofStore, Token, ValidatedChain, validate
+from .ucan import MAX_DEPTH, MAX_TOKEN_BYTES, Capability, ProofStore, Token, ValidatedChain, validate
+from .ucan1 import MAX_TOKEN_BYTES as MAX_ENVELOPE_BYTES
 from .ucan1 import Delegation, Invocation, check_command, validate_invocation
 
 log = logging.getLogger("charter.verifier")
@@ -195,24 +196,198 @@ V = TypeVar("V")
 
 
 class _Bounded(Generic[K, V]):
-    """Values worked out from an exact input; emptied when full (bounded, no bookkeeping on the hot path)."""
+    """Values worked out from an exact input (a token's text, a delegation's bytes), kept for the next request
+    that presents it.
+
+    The verifier stores only what a chain rooted at a trusted issuer used, so forged tokens never take a slot;
+    and it is bounded twice, by count and by the total size of the inputs kept (a parsed token takes a few
+    times its size in memory): when either bound would be passed it is emptied, and refills with what is in use.
+    """
 
     capacity = 4096
+    max_bytes = 16 * 1024 * 1024
 
     def __init__(self) -> None:
         self._values: dict[K, V] = {}
+        self._bytes = 0
         self._lock = threading.Lock()
 
-    def get(self, key: K, make: Callable[[], V]) -> V:
-        cached = self._values.get(key)
-        if cached is not None:
-            return cached
-        value = make()
+    def __len__(self) -> int:
+        return len(self._values)
+
+    @property
+    def bytes(self) -> int:
+        """The total size of the inputs kept."""
+        return self._bytes
+
+    def get(self, key: K) -> V | None:
+        return self._values.get(key)
+
+    def put(self, key: K, value: V, size: int) -> None:
+        if size > self.max_bytes:
+            return
         with self._lock:
-            if len(self._values) >= self.capacity:
+            if key in self._values:
+                return
+            if len(self._values) >= self.capacity or self._bytes + size > self.max_bytes:
                 self._values.clear()
+                self._bytes = 0
             self._values[key] = value
-        return value
+            self._bytes += size
+
+
+class _Unreadable(Exception):
+    """A supplied proof that does not parse, met while the chain is walked: the verifier's error, carried past
+    the walk's own handling of UCANError."""
+
+    def __init__(self, error: VerificationError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def _unreadable_proof(index: int, error: UCANError, code: str, message: str) -> VerificationError:
+    return VerificationError(code, f"proofs[{index}]: {message}",
+                             f"proofs[{index}]" + (f".{error.field}" if error.field else ""))
+
+
+class _SuppliedProofs(ProofStore):
+    """The 0.10 proofs a request supplies, each parsed only when the chain reaches it by CID (hashed from its
+    exact text): a forged chain is refused at its first bad link without parsing the rest. Proofs cached from an
+    earlier verified chain come parsed, their signatures checked."""
+
+    def __init__(self, texts: Sequence[str], cache: _Bounded[str, Token]) -> None:
+        super().__init__()
+        self._pending: dict[CID, tuple[int, str]] = {}
+        self._blake3: dict[CID, CID] | None = None
+        self.read: list[tuple[str, Token]] = []  # parsed here, with their texts, to be cached once trusted
+        for index, text in enumerate(texts):
+            cached = cache.get(text)
+            if cached is not None:
+                self.add(cached, signature_verified=True)
+                continue
+            if len(text) > MAX_TOKEN_BYTES:  # refused at once, as parsing it would be
+                self._parse(index, text)
+            self._pending.setdefault(CID.of(text.encode("utf-8", "surrogatepass"), RAW), (index, text))
+
+    @staticmethod
+    def _parse(index: int, text: str) -> Token:
+        try:
+            return Token.parse(text)
+        except UCANError as error:
+            raise _unreadable_proof(index, error, "malformed", error.description) from None
+
+    def token_for(self, cid: CID) -> Token | None:
+        found = super().token_for(cid)
+        if found is not None or not self._pending:
+            return found
+        if cid.hasher == BLAKE3:
+            if self._blake3 is None:
+                self._blake3 = {CID(RAW, BLAKE3, _blake3(text.encode("utf-8", "surrogatepass"))): sha256
+                                for sha256, (_, text) in self._pending.items()}
+            named = self._blake3.get(cid)
+            if named is None:
+                return None
+            cid = named
+        entry = self._pending.pop(cid, None)
+        if entry is None:
+            return None
+        try:
+            token = self._parse(*entry)
+        except VerificationError as error:
+            raise _Unreadable(error) from None
+        self.add(token)
+        self.read.append((entry[1], token))
+        return token
+
+    def parse_the_rest(self) -> None:
+        """Parses the proofs the chain did not use, as Swift's verifier parses every proof supplied: one that
+        does not parse is refused (`malformed`), used or not."""
+        for index, text in sorted(self._pending.values()):
+            self._parse(index, text)
+        self._pending.clear()
+
+
+class _SuppliedDelegations(Mapping[CID, Delegation]):
+    """The 1.0 delegations a request supplies, by CID (hashed from their exact bytes), each parsed and its
+    signature checked only when validation reads it: after the subject is found trusted and the chain's
+    principals up to it line up. Delegations cached from an earlier verified chain come parsed."""
+
+    def __init__(self, proofs: Sequence[bytes | str], cache: _Bounded[bytes, Delegation]) -> None:
+        self._parsed: dict[CID, Delegation] = {}
+        self._pending: dict[CID, tuple[int, bytes]] = {}
+        self.read: list[Delegation] = []  # parsed here, to be cached once trusted
+        for index, proof in enumerate(proofs):
+            data = _envelope_bytes(proof, f"proofs[{index}]")
+            cached = cache.get(data)
+            if cached is not None:
+                self._parsed[cached.cid] = cached
+                continue
+            if len(data) > MAX_ENVELOPE_BYTES:  # refused at once, as parsing it would be
+                self._parse(index, data)
+            self._pending.setdefault(CID.of(data, DAG_CBOR), (index, data))
+
+    @staticmethod
+    def _parse(index: int, data: bytes) -> Delegation:
+        try:
+            return Delegation.parse(data)
+        except UCANError as error:
+            raise _unreadable_proof(index, error, verification_error(error).code, error.message) from None
+
+    def __getitem__(self, cid: CID) -> Delegation:
+        found = self._parsed.get(cid)
+        if found is not None:
+            return found
+        entry = self._pending.pop(cid, None)
+        if entry is None:
+            raise KeyError(cid)
+        try:
+            delegation = self._parse(*entry)
+        except VerificationError as error:
+            raise _Unreadable(error) from None
+        self._parsed[cid] = delegation
+        self.read.append(delegation)
+        return delegation
+
+    def __contains__(self, cid: object) -> bool:
+        return cid in self._parsed or cid in self._pending
+
+    def __iter__(self) -> Iterator[CID]:
+        return iter([*self._parsed, *self._pending])
+
+    def __len__(self) -> int:
+        return len(self._parsed) + len(self._pending)
+
+    def parse_the_rest(self) -> None:
+        """Parses (and checks the signature of) the delegations the chain did not cite, as Swift's verifier does
+        every one supplied: one that does not hold is refused, cited or not."""
+        for cid, (index, data) in sorted(self._pending.items(), key=lambda item: item[1][0]):
+            self._parsed[cid] = self._parse(index, data)
+        self._pending.clear()
+
+
+def _check_first_root(token: Token, store: _SuppliedProofs, trusted: frozenset[str]) -> None:
+    """Follows each token's first proof down to the chain's first root, parsing but checking no signature, and
+    refuses that root unless a trusted issuer signed it: the signature that makes a chain Charter's is checked
+    before any other, so a forged chain costs the parsing of one path and one signature check.
+
+    It refuses only what validation, reaching that root first, would refuse with the same error; anything else
+    on the way (a missing proof, a link that does not hold, a chain too deep) it leaves for validation to name.
+    """
+    current, depth = token, 1
+    while current.proofs:
+        proof = store.token_for(current.proofs[0])
+        if depth >= MAX_DEPTH or proof is None or proof.audience != current.issuer:
+            return
+        current, depth = proof, depth + 1
+    if current is token:
+        return
+    field = ".".join(["prf[0]"] * (depth - 1))
+    if current.issuer not in trusted:
+        raise UCANError("untrusted_issuer", f"{current.issuer} is not a trusted issuer", f"{field}.iss")
+    if current.cid not in store.verified:
+        if not current.has_valid_signature:
+            raise UCANError("invalid_signature", f"does not verify under {current.issuer}", f"{field}.signature")
+        store.verified.add(current.cid)
 
 
 class ReplayCache:
@@ -283,7 +458,7 @@ class Verifier:
         self._snapshot = _Snapshot(trust, {}, {}, {}, None, None)
         self._state_lock = threading.Lock()
         self._presented: _Bounded[str, Token] = _Bounded()
-        self._proofs: _Bounded[str, tuple[Token, bool]] = _Bounded()
+        self._proofs: _Bounded[str, Token] = _Bounded()  # signatures checked
         self._delegations: _Bounded[bytes, Delegation] = _Bounded()
         self._http = httpx.Client(base_url=self.server, timeout=max(1.0, min(sync_interval, 30.0)),
                                   follow_redirects=False, transport=transport) if self.server else None
@@ -551,30 +726,37 @@ class Verifier:
         snapshot = self._snapshot
         now = self.clock()
         self._check_freshness(snapshot, now)
-        try:
-            token = self._presented.get(text, lambda: Token.parse(text))
-        except UCANError as error:
-            raise VerificationError("malformed", error.description, error.field) from None
+        token = self._presented.get(text)
+        if token is None:
+            try:
+                token = Token.parse(text)
+            except UCANError as error:
+                raise VerificationError("malformed", error.description, error.field) from None
+        # Swift checks the audience once every proof is parsed; a token for another service is refused before.
+        if token.audience not in self.audiences:
+            raise verification_error(UCANError(
+                "audience_not_accepted", f"{token.audience} is not an accepted audience", "aud"))
         if len(proofs) > 32:
             raise VerificationError("malformed", "more than 32 proofs supplied")
-        store = ProofStore()
-        for index, proof in enumerate(proofs):
-            try:
-                parsed, verified = self._proofs.get(proof, lambda: _checked_proof(proof))
-            except UCANError as error:
-                raise VerificationError("malformed", f"proofs[{index}]: {error.description}",
-                                        f"proofs[{index}]" + (f".{error.field}" if error.field else "")) from None
-            store.add(parsed, verified)
+        store = _SuppliedProofs(proofs, self._proofs)
         try:
-            chain = validate(token, store, int(now // 1), leeway=self.leeway, trusted_issuers=set(snapshot.trust.dids),
-                             audiences=set(self.audiences))
+            _check_first_root(token, store, snapshot.trust.dids)
+            chain = validate(token, store, int(now // 1), leeway=self.leeway, trusted_issuers=set(snapshot.trust.dids))
+        except _Unreadable as unreadable:
+            raise unreadable.error from None
         except UCANError as error:
             raise verification_error(error) from None
+        store.parse_the_rest()
         for issuer in chain.root_issuers:
             self._check_window(snapshot, issuer, now)
         roots = [token] if not token.proofs else [proof for proof in chain.proofs.values() if not proof.proofs]
         for root in roots:
             self._check_organization(snapshot, root.fact("org"), root.issuer)
+        # Rooted at a trusted issuer of a trusted organization: now, and only now, worth keeping parsed (every
+        # proof parsed here is on the chain: only what the walk reached was).
+        self._presented.put(text, token, len(text))
+        for proof_text, proof in store.read:
+            self._proofs.put(proof_text, proof, len(proof_text))
         self._check_token_revocation(snapshot, token, chain, roots)
         if requiring is not None and not any(have.covers(requiring) for have in token.capabilities):
             raise VerificationError("not_covered", f"the token does not grant {requiring}")
@@ -645,20 +827,15 @@ class Verifier:
             raise VerificationError("malformed", f"an invocation must expire within {longest} seconds", "exp")
         if len(proofs) > 32:
             raise VerificationError("malformed", "more than 32 proofs supplied")
-        supplied: dict[CID, Delegation] = {}
-        for index, proof in enumerate(proofs):
-            data = _envelope_bytes(proof, f"proofs[{index}]")
-            try:
-                delegation = self._delegations.get(data, lambda: Delegation.parse(data))
-            except UCANError as error:
-                raise VerificationError(verification_error(error).code, f"proofs[{index}]: {error.message}",
-                                        f"proofs[{index}]" + (f".{error.field}" if error.field else "")) from None
-            supplied[delegation.cid] = delegation
+        supplied = _SuppliedDelegations(proofs, self._delegations)
         try:
             validated = validate_invocation(parsed, supplied, seconds, leeway=self.leeway,
                                             trusted_subjects=set(snapshot.trust.dids))
+        except _Unreadable as unreadable:
+            raise unreadable.error from None
         except UCANError as error:
             raise verification_error(error) from None
+        supplied.parse_the_rest()
         if not validated.delegations:
             raise VerificationError("untrusted_issuer", "the invocation cites no delegation from Charter", "prf")
         root = validated.delegations[0]
@@ -667,6 +844,10 @@ class Verifier:
             parsed, tuple(validated.delegations), root.meta_string("org"), root.meta_string("env"),
             root.meta_string("app"), root.meta_string("envelope"), root.meta_string("key"))
         self._check_organization(snapshot, verified.org, root.issuer)
+        # Rooted at a trusted issuer of a trusted organization: now, and only now, worth keeping parsed (every
+        # delegation parsed here is on the chain: only what validation read was).
+        for delegation in supplied.read:
+            self._delegations.put(delegation.bytes, delegation, len(delegation.bytes))
         if snapshot.revoked_tokens:
             issuers = {delegation.issuer for delegation in validated.delegations}
             for cid in parsed.proofs:
@@ -717,11 +898,6 @@ def _envelope_bytes(value: bytes | str, field_name: str) -> bytes:
     if not decoded:
         raise VerificationError("malformed", f"{field_name} is not the base64 of a UCAN 1.0 envelope", field_name)
     return decoded
-
-
-def _checked_proof(text: str) -> tuple[Token, bool]:
-    token = Token.parse(text)
-    return token, token.has_valid_signature
 
 
 def _parse_head(value: Any) -> _Head:
