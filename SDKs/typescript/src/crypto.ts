@@ -1,114 +1,17 @@
-// Ed25519 through node:crypto, `did:key` identifiers (full-order points only, checked in edwards.ts) and CIDs.
+// Ed25519 through node:crypto (signing keys; did:keys and their checks are in did-key.ts) and CIDs.
 
 import * as nodeCrypto from "node:crypto";
-import { isFullOrderPoint } from "./edwards.js";
-import { b32Decode, b32Encode, b58Decode, b58Encode, b64urlDecode, bytesEqual, concat, fromHex } from "./encoding.js";
+import { didOf } from "./did-key.js";
+import { b32Decode, b32Encode, b58Decode, b64urlDecode, bytesEqual, concat, fromHex } from "./encoding.js";
 import { UCANError } from "./errors.js";
 
-export const DID_PREFIX = "did:key:z";
-const ED25519_MULTICODEC = Uint8Array.of(0xed, 0x01);
+export {
+  DID_PREFIX, KeyRing, checkDIDShape, didOf, hasDIDShape, isDID, pointChecks, publicKeyOf, signatureHolds, verifyBy,
+  withKeyBudget,
+} from "./did-key.js";
+
 export const MAX_TIME = 2 ** 53 - 1;
-const SPKI_PREFIX = fromHex("302a300506032b6570032100");
 const PKCS8_PREFIX = fromHex("302e020100300506032b657004220420");
-
-/** A map that forgets its oldest entry when full. */
-class Bounded<K, V> {
-  private readonly values = new Map<K, V>();
-  constructor(private readonly capacity = 4096) {}
-  get(key: K): V | undefined {
-    return this.values.get(key);
-  }
-  set(key: K, value: V): void {
-    if (this.values.size >= this.capacity) this.values.delete(this.values.keys().next().value as K);
-    this.values.set(key, value);
-  }
-}
-
-type Known = { raw: Uint8Array; key: nodeCrypto.KeyObject } | null; // null: not an acceptable Ed25519 did:key
-
-/** DIDs already checked, and their verdict: the point check costs about 1 ms, a lookup nothing. */
-const knownKeys = new Bounded<string, Known>();
-
-/**
- * How many DIDs not met before may still be checked in the current verification (`withKeyBudget`); unbounded
- * outside one. A hostile request could otherwise name a hundred fresh keys and hold the event loop ~100 ms.
- */
-let keyBudget = Infinity;
-
-/**
- * Runs `body` letting it check at most `limit` DIDs not met before; the next one throws UCANError `too_many_keys`.
- * Verification is synchronous, so the budget belongs to exactly one call.
- */
-export function withKeyBudget<T>(limit: number, body: () => T): T {
-  const outer = keyBudget;
-  keyBudget = Math.min(limit, outer);
-  try {
-    return body();
-  } finally {
-    keyBudget = outer;
-  }
-}
-
-/** The `did:key` of a 32-byte Ed25519 public key. */
-export function didOf(publicKey: Uint8Array): string {
-  return DID_PREFIX + b58Encode(concat(ED25519_MULTICODEC, publicKey));
-}
-
-function known(did: string, field: string): { raw: Uint8Array; key: nodeCrypto.KeyObject } {
-  let entry = knownKeys.get(did);
-  if (entry === undefined) {
-    const raw = did.length <= 64 && did.startsWith(DID_PREFIX) ? b58Decode(did.slice(DID_PREFIX.length)) : null;
-    if (raw === null || raw.length !== 34 || raw[0] !== 0xed || raw[1] !== 0x01) {
-      throw new UCANError("invalid_field", "not an Ed25519 did:key", field);
-    }
-    if (keyBudget <= 0) {
-      throw new UCANError("too_many_keys", "the request names more new keys than one verification checks", field);
-    }
-    keyBudget -= 1;
-    const point = raw.slice(2);
-    entry = isFullOrderPoint(point)
-      ? { raw: point, key: nodeCrypto.createPublicKey({ key: concat(SPKI_PREFIX, point), format: "der", type: "spki" }) }
-      : null;
-    knownKeys.set(did, entry);
-  }
-  if (entry === null) {
-    throw new UCANError("invalid_field", "the did:key's Ed25519 key is not a valid full-order point", field);
-  }
-  return entry;
-}
-
-/**
- * The 32-byte Ed25519 key a `did:key` names. Throws UCANError (`invalid_field`) unless it is an Ed25519 did:key
- * whose key is a valid, full-order point.
- */
-export function publicKeyOf(did: string, field = "did"): Uint8Array {
-  return new Uint8Array(known(did, field).raw);
-}
-
-/** Whether `text` is an Ed25519 did:key of a valid, full-order point. */
-export function isDID(text: unknown): text is string {
-  if (typeof text !== "string") return false;
-  try {
-    known(text, "did");
-    return true;
-  } catch (error) {
-    if (error instanceof UCANError && error.code === "too_many_keys") throw error;
-    return false;
-  }
-}
-
-/** Whether `signature` is `did`'s Ed25519 signature over `message`. */
-export function signatureHolds(did: string, message: Uint8Array, signature: Uint8Array): boolean {
-  if (signature.length !== 64) return false;
-  let key: nodeCrypto.KeyObject;
-  try {
-    key = known(did, "did").key;
-  } catch (error) {
-    if (error instanceof UCANError && error.code === "too_many_keys") throw error;
-    return false;
-  }
-  return nodeCrypto.verify(null, message, key, signature);
-}
 
 export function sha256(data: Uint8Array): Uint8Array {
   return new Uint8Array(nodeCrypto.createHash("sha256").update(data).digest());
@@ -248,12 +151,12 @@ export class CID {
 
   /** A CID string: base32 (`b…`), or for DAG-CBOR base58btc (`z…`) too. */
   static parse(text: string, field = "cid"): CID {
-    const invalid = new UCANError("invalid_field", "not a CIDv1 sha2-256 or blake3-256 CID", field);
-    if (text.length >= 128 || text.length === 0) throw invalid;
+    const invalid = () => new UCANError("invalid_field", "not a CIDv1 sha2-256 or blake3-256 CID", field);
+    if (text.length >= 128 || text.length === 0) throw invalid();
     const raw = text[0] === "b" ? b32Decode(text.slice(1)) : text[0] === "z" ? b58Decode(text.slice(1)) : null;
-    if (raw === null) throw invalid;
+    if (raw === null) throw invalid();
     const cid = CID.fromBytes(raw, field);
-    if (text[0] === "z" && cid.codec !== DAG_CBOR) throw invalid;
+    if (text[0] === "z" && cid.codec !== DAG_CBOR) throw invalid();
     return cid;
   }
 }

@@ -84,10 +84,48 @@ function decode(key: Uint8Array): Point | null {
 }
 
 /**
+ * The y-coordinates (sign bit cleared) of the points of small order, with the non-canonical spellings of 0 and 1:
+ * libsodium's blocklist (`ge25519_has_small_order`). The 8 points of order 1, 2, 4 and 8 are exactly the curve points
+ * with these y, whichever their x's sign.
+ */
+const SMALL_ORDER: readonly Uint8Array[] = [
+  "0000000000000000000000000000000000000000000000000000000000000000", // y = 0: order 4
+  "0100000000000000000000000000000000000000000000000000000000000000", // y = 1: the identity
+  "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05", // order 8
+  "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a", // order 8
+  "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", // y = p - 1: order 2
+  "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", // y = p (0, not canonical)
+  "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", // y = p + 1 (1, not canonical)
+].map((hex) => Uint8Array.from(hex.match(/../g)!, (pair) => parseInt(pair, 16)));
+
+/** Whether 32 bytes spell a point of small order (or 0 or 1 non-canonically): a table lookup, no arithmetic. */
+export function hasSmallOrderEncoding(key: Uint8Array): boolean {
+  if (key.length !== 32) return false;
+  return SMALL_ORDER.some((entry) => {
+    for (let i = 0; i < 31; i++) if (key[i] !== entry[i]) return false;
+    return (key[31] & 0x7f) === entry[31];
+  });
+}
+
+/** Whether y (the sign bit cleared) is below p: the encoding is canonical. A byte comparison, no arithmetic. */
+export function isCanonicalEncoding(key: Uint8Array): boolean {
+  if (key.length !== 32) return false;
+  if ((key[31] & 0x7f) !== 0x7f) return true;
+  for (let i = 30; i > 0; i--) if (key[i] !== 0xff) return true;
+  return key[0] < 0xed;
+}
+
+/**
  * Whether 32 bytes are the canonical encoding of a curve point of full (prime) order: on the curve, not of small
- * order, with no torsion component. About 1 ms: the point is multiplied by the group order.
+ * order, with no torsion component. The cheap refusals first (a non-canonical encoding, libsodium's small-order
+ * table), then about 1 ms of arithmetic: the point is multiplied by the group order.
  */
 export function isFullOrderPoint(key: Uint8Array): boolean {
+  return isCanonicalEncoding(key) && !hasSmallOrderEncoding(key) && hasPrimeOrder(key);
+}
+
+/** The arithmetic alone: whether the encoding decodes to a point P on the curve with [8]P and [L]P as they must be. */
+export function hasPrimeOrder(key: Uint8Array): boolean {
   const point = decode(key);
   if (point === null || isIdentity(double(double(double(point))))) return false;
   // [L]P = [2^252]P + [C]P, both from the successive doublings of P.

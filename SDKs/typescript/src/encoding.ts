@@ -84,14 +84,26 @@ function b64Encode(data: Uint8Array, alphabet: string, pad: boolean): string {
   return out;
 }
 
+/** Each ASCII character's value in `alphabet`, -1 for none: decoding looks digits up rather than searches. */
+function digitTable(alphabet: string): Int8Array {
+  const table = new Int8Array(128).fill(-1);
+  for (let i = 0; i < alphabet.length; i++) table[alphabet.charCodeAt(i)] = i;
+  return table;
+}
+
+const DIGITS = new Map<string, Int8Array>();
+
 function b64Decode(text: string, alphabet: string): Uint8Array | null {
   if (text.length % 4 === 1) return null;
+  let table = DIGITS.get(alphabet);
+  if (table === undefined) DIGITS.set(alphabet, table = digitTable(alphabet));
   const out = new Uint8Array(Math.floor((text.length * 3) / 4));
   let bits = 0;
   let value = 0;
   let o = 0;
   for (let i = 0; i < text.length; i++) {
-    const digit = alphabet.indexOf(text[i]);
+    const code = text.charCodeAt(i);
+    const digit = code < 128 ? table[code] : -1;
     if (digit < 0) return null;
     value = (value << 6) | digit;
     bits += 6;
@@ -188,22 +200,33 @@ export function b58Encode(data: Uint8Array): string {
   return "1".repeat(zeros) + out;
 }
 
+const B58_DIGITS = digitTable(B58);
+
+/** Base58btc: each leading "1" a zero byte, then the number the rest spells, big-endian; null for another character. */
 export function b58Decode(text: string, maxLength = 128): Uint8Array | null {
   if (text.length > maxLength) return null;
-  let number = 0n;
-  for (const char of text) {
-    const digit = B58.indexOf(char);
-    if (digit < 0) return null;
-    number = number * 58n + BigInt(digit);
-  }
-  const body: number[] = [];
-  while (number > 0n) {
-    body.unshift(Number(number & 0xffn));
-    number >>= 8n;
+  // The number, as base-256 digits least significant first, multiplied by 58 and added to per character: no BigInt.
+  const bytes = new Uint8Array(text.length); // 58 < 256, so never more bytes than characters
+  let length = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    let carry = code < 128 ? B58_DIGITS[code] : -1;
+    if (carry < 0) return null;
+    for (let j = 0; j < length; j++) {
+      carry += bytes[j] * 58;
+      bytes[j] = carry & 0xff;
+      carry >>= 8;
+    }
+    while (carry > 0) {
+      bytes[length++] = carry & 0xff;
+      carry >>= 8;
+    }
   }
   let zeros = 0;
   while (zeros < text.length && text[zeros] === "1") zeros++;
-  return Uint8Array.from([...new Array(zeros).fill(0), ...body]);
+  const out = new Uint8Array(zeros + length);
+  for (let j = 0; j < length; j++) out[zeros + j] = bytes[length - 1 - j];
+  return out;
 }
 
 // JSON

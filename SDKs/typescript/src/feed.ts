@@ -2,7 +2,7 @@
 // issuer-signed head of each feed page, which turns a proxy that drops, alters, reorders or replays entries into a
 // failed sync round (so the verifier goes stale and fails closed) instead of a missed revocation.
 
-import { CID, isDID, SHA256, sha256, signatureHolds } from "./crypto.js";
+import { CID, hasDIDShape, isDID, SHA256, sha256, signatureHolds } from "./crypto.js";
 import { b64urlDecode, b64urlEncode, canonicalJSON, hasKey, isIntAt, isObject, utf8, without } from "./encoding.js";
 
 /** Why a sync round failed: an unreachable server, a bad status, or an answer that does not check out. */
@@ -38,6 +38,7 @@ export interface Entry {
   coversUntil: number;
 }
 
+/** An entry signed by a trusted issuer; another's key is never checked (a page may name any number of DIDs). */
 export function authentic(entry: Entry, trusted: ReadonlySet<string>): boolean {
   return trusted.has(entry.issuer) && signatureHolds(entry.issuer, utf8("REVOKE:" + entry.subject), entry.challenge);
 }
@@ -131,7 +132,7 @@ export function parsePage(body: Record<string, unknown>): Page {
     const challenge = typeof fields.challenge === "string" ? b64urlDecode(fields.challenge) : null;
     const until = parseTimestamp(fields.covers_until);
     if (!(isIntAt(fields, "seq") && typeof fields.kind === "string" && typeof fields.revoke === "string"
-      && isDID(fields.iss) && challenge !== null && until !== null)) {
+      && hasDIDShape(fields.iss) && challenge !== null && until !== null)) {
       throw new FeedError(`/v1/revocations: revocations[${index}] is not a revocation`);
     }
     let cid: CID | null = null;

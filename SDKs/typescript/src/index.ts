@@ -1,8 +1,10 @@
 export { CharterError, UCANError, VerificationError, type VerificationCode } from "./errors.js";
 export { CID, SigningKey, didOf, isDID } from "./crypto.js";
 export { Policy } from "./policy.js";
-export { Capability, Token, ProofStore, validate, type Capabilities, type CapabilityMap, type Caveat } from "./ucan.js";
-export { Delegation, Invocation, SignedInvocation, signInvocation, validateInvocation, checkCommand, proves } from "./ucan1.js";
+export { Capability, Token, type Capabilities, type CapabilityMap, type Caveat } from "./ucan.js";
+export { ProofStore, validate, type ValidatedChain, type ValidationOptions } from "./validate.js";
+export { Delegation, Invocation, SignedInvocation, signInvocation, checkCommand, proves } from "./ucan1.js";
+export { validateInvocation, type InvocationValidationOptions, type ValidatedInvocation } from "./validate-invocation.js";
 export type { IPLD } from "./dagcbor.js";
 export { Verifier, FeedError, ReplayCache, NEW_KEYS_PER_VERIFICATION, credentials, type VerifierOptions, type VerifiedToken, type VerifiedInvocation, type Grant, type HeadersLike } from "./verifier.js";
 export { Guard, type GuardOptions, type Requirement, type Refusal, type VerifiedFor } from "./middleware.js";

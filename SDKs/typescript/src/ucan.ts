@@ -2,7 +2,7 @@
 // Charter's Swift `UCAN` module: only `{"alg":"EdDSA","typ":"JWT"}`, no unknown fields, `ucv` 0.10.x, canonical
 // unpadded base64url, full-order Ed25519 did:keys, UCAN attenuation, proofs by CID, nested time windows, limits.
 
-import { CID, MAX_TIME, RAW, SHA256, SigningKey, publicKeyOf, signatureHolds } from "./crypto.js";
+import { CID, KeyRing, MAX_TIME, RAW, SHA256, SigningKey, checkDIDShape, publicKeyOf, signatureHolds, verifyBy } from "./crypto.js";
 import {
   JSONError, b64urlDecode, b64urlEncode, canonicalJSON, compareCodePoints, deepFreeze, hasKey, hasPrefix, isInt, isIntAt,
   isObject, parseJSON, utf8,
@@ -267,8 +267,17 @@ export class Token {
     return capabilityMap(this.capabilities);
   }
 
+  /** Whether the signature verifies under the issuer's key; false too when the issuer is not an acceptable key. */
   get hasValidSignature(): boolean {
     return signatureHolds(this.issuer, utf8(this.text.slice(0, this.#signedLength)), this.#signature);
+  }
+
+  /**
+   * Whether the signature verifies under the issuer's key, taken from `ring` first. Throws UCANError `invalid_field`
+   * (`iss`) when the issuer is not an acceptable key, `too_many_keys` past the verification's key budget.
+   */
+  verifySignature(ring?: KeyRing): boolean {
+    return verifyBy(this.issuer, utf8(this.text.slice(0, this.#signedLength)), this.#signature, "iss", ring);
   }
 
   fact(name: string): string | null {
@@ -276,8 +285,24 @@ export class Token {
     return typeof value === "string" ? value : null;
   }
 
-  /** Parses a token and checks its shape strictly; the signature and time are checked by validation. */
+  /**
+   * Parses a token and checks its shape strictly, the points of its issuer's and audience's did:keys included; the
+   * signature and time are checked by validation.
+   */
   static parse(text: string, maxBytes = MAX_TOKEN_BYTES, maxProofs = MAX_PROOFS): Token {
+    return Token.read(text, maxBytes, maxProofs, true);
+  }
+
+  /**
+   * Parses a token as `parse` does, but checks only the shape of its did:keys (`checkDIDShape`), leaving their
+   * points (about 1 ms each) to validation, which checks a key only once a verified link vouches for it: how a
+   * verifier reads what a request presents.
+   */
+  static parseUnverified(text: string, maxBytes = MAX_TOKEN_BYTES, maxProofs = MAX_PROOFS): Token {
+    return Token.read(text, maxBytes, maxProofs, false);
+  }
+
+  private static read(text: string, maxBytes: number, maxProofs: number, checkPoints: boolean): Token {
     if (utf8(text).length > maxBytes) throw new UCANError("too_large", `token is over ${maxBytes} bytes`);
     const parts = text.split(".");
     if (parts.length !== 3) throw new UCANError("malformed", "a token has exactly three dot-separated parts");
@@ -286,7 +311,7 @@ export class Token {
     const signature = b64urlDecode(parts[2]);
     if (signature === null) throw new UCANError("malformed", "is not unpadded base64url", "signature");
     if (signature.length !== 64) throw new UCANError("invalid_field", "must be 64 bytes", "signature");
-    return readPayload(text, payload, signature, parts[0].length + 1 + parts[1].length, maxProofs);
+    return readPayload(text, payload, signature, parts[0].length + 1 + parts[1].length, maxProofs, checkPoints);
   }
 
   /** Builds and signs a token; the same claims and key always give the same bytes. */
@@ -356,7 +381,8 @@ function parseVersion(text: string): Version | null {
   return [numbers[0], numbers[1], numbers[2]];
 }
 
-function compareVersions(a: Version, b: Version): number {
+/** Orders versions: negative when `a` is lower. */
+export function compareVersions(a: Version, b: Version): number {
   return a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
 }
 
@@ -377,7 +403,8 @@ function timeField(payload: Record<string, unknown>, name: string): number {
 }
 
 function readPayload(text: string, payload: Record<string, unknown>, signature: Uint8Array, signedLength: number,
-  maxProofs: number): Token {
+  maxProofs: number, checkPoints: boolean): Token {
+  const checkDID = checkPoints ? publicKeyOf : checkDIDShape;
   for (const key of Object.keys(payload)) {
     if (!PAYLOAD_FIELDS.has(key)) throw new UCANError("invalid_field", `unknown field "${key.slice(0, 32)}"`, "payload");
   }
@@ -387,9 +414,9 @@ function readPayload(text: string, payload: Record<string, unknown>, signature: 
     throw new UCANError("invalid_field", `version ${version.join(".")} is not supported (0.10.x)`, "ucv");
   }
   const issuer = stringField(payload, "iss");
-  publicKeyOf(issuer, "iss");
+  checkDID(issuer, "iss");
   const audience = stringField(payload, "aud");
-  publicKeyOf(audience, "aud");
+  checkDID(audience, "aud");
   if (!hasKey(payload, "exp")) throw new UCANError("missing_field", "is required (null for no expiry)", "exp");
   const expiration = payload.exp === null ? null : timeField(payload, "exp");
   const notBefore = hasKey(payload, "nbf") ? timeField(payload, "nbf") : null;
@@ -413,134 +440,3 @@ function readPayload(text: string, payload: Record<string, unknown>, signature: 
     isObject(facts) ? facts : null, capabilities, proofs, version, signature, signedLength);
 }
 
-/** A token whose whole chain checked out: the proofs used by CID, every issuer on it, and the roots'. */
-export interface ValidatedChain {
-  token: Token;
-  proofs: Map<string, Token>;
-  issuers: Set<string>;
-  rootIssuers: Set<string>;
-}
-
-/** Parsed proofs by sha2-256 CID; `verified` holds CIDs whose signature a cache already checked. */
-export class ProofStore {
-  readonly bySha256 = new Map<string, Token>();
-  readonly verified = new Set<string>();
-
-  constructor(tokens: Iterable<Token> = []) {
-    for (const token of tokens) this.add(token);
-  }
-
-  add(token: Token, signatureVerified = false): void {
-    const cid = token.cid.toString();
-    this.bySha256.set(cid, token);
-    if (signatureVerified) this.verified.add(cid);
-  }
-
-  tokenFor(cid: CID): Token | undefined {
-    if (cid.hasher === SHA256) return this.bySha256.get(cid.toString());
-    for (const token of this.bySha256.values()) if (token.cidWith(cid.hasher)?.equals(cid)) return token;
-    return undefined;
-  }
-}
-
-export interface ValidationOptions {
-  leeway?: number;
-  trustedIssuers?: ReadonlySet<string>;
-  audiences?: ReadonlySet<string>;
-}
-
-/**
- * Validates `token` and everything it is delegated from, as Charter's `Validator` does. Throws UCANError with the
- * first reason the chain fails; a proof's failure names its position (`prf[0].exp`).
- */
-export function validate(token: Token, proofs: ProofStore, now: number, options: ValidationOptions = {}): ValidatedChain {
-  if (options.audiences !== undefined && !options.audiences.has(token.audience)) {
-    throw new UCANError("audience_not_accepted", `${token.audience} is not an accepted audience`, "aud");
-  }
-  const walk = new ChainWalk(proofs, now, Math.max(0, Math.min(options.leeway ?? 0, 2 ** 40)), options.trustedIssuers);
-  walk.check(token, 1, []);
-  return { token, proofs: walk.used, issuers: walk.issuers, rootIssuers: walk.roots };
-}
-
-class ChainWalk {
-  readonly verified = new Map<string, number>();
-  readonly used = new Map<string, Token>();
-  entered = 0;
-  readonly issuers = new Set<string>();
-  readonly roots = new Set<string>();
-
-  constructor(private readonly store: ProofStore, private readonly now: number, private readonly leeway: number,
-    private readonly trusted: ReadonlySet<string> | undefined) {}
-
-  check(token: Token, depth: number, path: string[], signatureVerified = false): number {
-    if (depth > MAX_DEPTH) throw new UCANError("depth_exceeded", `the chain is deeper than ${MAX_DEPTH} tokens`);
-    if (!signatureVerified && !token.hasValidSignature) {
-      throw new UCANError("invalid_signature", `does not verify under ${token.issuer}`, "signature");
-    }
-    if (token.expiration !== null && this.now - this.leeway >= token.expiration) {
-      throw new UCANError("expired", `expired at ${token.expiration}, now is ${this.now}`, "exp");
-    }
-    if (token.notBefore !== null && this.now + this.leeway < token.notBefore) {
-      throw new UCANError("not_yet_valid", `not valid before ${token.notBefore}, now is ${this.now}`, "nbf");
-    }
-    this.issuers.add(token.issuer);
-    if (token.proofs.length === 0) {
-      if (this.trusted !== undefined && !this.trusted.has(token.issuer)) {
-        throw new UCANError("untrusted_issuer", `${token.issuer} is not a trusted issuer`, "iss");
-      }
-      this.roots.add(token.issuer);
-      return 1;
-    }
-    let height = 0;
-    const delegated: (readonly Capability[])[] = [];
-    token.proofs.forEach((cid, index) => {
-      const name = cid.toString();
-      if (path.includes(name)) throw new UCANError("proof_cycle", `${name} is already on the chain`, `prf[${index}]`);
-      const proof = this.store.tokenFor(cid);
-      if (proof === undefined) throw new UCANError("unknown_proof", `${name} was not supplied`, `prf[${index}]`);
-      checkLink(token, proof, index);
-      delegated.push(proof.capabilities);
-      const known = this.verified.get(name);
-      if (known !== undefined) {
-        if (depth + known > MAX_DEPTH) throw new UCANError("depth_exceeded", `the chain is deeper than ${MAX_DEPTH} tokens`);
-        height = Math.max(height, known);
-        return;
-      }
-      this.entered += 1;
-      if (this.entered > MAX_PROOFS) throw new UCANError("too_large", `the chain uses more than ${MAX_PROOFS} proofs`, "prf");
-      path.push(name);
-      let below: number;
-      try {
-        below = this.check(proof, depth + 1, path, this.store.verified.has(proof.cid.toString()));
-      } catch (error) {
-        if (error instanceof UCANError) throw error.inProof(index);
-        throw error;
-      }
-      path.pop();
-      this.verified.set(name, below);
-      this.used.set(name, proof);
-      height = Math.max(height, below);
-    });
-    for (const wanted of token.capabilities) {
-      if (!delegated.some((caps) => caps.some((have) => have.covers(wanted)))) {
-        throw new UCANError("capability_not_delegated", `${wanted} is not delegated by any proof`, "cap");
-      }
-    }
-    return height + 1;
-  }
-}
-
-function checkLink(child: Token, proof: Token, index: number): void {
-  if (proof.audience !== child.issuer) {
-    throw new UCANError("audience_mismatch", `is ${proof.audience}, not the issuer ${child.issuer}`, `prf[${index}].aud`);
-  }
-  if (proof.expiration !== null && (child.expiration ?? Infinity) > proof.expiration) {
-    throw new UCANError("time_window_not_nested", `outlasts proof prf[${index}], which expires at ${proof.expiration}`, "exp");
-  }
-  if (proof.notBefore !== null && (child.notBefore ?? -Infinity) < proof.notBefore) {
-    throw new UCANError("time_window_not_nested", `starts before proof prf[${index}], valid from ${proof.notBefore}`, "nbf");
-  }
-  if (compareVersions(child.version, proof.version) < 0) {
-    throw new UCANError("version_downgrade", `is lower than proof prf[${index}]'s ${proof.version.join(".")}`, "ucv");
-  }
-}

@@ -1,7 +1,7 @@
 // UCAN 1.0: DAG-CBOR envelopes `[signature, {"h": varsig, "ucan/<dlg|inv>@1.0.0": payload}]`, delegations,
 // invocations and chain validation, with the rules of Charter's Swift library.
 
-import { CID, DAG_CBOR, MAX_TIME, SHA256, SigningKey, publicKeyOf, randomBytes, signatureHolds } from "./crypto.js";
+import { CID, DAG_CBOR, KeyRing, MAX_TIME, SHA256, SigningKey, checkDIDShape, publicKeyOf, randomBytes, verifyBy } from "./crypto.js";
 import * as dagcbor from "./dagcbor.js";
 import type { IPLD } from "./dagcbor.js";
 import { b64Decode, b64Encode, bytesEqual, concat, deepFreeze, fromHex, hasKey, hasPrefix, isFloatAt, isInt, isObject, utf8 } from "./encoding.js";
@@ -69,11 +69,16 @@ function open(data: Uint8Array, maxBytes = MAX_TOKEN_BYTES): [kind: "dlg" | "inv
   return [kind, tag, payload as Record<string, IPLD>, signature];
 }
 
-/** A payload's fields, taken one by one with their types checked; what is left over is refused. */
+/**
+ * A payload's fields, taken one by one with their types checked; what is left over is refused. A DID's point is
+ * checked only with `checkPoints` (else its shape: `checkDIDShape`).
+ */
 class Fields {
   private readonly fields: Map<string, IPLD>;
-  constructor(private readonly payload: Record<string, IPLD>) {
+  private readonly checkDID: (did: string, field: string) => unknown;
+  constructor(private readonly payload: Record<string, IPLD>, checkPoints: boolean) {
     this.fields = new Map(Object.entries(payload));
+    this.checkDID = checkPoints ? publicKeyOf : checkDIDShape;
   }
   take(name: string): IPLD {
     if (!this.fields.has(name)) throw new UCANError("missing_field", "is required", name);
@@ -90,14 +95,14 @@ class Fields {
   did(name: string): string {
     const value = this.take(name);
     if (typeof value !== "string") throw new UCANError("invalid_field", "must be a DID", name);
-    publicKeyOf(value, name);
+    this.checkDID(value, name);
     return value;
   }
   optionalDID(name: string, nullAllowed = false): string | null {
     const value = this.pop(name);
     if (value === undefined || (value === null && nullAllowed)) return null;
     if (typeof value !== "string") throw new UCANError("invalid_field", "must be a DID", name);
-    publicKeyOf(value, name);
+    this.checkDID(value, name);
     return value;
   }
   requirePresent(name: string): void {
@@ -205,7 +210,9 @@ export interface DelegationFields {
 export class Delegation {
   readonly #nonce: Uint8Array;
   readonly #bytes: Uint8Array;
+  readonly #signature: Uint8Array;
   #cid: CID | undefined;
+  #signatureVerified = false;
 
   /**
    * Deeply frozen once built, its bytes private (handed out as copies): a verifier caches delegations and hands them
@@ -223,9 +230,11 @@ export class Delegation {
     readonly expiration: number | null,
     readonly tag: string,
     bytes: Uint8Array,
+    signature: Uint8Array,
   ) {
     this.#nonce = nonce;
     this.#bytes = bytes;
+    this.#signature = signature;
     deepFreeze(this);
   }
 
@@ -259,12 +268,40 @@ export class Delegation {
     return typeof value === "string" ? value : null;
   }
 
-  /** Parses an envelope (bytes, or base64 text) and checks its signature. */
+  /**
+   * Whether the signature verifies under the issuer's key, taken from `ring` first (remembered once it does).
+   * Throws UCANError `invalid_field` (`iss`) when the issuer is not an acceptable key, `too_many_keys` past the
+   * verification's key budget.
+   */
+  verifySignature(ring?: KeyRing): boolean {
+    if (!this.#signatureVerified) {
+      this.#signatureVerified = verifyBy(this.issuer, this.#bytes.subarray(SIGNED_OFFSET), this.#signature, "iss", ring);
+    }
+    return this.#signatureVerified;
+  }
+
+  /** Parses an envelope (bytes, or base64 text), checks its DIDs' points and its signature. */
   static parse(data: Uint8Array | string, maxBytes = MAX_TOKEN_BYTES): Delegation {
+    const delegation = Delegation.read(data, maxBytes, true);
+    if (!delegation.verifySignature()) {
+      throw new UCANError("invalid_signature", `the signature does not verify under ${delegation.issuer}`);
+    }
+    return delegation;
+  }
+
+  /**
+   * Parses an envelope as `parse` does, but checks only the shape of its DIDs and not its signature, which
+   * `validateInvocation` checks from the chain's root down: how a verifier reads what a request presents.
+   */
+  static parseUnverified(data: Uint8Array | string, maxBytes = MAX_TOKEN_BYTES): Delegation {
+    return Delegation.read(data, maxBytes, false);
+  }
+
+  private static read(data: Uint8Array | string, maxBytes: number, checkPoints: boolean): Delegation {
     const bytes = raw(data);
     const [kind, tag, payload, signature] = open(bytes, maxBytes);
     if (kind !== "dlg") throw new UCANError("malformed", "an invocation where a delegation was expected");
-    const fields = new Fields(payload);
+    const fields = new Fields(payload, checkPoints);
     const issuer = fields.did("iss");
     const audience = fields.did("aud");
     fields.requirePresent("sub");
@@ -279,10 +316,7 @@ export class Delegation {
     const expiration = fields.time("exp", true);
     fields.requireNoOthers();
     checkTimes(notBefore, expiration);
-    if (!signatureHolds(issuer, bytes.subarray(SIGNED_OFFSET), signature)) {
-      throw new UCANError("invalid_signature", `the signature does not verify under ${issuer}`);
-    }
-    return new Delegation(issuer, audience, subject, command, policy, nonce, meta, notBefore, expiration, tag, bytes);
+    return new Delegation(issuer, audience, subject, command, policy, nonce, meta, notBefore, expiration, tag, bytes, signature);
   }
 
   /** Builds and signs a delegation; the same fields, nonce and key give the same bytes. */
@@ -317,7 +351,9 @@ export interface InvocationFields {
 export class Invocation {
   readonly #nonce: Uint8Array;
   readonly #bytes: Uint8Array;
+  readonly #signature: Uint8Array;
   #cid: CID | undefined;
+  #signatureVerified = false;
 
   /** Deeply frozen once built (its arguments too), its bytes private and handed out as copies. */
   private constructor(
@@ -334,9 +370,11 @@ export class Invocation {
     readonly cause: CID | null,
     readonly tag: string,
     bytes: Uint8Array,
+    signature: Uint8Array,
   ) {
     this.#nonce = nonce;
     this.#bytes = bytes;
+    this.#signature = signature;
     deepFreeze(this);
   }
 
@@ -363,11 +401,33 @@ export class Invocation {
     return `Invocation(${this.cid}, cmd=${this.command})`;
   }
 
+  /** As `Delegation.verifySignature`. */
+  verifySignature(ring?: KeyRing): boolean {
+    if (!this.#signatureVerified) {
+      this.#signatureVerified = verifyBy(this.issuer, this.#bytes.subarray(SIGNED_OFFSET), this.#signature, "iss", ring);
+    }
+    return this.#signatureVerified;
+  }
+
+  /** Parses an envelope (bytes, or base64 text), checks its DIDs' points and its signature. */
   static parse(data: Uint8Array | string, maxBytes = MAX_TOKEN_BYTES): Invocation {
+    const invocation = Invocation.read(data, maxBytes, true);
+    if (!invocation.verifySignature()) {
+      throw new UCANError("invalid_signature", `the signature does not verify under ${invocation.issuer}`);
+    }
+    return invocation;
+  }
+
+  /** Parses an envelope as `parse` does, checking only its DIDs' shape and not its signature (`validateInvocation` does). */
+  static parseUnverified(data: Uint8Array | string, maxBytes = MAX_TOKEN_BYTES): Invocation {
+    return Invocation.read(data, maxBytes, false);
+  }
+
+  private static read(data: Uint8Array | string, maxBytes: number, checkPoints: boolean): Invocation {
     const bytes = raw(data);
     const [kind, tag, payload, signature] = open(bytes, maxBytes);
     if (kind !== "inv") throw new UCANError("malformed", "a delegation where an invocation was expected");
-    const fields = new Fields(payload);
+    const fields = new Fields(payload, checkPoints);
     const issuer = fields.did("iss");
     const subject = fields.did("sub");
     const audience = fields.optionalDID("aud");
@@ -381,10 +441,8 @@ export class Invocation {
     const issuedAt = fields.time("iat");
     const cause = fields.optionalLink("cause");
     fields.requireNoOthers();
-    if (!signatureHolds(issuer, bytes.subarray(SIGNED_OFFSET), signature)) {
-      throw new UCANError("invalid_signature", `the signature does not verify under ${issuer}`);
-    }
-    return new Invocation(issuer, subject, audience, command, args, proofs, meta, nonce, expiration, issuedAt, cause, tag, bytes);
+    return new Invocation(issuer, subject, audience, command, args, proofs, meta, nonce, expiration, issuedAt, cause, tag, bytes,
+      signature);
   }
 
   static sign(key: SigningKey, fields: InvocationFields): Invocation {
@@ -409,70 +467,6 @@ export class Invocation {
       throw error;
     }
     return Invocation.parse(sealed);
-  }
-}
-
-export interface ValidatedInvocation {
-  invocation: Invocation;
-  delegations: Delegation[];
-}
-
-/**
- * Charter's `InvocationValidator`: time and executor; every `prf` supplied; principals aligned from the subject's
- * root to the invoker; each delegation's time, command and policy on the arguments.
- */
-export function validateInvocation(invocation: Invocation, supplied: ReadonlyMap<string, Delegation>, now: number,
-  options: { leeway?: number; executors?: ReadonlySet<string>; trustedSubjects?: ReadonlySet<string> } = {}): ValidatedInvocation {
-  const leeway = options.leeway ?? 0;
-  checkTime(null, invocation.expiration, now, leeway);
-  if (options.executors !== undefined && !options.executors.has(invocation.audience ?? invocation.subject)) {
-    throw new UCANError("invalid_audience", "the invocation is for another executor", invocation.audience === null ? "sub" : "aud");
-  }
-  if (invocation.proofs.length > MAX_CHAIN) throw new UCANError("depth_exceeded", `the chain is longer than ${MAX_CHAIN}`, "prf");
-  const chain: Delegation[] = invocation.proofs.map((cid, index) => {
-    const delegation = supplied.get(cid.toString());
-    if (delegation === undefined) throw new UCANError("unknown_proof", `${cid} was not supplied`, `prf[${index}]`);
-    return delegation;
-  });
-  checkPrincipals(invocation, chain, options.trustedSubjects);
-  chain.forEach((delegation, index) => {
-    const where = `prf[${index}]`;
-    checkTime(delegation.notBefore, delegation.expiration, now, leeway, where);
-    if (!proves(delegation.command, invocation.command)) {
-      throw new UCANError("invalid_claim", `${delegation.command} does not prove ${invocation.command}`, `${where}.cmd`);
-    }
-    const mismatch = delegation.policy.evaluate(invocation.args);
-    if (mismatch !== null) throw new UCANError("policy_mismatch", mismatch, `${where}.pol`);
-  });
-  return { invocation, delegations: chain };
-}
-
-function checkPrincipals(invocation: Invocation, chain: Delegation[], trusted: ReadonlySet<string> | undefined): void {
-  if (trusted !== undefined && !trusted.has(invocation.subject)) {
-    throw new UCANError("untrusted_issuer", `${invocation.subject} is not a subject this executor trusts`, "sub");
-  }
-  if (chain.length === 0) {
-    if (invocation.issuer !== invocation.subject) {
-      throw new UCANError("invalid_audience", "no delegation makes the invoker act for the subject", "prf");
-    }
-    return;
-  }
-  const root = chain[0];
-  if (root.subject === null) throw new UCANError("invalid_subject", "a powerline (sub: null) cannot root a chain", "prf[0].sub");
-  if (root.subject !== invocation.subject || root.issuer !== root.subject) {
-    throw new UCANError("invalid_subject", "the root is not issued by the invocation's subject", "prf[0]");
-  }
-  for (let index = 1; index < chain.length; index++) {
-    const delegation = chain[index];
-    if (delegation.issuer !== chain[index - 1].audience) {
-      throw new UCANError("invalid_audience", "is not the audience of the delegation before it", `prf[${index}].iss`);
-    }
-    if (delegation.subject !== null && delegation.subject !== invocation.subject) {
-      throw new UCANError("invalid_subject", "is not the invocation's subject", `prf[${index}].sub`);
-    }
-  }
-  if (chain[chain.length - 1].audience !== invocation.issuer) {
-    throw new UCANError("invalid_audience", "the last delegation is not made out to the invoker", `prf[${chain.length - 1}].aud`);
   }
 }
 

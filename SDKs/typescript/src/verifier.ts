@@ -8,11 +8,14 @@
 // Charter's Swift `CharterVerifier`.
 
 import { credentials, envelopeBytes, type HeadersLike } from "./credentials.js";
-import { publicKeyOf, withKeyBudget } from "./crypto.js";
-import { JSONError, b64urlEncode, isObject, parseJSON } from "./encoding.js";
+import { BoundedCache } from "./bounded-cache.js";
+import { CID, DAG_CBOR, KeyRing, RAW, withKeyBudget } from "./crypto.js";
+import { JSONError, isObject, parseJSON, utf8 } from "./encoding.js";
 import { UCANError, VerificationError, parseError, verificationError } from "./errors.js";
-import { Capability, ProofStore, Token, validate, type ValidatedChain } from "./ucan.js";
-import { Delegation, Invocation, checkCommand, validateInvocation } from "./ucan1.js";
+import { Capability, Token } from "./ucan.js";
+import { Delegation, Invocation, checkCommand } from "./ucan1.js";
+import { ProofStore, validate, type ValidatedChain } from "./validate.js";
+import { DelegationStore, validateInvocation } from "./validate-invocation.js";
 import type { IPLD } from "./dagcbor.js";
 import {
   FeedError, START, Trust, authentic, checkHead, feedKey, parseIssuers, parsePage, type Entry, type Issuer, type Page,
@@ -28,13 +31,17 @@ const PAGE_SIZE = 1000;
 
 /**
  * The most DIDs one verification may check that the verifier has not met before (each ~1 ms of arithmetic; a met
- * DID costs a lookup): enough for the longest chain accepted, whose principals are at most 8 new keys. Past it the
- * answer is `overloaded` (503, try again), and the keys checked so far are remembered, so a retry goes further.
+ * DID costs a lookup). Only a key a verified link of the chain names is checked at all (the chain is verified from
+ * its trusted root down), so this bounds what an authenticated agent delegating to fresh keys can cost: enough for
+ * the longest chain accepted, whose principals are at most 8 new keys. Past it the answer is `overloaded` (503, try
+ * again), and the keys checked so far are remembered, so a retry goes further.
  */
 export const NEW_KEYS_PER_VERIFICATION = 8;
 
 interface Snapshot {
   trust: Trust;
+  /** The trusted issuers' and the audiences' keys, checked once: roots verify without touching the key cache. */
+  keys: KeyRing;
   revokedTokens: ReadonlyMap<string, Entry>; // by CID string
   revokedEnvelopes: ReadonlyMap<string, Entry>;
   feeds: ReadonlyMap<string, Position>;
@@ -65,19 +72,6 @@ export interface VerifiedInvocation extends Grant {
   args: Record<string, IPLD>;
   /** The DID whose key signed the invocation. */
   agent: string;
-}
-
-class BoundedCache<V> {
-  private readonly values = new Map<string, V>();
-  constructor(private readonly capacity = 4096) {}
-  get(key: string, make: () => V): V {
-    const cached = this.values.get(key);
-    if (cached !== undefined) return cached;
-    const value = make();
-    if (this.values.size >= this.capacity) this.values.clear();
-    this.values.set(key, value);
-    return value;
-  }
 }
 
 export interface VerifierOptions {
@@ -132,8 +126,11 @@ export class Verifier {
   private readonly onSyncError: (error: unknown) => void;
   private readonly feeds: [string, string][];
   private snapshot: Snapshot;
+  /** Presented tokens whose chain verified, by text (their signature is checked again on every call, as Swift does). */
   private readonly presented = new BoundedCache<Token>();
-  private readonly proofCache = new BoundedCache<[Token, boolean]>();
+  /** Proofs a verified chain used, by text: their signatures need no checking again. */
+  private readonly proofCache = new BoundedCache<Token>();
+  /** Delegations a verified chain used, by CID (their signatures verified, which they remember). */
   private readonly delegations = new BoundedCache<Delegation>();
   private syncing: Promise<void> | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -147,7 +144,7 @@ export class Verifier {
     this.organizations = new Set(options.organizations);
     this.environments = new Set(options.environments ?? ["live"]);
     this.pinned = options.issuers !== undefined ? new Set(options.issuers) : null;
-    for (const did of [...this.audiences, ...(this.pinned ?? [])]) publicKeyOf(did);
+    const keys = new KeyRing([...this.audiences, ...(this.pinned ?? [])]); // throws for a DID that is not a key
     this.leeway = options.leeway ?? 30;
     this.maxFeedAge = options.maxFeedAge ?? 60;
     this.maxInvocationLifetime = options.maxInvocationLifetime ?? 300;
@@ -161,7 +158,7 @@ export class Verifier {
       for (const env of [...this.environments].sort()) this.feeds.push([org, env]);
     }
     this.snapshot = {
-      trust: Trust.pinned(this.pinned ?? []), revokedTokens: new Map(), revokedEnvelopes: new Map(), feeds: new Map(),
+      trust: Trust.pinned(this.pinned ?? []), keys, revokedTokens: new Map(), revokedEnvelopes: new Map(), feeds: new Map(),
       lastSync: null, feedTime: null,
     };
   }
@@ -227,10 +224,12 @@ export class Verifier {
       }
       for (const entry of page.entries) if (authentic(entry, trust.dids)) accepted.push(entry);
     }
-    this.snapshot = this.merge(this.snapshot, trust, accepted, positions, started);
+    const keys = trust === current.trust ? current.keys : new KeyRing([...trust.dids, ...this.audiences], current.keys);
+    this.snapshot = this.merge(this.snapshot, trust, keys, accepted, positions, started);
   }
 
-  private merge(snapshot: Snapshot, trust: Trust, entries: Entry[], feeds: Map<string, Position>, syncedAt: number): Snapshot {
+  private merge(snapshot: Snapshot, trust: Trust, keys: KeyRing, entries: Entry[], feeds: Map<string, Position>,
+    syncedAt: number): Snapshot {
     let tokens = new Map(snapshot.revokedTokens);
     let envelopes = new Map(snapshot.revokedEnvelopes);
     for (const entry of entries) {
@@ -255,7 +254,9 @@ export class Verifier {
       oldest = oldest === null ? head.time : Math.min(oldest, head.time);
     }
     const last = snapshot.lastSync === null ? syncedAt : Math.max(snapshot.lastSync, syncedAt);
-    return { trust, revokedTokens: tokens, revokedEnvelopes: envelopes, feeds: positions, lastSync: last, feedTime: oldest };
+    return {
+      trust, keys, revokedTokens: tokens, revokedEnvelopes: envelopes, feeds: positions, lastSync: last, feedTime: oldest,
+    };
   }
 
   private mayTrust(issuer: Issuer): boolean {
@@ -384,36 +385,51 @@ export class Verifier {
     const snapshot = this.snapshot;
     const now = this.clock();
     this.checkFreshness(snapshot, now);
-    let token: Token;
+    let token = this.presented.peek(text);
+    const presentedCached = token !== undefined;
     try {
-      token = this.presented.get(text, () => Token.parse(text));
+      token ??= Token.parseUnverified(text);
     } catch (error) {
       if (error instanceof UCANError) throw parseError(error);
       throw error;
     }
     if (proofs.length > 32) throw new VerificationError("malformed", "more than 32 proofs supplied");
+    // Proofs are parsed when the chain reaches them (a forged chain stops at its first untrusted root or signature),
+    // and the rest once it verified, so that a supplied proof that is not a token is refused all the same.
     const store = new ProofStore();
+    const texts = new Map<string, string>();
     proofs.forEach((proof, index) => {
-      let parsed: Token, verified: boolean;
-      try {
-        [parsed, verified] = this.proofCache.get(proof, () => {
-          const checked = Token.parse(proof);
-          return [checked, checked.hasValidSignature];
-        });
-      } catch (error) {
-        if (!(error instanceof UCANError)) throw error;
-        throw parseError(error, `proofs[${index}]: ${error.description}`, `proofs[${index}]` + (error.field ? `.${error.field}` : ""));
+      const cached = this.proofCache.peek(proof);
+      if (cached !== undefined) {
+        store.add(cached, true);
+        return;
       }
-      store.add(parsed, verified);
+      const cid = CID.of(utf8(proof), RAW);
+      texts.set(cid.toString(), proof);
+      store.addLazily(cid, () => {
+        try {
+          return Token.parseUnverified(proof);
+        } catch (error) {
+          if (!(error instanceof UCANError)) throw error;
+          throw parseError(error, `proofs[${index}]: ${error.description}`, `proofs[${index}]` + (error.field ? `.${error.field}` : ""));
+        }
+      });
     });
     let chain: ValidatedChain;
     try {
       chain = validate(token, store, Math.floor(now), {
-        leeway: this.leeway, trustedIssuers: snapshot.trust.dids, audiences: this.audiences,
+        leeway: this.leeway, trustedIssuers: snapshot.trust.dids, audiences: this.audiences, keys: snapshot.keys,
       });
     } catch (error) {
       if (error instanceof UCANError) throw verificationError(error);
       throw error;
+    }
+    store.parseRemaining();
+    // The chain verified to a trusted root: what it used is worth keeping, and nothing a forger sent ever is.
+    if (!presentedCached) this.presented.set(text, token);
+    for (const [cid, proof] of chain.proofs) {
+      const proofText = texts.get(cid) ?? texts.get(proof.cid.toString());
+      if (proofText !== undefined) this.proofCache.set(proofText, proof);
     }
     for (const issuer of chain.rootIssuers) this.checkWindow(snapshot, issuer, now);
     const roots = token.proofs.length === 0 ? [token] : [...chain.proofs.values()].filter((proof) => proof.proofs.length === 0);
@@ -463,7 +479,7 @@ export class Verifier {
     const raw = envelopeBytes(invocation, "invocation");
     let parsed: Invocation;
     try {
-      parsed = Invocation.parse(raw);
+      parsed = Invocation.parseUnverified(raw);
     } catch (error) {
       if (error instanceof UCANError) throw verificationError(error);
       throw error;
@@ -477,26 +493,37 @@ export class Verifier {
       throw new VerificationError("malformed", `an invocation must expire within ${longest} seconds`, "exp");
     }
     if (proofs.length > 32) throw new VerificationError("malformed", "more than 32 proofs supplied");
-    const supplied = new Map<string, Delegation>();
+    // As for 0.10 proofs: a delegation is parsed when the chain cites it, the others once the chain verified.
+    const supplied = new DelegationStore();
     proofs.forEach((proof, index) => {
       const data = envelopeBytes(proof, `proofs[${index}]`);
-      let delegation: Delegation;
-      try {
-        delegation = this.delegations.get(b64urlEncode(data), () => Delegation.parse(data));
-      } catch (error) {
-        if (!(error instanceof UCANError)) throw error;
-        throw new VerificationError(verificationError(error).code, `proofs[${index}]: ${error.detail}`,
-          `proofs[${index}]` + (error.field ? `.${error.field}` : ""));
+      const cid = CID.of(data, DAG_CBOR).toString();
+      const cached = this.delegations.peek(cid);
+      if (cached !== undefined) {
+        supplied.add(cached);
+        return;
       }
-      supplied.set(delegation.cid.toString(), delegation);
+      supplied.addLazily(cid, () => {
+        try {
+          return Delegation.parseUnverified(data);
+        } catch (error) {
+          if (!(error instanceof UCANError)) throw error;
+          throw new VerificationError(verificationError(error).code, `proofs[${index}]: ${error.detail}`,
+            `proofs[${index}]` + (error.field ? `.${error.field}` : ""));
+        }
+      });
     });
     let delegations: Delegation[];
     try {
-      delegations = validateInvocation(parsed, supplied, seconds, { leeway: this.leeway, trustedSubjects: snapshot.trust.dids }).delegations;
+      delegations = validateInvocation(parsed, supplied, seconds, {
+        leeway: this.leeway, trustedSubjects: snapshot.trust.dids, keys: snapshot.keys,
+      }).delegations;
     } catch (error) {
       if (error instanceof UCANError) throw verificationError(error);
       throw error;
     }
+    supplied.parseRemaining();
+    for (const delegation of delegations) this.delegations.set(delegation.cid.toString(), delegation);
     if (delegations.length === 0) throw new VerificationError("untrusted_issuer", "the invocation cites no delegation from Charter", "prf");
     const root = delegations[0];
     this.checkWindow(snapshot, root.issuer, now);

@@ -2,6 +2,8 @@
 // service, and a verifier whose clock the test moves. Offline, so middleware and hardening tests need no server.
 
 import { Delegation, SigningKey, Token, Verifier, signInvocation, type Capabilities, type SignedInvocation, type VerifierOptions } from "../src/index.js";
+import * as dagcbor from "../src/dagcbor.js";
+import { b64urlEncode, canonicalJSON, fromHex, utf8 } from "../src/encoding.js";
 
 export const ORG = "org_fixture";
 export const FACTS = { org: ORG, env: "live", app: "app_fixture", envelope: "env_fixture", key: "key_fixture" };
@@ -52,4 +54,25 @@ export function code(fn: () => unknown): string {
     throw error;
   }
   return "valid";
+}
+
+// Tokens and envelopes signed by hand: Token.sign and Delegation.sign parse what they make, and so would make this
+// process meet the keys before the verifier does, as an attacker's would not.
+
+/** A 0.10 token whose payload is exactly `payload` (JSON text, or a value to serialize), signed by `key`. */
+export function rawToken(key: SigningKey, payload: string | Record<string, unknown>): string {
+  const text = typeof payload === "string" ? payload : canonicalJSON(payload);
+  const signed = b64urlEncode(utf8('{"alg":"EdDSA","typ":"JWT"}')) + "." + b64urlEncode(utf8(text));
+  return signed + "." + b64urlEncode(key.sign(utf8(signed)));
+}
+
+/** A 1.0 envelope (`ucan/dlg@1.0.0` or `ucan/inv@1.0.0`) with exactly `payload`, signed by `key`. */
+export function rawEnvelope(key: SigningKey, payload: Record<string, unknown>, tag = "ucan/dlg@1.0.0"): Uint8Array {
+  const signed = { h: fromHex("3401ed01ed011371"), [tag]: payload };
+  return dagcbor.encode([key.sign(dagcbor.encode(signed)), signed]);
+}
+
+/** A 1.0 delegation envelope with exactly `payload`, signed by `key`. */
+export function rawDelegation(key: SigningKey, payload: Record<string, unknown>): Uint8Array {
+  return rawEnvelope(key, payload);
 }
