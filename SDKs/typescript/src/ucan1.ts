@@ -248,6 +248,11 @@ export class Delegation {
     return this.#bytes.slice();
   }
 
+  /** The envelope's size in bytes. */
+  get byteLength(): number {
+    return this.#bytes.length;
+  }
+
   /** The CID of the exact envelope bytes (`bafyrei…`): how an invocation cites it and Charter revokes it. */
   get cid(): CID {
     this.#cid ??= CID.of(this.#bytes, DAG_CBOR);

@@ -8,7 +8,7 @@
 // Charter's Swift `CharterVerifier`.
 
 import { credentials, envelopeBytes, type HeadersLike } from "./credentials.js";
-import { BoundedCache } from "./bounded-cache.js";
+import { BoundedCache, cachedSize } from "./bounded-cache.js";
 import { CID, DAG_CBOR, KeyRing, RAW, withKeyBudget } from "./crypto.js";
 import { JSONError, isObject, parseJSON, utf8 } from "./encoding.js";
 import { UCANError, VerificationError, parseError, verificationError } from "./errors.js";
@@ -426,10 +426,10 @@ export class Verifier {
     }
     store.parseRemaining();
     // The chain verified to a trusted root: what it used is worth keeping, and nothing a forger sent ever is.
-    if (!presentedCached) this.presented.set(text, token);
+    if (!presentedCached) this.presented.set(text, token, cachedSize(text.length));
     for (const [cid, proof] of chain.proofs) {
       const proofText = texts.get(cid) ?? texts.get(proof.cid.toString());
-      if (proofText !== undefined) this.proofCache.set(proofText, proof);
+      if (proofText !== undefined) this.proofCache.set(proofText, proof, cachedSize(proofText.length));
     }
     for (const issuer of chain.rootIssuers) this.checkWindow(snapshot, issuer, now);
     const roots = token.proofs.length === 0 ? [token] : [...chain.proofs.values()].filter((proof) => proof.proofs.length === 0);
@@ -523,7 +523,7 @@ export class Verifier {
       throw error;
     }
     supplied.parseRemaining();
-    for (const delegation of delegations) this.delegations.set(delegation.cid.toString(), delegation);
+    for (const delegation of delegations) this.delegations.set(delegation.cid.toString(), delegation, cachedSize(delegation.byteLength));
     if (delegations.length === 0) throw new VerificationError("untrusted_issuer", "the invocation cites no delegation from Charter", "prf");
     const root = delegations[0];
     this.checkWindow(snapshot, root.issuer, now);

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { CID, Delegation, NEW_KEYS_PER_VERIFICATION, SigningKey, Token, UCANError, signInvocation } from "../src/index.js";
+import { BoundedCache } from "../src/bounded-cache.js";
 import { forgetKnownKeys, pointChecks } from "../src/did-key.js";
 import { hasPrimeOrder, hasSmallOrderEncoding, isCanonicalEncoding } from "../src/edwards.js";
 import { b58Encode, fromHex, utf8 } from "../src/encoding.js";
@@ -232,4 +233,46 @@ test("1.0: a supplied delegation the invocation does not cite is parsed only onc
     nonce: Uint8Array.of(2), exp: fixture.now + 60,
   }, "ucan/inv@1.0.0");
   assert.equal(code(() => fixture.verifier.verifyInvocation(forged, [selfRooted, garbage])), "untrusted_issuer");
+});
+
+test("the parse caches hold only what verified, bounded by size as well as count, least recently used first out", () => {
+  const cache = new BoundedCache<string>(3, 100);
+  cache.set("a", "A", 40);
+  cache.set("b", "B", 40);
+  assert.equal(cache.peek("a"), "A", "a is now the most recently used");
+  cache.set("c", "C", 40); // 120 bytes: b, the least recently used, goes
+  assert.deepEqual([cache.peek("b"), cache.peek("a"), cache.peek("c")], [undefined, "A", "C"]);
+  assert.equal(cache.bytes, 80);
+  cache.set("d", "D", 10);
+  cache.set("e", "E", 10); // four entries: a goes
+  assert.deepEqual([cache.size, cache.peek("a")], [3, undefined]);
+  cache.set("huge", "H", 101);
+  assert.equal(cache.peek("huge"), undefined, "larger than the whole bound: not kept");
+  assert.equal(cache.bytes, 60);
+
+  const fixture = new Fixture();
+  const caches = fixture.verifier as unknown as Record<"presented" | "proofCache" | "delegations", BoundedCache<unknown>>;
+  const pad = "x".repeat(10_000);
+  // Forged: a large token from a stranger, a chain citing a stranger's root, an invocation rooted at a stranger.
+  const stranger = SigningKey.generate();
+  for (let i = 0; i < 20; i++) {
+    const forged = rawToken(stranger, { ucv: "0.10.0", iss: stranger.did, aud: fixture.service.did, cap: MAIL, exp: fixture.now + 60, nnc: i + pad });
+    assert.equal(code(() => fixture.verifier.verify(forged)), "untrusted_issuer");
+    const root = rawToken(stranger, { ucv: "0.10.0", iss: stranger.did, aud: fixture.agent.did, cap: MAIL, exp: fixture.now + 600, nnc: String(i) });
+    const chained = rawToken(fixture.agent, {
+      ucv: "0.10.0", iss: fixture.agent.did, aud: fixture.service.did, cap: MAIL, exp: fixture.now + 60, prf: [cidOf(root)],
+    });
+    assert.equal(code(() => fixture.verifier.verify(chained, [root])), "untrusted_issuer");
+  }
+  assert.deepEqual([caches.presented.size, caches.proofCache.size, caches.delegations.size], [0, 0, 0]);
+  // Genuine: kept, weighed by size.
+  const tokens = Array.from({ length: 3 }, (_, i) => Token.sign(fixture.issuer, {
+    audience: fixture.service.did, capabilities: MAIL, expiration: fixture.now + 60, nonce: i + pad, facts: FACTS,
+  }).text);
+  for (const token of tokens) assert.equal(code(() => fixture.verifier.verify(token)), "valid");
+  assert.equal(caches.presented.size, 3);
+  assert.equal(caches.presented.bytes, tokens.reduce((sum, token) => sum + 2 * token.length, 0));
+  const call = fixture.invoke();
+  assert.equal(code(() => fixture.verifier.verifyInvocationHeaders(call.headers)), "valid");
+  assert.equal(caches.delegations.size, 1);
 });
