@@ -22,7 +22,7 @@ public final class EnvelopeService: Sendable {
     }
 
     /// Creates an envelope for an app of the caller's organization, with 0.10 `capabilities`, 1.0 `commands`
-    /// (command → policy), or both.
+    /// (command → policy), or both, and the `audiences` (resource URL → did:key) OAuth clients may name.
     public func create(
         appID: String, name: String, capabilities: JSONValue?, commands: JSONValue? = nil, audiences: JSONValue? = nil,
         maxTTLSeconds: Int,

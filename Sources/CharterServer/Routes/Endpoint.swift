@@ -117,7 +117,7 @@ extension Endpoint {
     public static let api = allCases.filter { if case .apiKey = $0.access { true } else { false } }
     /// The dashboard's routes for signed-in sessions.
     public static let dashboard = allCases.filter { if case .session = $0.access { true } else { false } }
-    /// What anyone may read without a key: only what offline verifiers need.
+    /// What anyone may read without a key: only what offline verifiers and OAuth clients' discovery need.
     public static let published: [Endpoint] = [.issuers, .revocations, .oauthMetadata, .jwks, .oauthAuthorize]
 
     /// The methods `path` answers to, as an `Allow` header value; nil for a path that is no route at all.

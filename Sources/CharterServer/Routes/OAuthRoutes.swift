@@ -42,7 +42,7 @@ enum OAuthRoutes {
                 $0.strings("grant_types_supported", ["client_credentials"])
                 $0.string("issuer", base)
                 $0.string("jwks_uri", base + Endpoint.jwks.path)
-                // No authorization endpoint: machine clients only, so no response types.
+                // Machine clients only: the authorization endpoint refuses every response type.
                 $0.strings("response_types_supported", [])
                 $0.strings("token_endpoint_auth_methods_supported", ["client_secret_basic", "client_secret_post"])
                 $0.string("token_endpoint", base + Endpoint.oauthToken.path)
