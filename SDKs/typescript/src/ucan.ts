@@ -46,15 +46,46 @@ export class Capability {
 }
 
 function patternCovers(parent: string, child: string, separator: string | null): boolean {
-  if (parent === "*" || parent === child) return true;
+  if (parent === "*" || sameText(parent, child)) return true;
   if (!parent.endsWith("*")) return false;
   const prefix = parent.slice(0, -1);
   if (separator !== null && !prefix.endsWith(separator)) return false;
-  return hasPrefix(child, prefix);
+  return hasPrefix(canonical(child), canonical(prefix));
 }
 
+const ASCII = /^[\x00-\x7f]*$/;
+
+/** The NFC form: two strings Swift holds equal (canonically equivalent, as `é` and `e` + U+0301) have the same
+ * one. ASCII is its own. */
+function canonical(text: string): string {
+  return ASCII.test(text) ? text : text.normalize("NFC");
+}
+
+/** Swift's `String ==`: canonical equivalence, not code units. */
+function sameText(left: string, right: string): boolean {
+  return left === right || (!(ASCII.test(left) && ASCII.test(right)) && canonical(left) === canonical(right));
+}
+
+const ABSENT = Symbol("absent");
+
+/** `map[key]` as a Swift dictionary finds it, by canonical equivalence (a parsed object never holds two
+ * equivalent keys), or ABSENT. An ASCII key can match a non-ASCII one: U+212A, the Kelvin sign, is `K`. */
+function member(map: Caveat, key: string): unknown {
+  if (hasKey(map, key)) return map[key];
+  const keyIsASCII = ASCII.test(key);
+  const wanted = canonical(key);
+  for (const name of Object.keys(map)) {
+    if (!(keyIsASCII && ASCII.test(name)) && canonical(name) === wanted) return map[name];
+  }
+  return ABSENT;
+}
+
+/** A child caveat is covered when it has every field of the parent with an equal or narrower value. */
 function caveatCovers(parent: Caveat, child: Caveat): boolean {
-  return Object.keys(parent).every((key) => hasKey(child, key) && valueCovers(parent[key], child[key]));
+  return Object.keys(parent).every((key) => {
+    const claimed = member(child, key);
+    return claimed !== ABSENT && valueCovers(parent[key], claimed);
+  });
 }
 
 function jsonEqual(left: unknown, right: unknown): boolean {
@@ -63,8 +94,13 @@ function jsonEqual(left: unknown, right: unknown): boolean {
   }
   if (isObject(left) && isObject(right)) {
     const keys = Object.keys(left);
-    return keys.length === Object.keys(right).length && keys.every((key) => hasKey(right, key) && jsonEqual(left[key], right[key]));
+    return keys.length === Object.keys(right).length && keys.every((key) => {
+      const other = member(right, key);
+      return other !== ABSENT && jsonEqual(left[key], other);
+    });
   }
+  // Strings by canonical equivalence, as Swift compares them.
+  if (typeof left === "string" && typeof right === "string") return sameText(left, right);
   if ((typeof left === "number" || typeof left === "bigint") && (typeof right === "number" || typeof right === "bigint")) {
     // eslint-disable-next-line eqeqeq
     return left == right;
@@ -151,9 +187,11 @@ export function checkCapabilities(capabilities: Iterable<Capability>): Capabilit
       }
     });
   }
+  // Swift compares strings by canonical equivalence, so `x/é` and `x/e` + U+0301 are one ability there (and one
+  // key to a strict parser reading the token back), though their code points differ.
   const seen = new Set<string>();
   for (const capability of listed) {
-    const pair = JSON.stringify([capability.resource, capability.ability]);
+    const pair = JSON.stringify([canonical(capability.resource), canonical(capability.ability)]);
     if (seen.has(pair)) throw new UCANError("invalid_field", `${capability} appears twice`, "cap");
     seen.add(pair);
   }

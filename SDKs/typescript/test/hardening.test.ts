@@ -7,6 +7,8 @@ import {
   CID, Capability, Delegation, ReplayCache, SigningKey, Token, Verifier, checkCommand, isDID, signInvocation,
 } from "../src/index.js";
 import { sha256 } from "../src/crypto.js";
+import { UCANError } from "../src/errors.js";
+import { checkCapabilities } from "../src/ucan.js";
 import {
   b58Encode, b64Encode, b64urlEncode, canonicalJSON, fromHex, hex, isFloatAt, isIntAt, markFloat, parseJSON, utf8,
 } from "../src/encoding.js";
@@ -67,6 +69,50 @@ test("0.10 caveats compare numbers by value, 1 and 1.0 alike, as Swift's JSONVal
   assert.ok(!parent.covers(child('{"n":1.5}')));
   assert.ok(!parent.covers(child('{"n":"1"}')));
   assert.ok(!new Capability("mailto:*", "email/send", [{ n: 9007199254740993n }]).covers(child('{"n":9007199254740992.0}')));
+});
+
+// Swift compares strings (caveat values, caveat keys, resources, abilities) by canonical equivalence: `é` and
+// `e` + U+0301 are one string, and so are the Kelvin sign U+212A and `K`; compatibility forms (`ﬁ`, `fi`) are not.
+// The Python SDK's table (test_parity.py, EQUIVALENT): the parent's caveat, the child's, and Swift's verdict.
+const EQUIVALENT: [string, string, boolean][] = [
+  ['{"to": "caf\u00e9"}', '{"to": "cafe\u0301"}', true],
+  ['{"to": "cafe\u0301"}', '{"to": "caf\u00e9"}', true],
+  ['{"caf\u00e9": 1}', '{"cafe\u0301": 1.0}', true],
+  ['{"to": ["caf\u00e9"]}', '{"to": ["cafe\u0301"]}', true],
+  ['{"n": [{"\u00e9": ["x"]}]}', '{"n": [{"e\u0301": ["x"]}]}', true],
+  ['{"unit": "K"}', '{"unit": "\u212a"}', true],
+  ['{"K": 1}', '{"\u212a": 1}', true],
+  ['{"to": "caf\u00e9"}', '{"to": "cafe"}', false],
+  ['{"to": "\ufb01le"}', '{"to": "file"}', false],
+  ['{"n": [{"\u00e9": 1}]}', '{"n": [{"e": 1}]}', false],
+];
+
+test("0.10 caveat strings and keys compare by canonical equivalence, as Swift's String == does", () => {
+  const caveat = (json: string) => new Capability("mailto:*", "email/send", [parseJSON(json) as Record<string, unknown>]);
+  for (const [parent, child, swift] of EQUIVALENT) {
+    assert.equal(caveat(parent).covers(caveat(child)), swift, `${parent} covers ${child}`);
+  }
+});
+
+test("0.10 resources and abilities compare by canonical equivalence; one ability in two forms is a duplicate", () => {
+  const covers = (parent: string, child: string, ability: [string, string] = ["x/send", "x/send"]) =>
+    new Capability(parent, ability[0]).covers(new Capability(child, ability[1]));
+  assert.ok(covers("mailto:caf\u00e9@example.com", "mailto:cafe\u0301@example.com"));
+  assert.ok(covers("https://x.example/\u00e9*", "https://x.example/e\u0301tude"));
+  assert.ok(covers("https://x.example/caf*", "https://x.example/cafe\u0301"));
+  assert.ok(!covers("https://x.example/cafe*", "https://x.example/caf\u00e9"));
+  assert.ok(!covers("https://x.example/cafe*", "https://x.example/cafe\u0301"));
+  assert.ok(covers("urn:x", "urn:x", ["x/caf\u00e9", "x/cafe\u0301"]));
+  assert.ok(covers("urn:x", "urn:x", ["x/*", "x/cafe\u0301"]));
+  // Charter's fuzzer found this one: one ability to Swift, written twice (`x/f` sorts between them by bytes).
+  const resource = "mailto:a@example.com";
+  assert.throws(() => checkCapabilities([new Capability(resource, "x/\u00c9"), new Capability(resource, "x/f"),
+    new Capability(resource, "x/e\u0301")]), (error: unknown) => error instanceof UCANError && /appears twice/.test(error.message));
+  assert.equal(checkCapabilities([new Capability(resource, "x/\u00c9"), new Capability(resource, "x/f")]).length, 2);
+  // And so a token naming it twice is refused, as Charter refuses it.
+  const key = SigningKey.generate();
+  assert.throws(() => Token.sign(key, { audience: key.did, expiration: null,
+    capabilities: { [resource]: { "x/\u00e9": [{}], "x/e\u0301": [{}] } } }), UCANError);
 });
 
 /** A revocation feed of one page, signed by `issuer`, as a fake `fetch` answers it; `seq` spelled as given. */

@@ -1,8 +1,9 @@
 // The verifier against a real Charter: sync of issuers and the signed feed, revocation, fail-closed staleness, replay.
 
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { after, before, test } from "node:test";
-import { Capability, Client, FeedError, SigningKey, VerificationError, Verifier } from "../src/index.js";
+import { Capability, Client, FeedError, SigningKey, Token, VerificationError, Verifier } from "../src/index.js";
 import { forgetKnownKeys, pointChecks } from "../src/did-key.js";
 import { MAIL, Server, Tenant } from "./server.js";
 
@@ -45,6 +46,35 @@ test("a verifier refuses everything before its first sync, then verifies a minte
   const sub = await agent.delegate(service.did, { ttl: 60, capabilities: { "mailto:ops@example.com": { "email/send": [{}] } }, proof: token });
   assert.equal(verifier.verify((sub as any).text, [token.text]).envelope, tenant.envelope);
   assert.equal(code(() => verifier.verify((sub as any).text)), "invalid_chain");
+  agent.close();
+});
+
+test("charter verify and this verifier agree on strings: canonically equivalent forms are one, compatibility forms are not", async () => {
+  // The Swift verifier (`charter verify`) is the reference: a root minted by Charter with `café` and `K` covers a
+  // delegation claiming `é` written decomposed and the Kelvin sign for `K`, not one claiming `ﬁ` for `fi`.
+  const granted = { "mailto:*": { "email/send": [{ max: 10, to: "caf\u00e9@example.com", unit: "K", tag: "fi" }] } };
+  const tenant = await Tenant.create(server, { capabilities: granted });
+  const agent = new Client({ server: server.url, apiKey: tenant.key, identity: SigningKey.generate() });
+  const subAgent = SigningKey.generate();
+  const root = await agent.token(granted);
+  const claiming = (caveat: Record<string, unknown>) => Token.sign(agent.identity, {
+    audience: subAgent.did, expiration: root.expiration, proofs: [root.cid],
+    capabilities: { "mailto:*": { "email/send": [{ max: 10, to: "caf\u00e9@example.com", unit: "K", tag: "fi", ...caveat }] } },
+  });
+  const equivalent = await agent.delegate(subAgent.did, { ttl: 60, proof: root, capabilities: { "mailto:*": { "email/send": [
+    { max: 10, to: "cafe\u0301@example.com", unit: "\u212a", tag: "fi" }] } } }) as Token;
+  const verifier = new Verifier({ server: server.url, audiences: [subAgent.did], organizations: [tenant.org] });
+  await verifier.sync();
+  const cases: [Token, string][] = [
+    [equivalent, "valid"], [claiming({ unit: "\u212a" }), "valid"], [claiming({ tag: "\ufb01" }), "invalid_chain"],
+    [claiming({ max: true }), "invalid_chain"],
+  ];
+  for (const [token, expected] of cases) {
+    const run = spawnSync(process.env.CHARTER!, ["verify", token.text, "--proof", root.text, "--server", server.url,
+      "--audience", subAgent.did, "--organization", tenant.org], { encoding: "utf8" });
+    const swift = run.status === 0 ? "valid" : run.stderr.split(":")[0];
+    assert.deepEqual([swift, code(() => verifier.verify(token.text, [root.text]))], [expected, expected], run.stderr);
+  }
   agent.close();
 });
 
