@@ -70,6 +70,34 @@ import UCAN
         }
     }
 
+    /// One batch may hold mints of several organizations: each extends its own chain, numbered in one sequence.
+    @Test(arguments: StoreFactory.all)
+    func aBatchOfSeveralOrganizationsExtendsEachChain(factory: StoreFactory) async throws {
+        try await factory.withStore { store in
+            let fixture = StoreFixture(store: store)
+            let acme = try await fixture.organization()
+            let other = try await fixture.organization()
+            let acmeEnvelope = Self.envelope(acme)
+            let otherEnvelope = Self.envelope(other)
+            try await store.createEnvelope(acmeEnvelope, audit: fixture.event("envelope.create", org: acme.org.id))
+            try await store.createEnvelope(otherEnvelope, audit: fixture.event("envelope.create", org: other.org.id))
+            let batch = [
+                Self.mint(acme, envelope: acmeEnvelope, fixture: fixture),
+                Self.mint(other, envelope: otherEnvelope, fixture: fixture),
+                Self.mint(acme, envelope: acmeEnvelope, fixture: fixture),
+            ]
+            #expect(try await store.recordMints(batch) == [.recorded, .recorded, .recorded])
+            for (tenant, mints) in [(acme, 2), (other, 1)] {
+                let chain = try await fixture.chain(tenant.org.id)
+                #expect(chain.filter { $0.event.action == "token.mint" }.count == mints)
+                #expect(try await fixture.chainBreak(tenant.org.id) == nil)
+            }
+            let seqs = try await (fixture.chain(acme.org.id) + fixture.chain(other.org.id))
+                .filter { $0.event.action == "token.mint" }.map(\.seq).sorted()
+            #expect(seqs == Array(seqs[0]..<(seqs[0] + 3)), "the batch's records are numbered consecutively")
+        }
+    }
+
     @Test(arguments: StoreFactory.all)
     func aMintIsRefusedInsideItsTransactionOnceItsEnvelopeOrKeyIsRevoked(factory: StoreFactory) async throws {
         try await factory.withStore { store in
