@@ -1,11 +1,12 @@
 import Foundation
 import UCAN
 
-/// The verifier's parse caches: presented tokens (parsed once, signature checked every call), proofs and 1.0
-/// delegations (parsed and signature-checked once).
+/// The verifier's parse caches: presented tokens (parsed once, signature checked every call), proofs (parsed
+/// once, signature checked until a chain they are on validates) and 1.0 delegations (parsed and
+/// signature-checked once).
 struct Caches: Sendable {
-    let presented = TokenCache(checksSignatures: false)
-    let proofs = TokenCache(checksSignatures: true)
+    let presented = TokenCache()
+    let proofs = TokenCache()
     let delegations = DelegationCache()
 }
 
@@ -30,7 +31,7 @@ extension VerifierSnapshot {
         for (index, proof) in proofs.enumerated() {
             do {
                 let entry = try caches.proofs.entry(parsing: proof, limits: limits)
-                store.add(entry.token, cid: entry.cid, signatureVerified: entry.signatureVerified)
+                store.add(entry.token, cid: entry.cid, signatureVerified: caches.proofs.hasVerifiedSignature(entry.cid))
             } catch {
                 throw VerificationError(
                     .malformed, "proofs[\(index)]: \(error.description)",
@@ -44,6 +45,8 @@ extension VerifierSnapshot {
         } catch {
             throw VerificationError(error)
         }
+        // Every proof the chain used had its signature verified by the walk (or before).
+        caches.proofs.rememberVerified(chain.proofs.keys)
         for issuer in chain.rootIssuers {
             if let notAfter = trust.windows[issuer], now >= notAfter {
                 throw VerificationError(.untrustedIssuer, "\(issuer) was retired and verifies nothing after its window")

@@ -105,6 +105,43 @@ struct VerifierBenchmark {
         print(
             "ratios: root=\(format(root / raw)) chain3=\(format(chain / (raw / 3))) invocation=\(format(invocation / (raw / 2)))"
                 + " (chain goal is against raw/3, invocation + one delegation against raw/2)")
+        let hostile = try hostileCost(verifier, service: fixture.service, required: fixture.required)
+        print(
+            "hostile request (a token for this service citing 32 proofs by keys never seen, refused): "
+                + "\(format(hostile, digits: 0)) µs median, one thread")
+    }
+
+    /// What a forged request costs the service: a token addressed to it (its DID is public) citing the most
+    /// proofs a token may, each a root by a key never seen, so no cache helps. Median over 64 requests.
+    private func hostileCost(_ verifier: CharterVerifier, service: DID, required: Capability) throws -> Double {
+        let clock = ContinuousClock()
+        let expiration = Int64(Date().timeIntervalSince1970) + 600
+        let capabilities = try Capabilities([Capability(resource: "mailto:*", ability: "email/send")])
+        var costs: [Double] = []
+        for _ in 0..<64 {
+            let attacker = Ed25519.SigningKey()
+            let attackerDID = DID(publicKey: attacker.publicKey)
+            let proofs = try (0..<32).map { _ in
+                let key = Ed25519.SigningKey()
+                return try UCAN(
+                    signing: Payload(
+                        issuer: DID(publicKey: key.publicKey), audience: attackerDID, expiration: expiration,
+                        capabilities: capabilities),
+                    with: key)
+            }
+            let token = try UCAN(
+                signing: Payload(
+                    issuer: attackerDID, audience: service, expiration: expiration, capabilities: capabilities,
+                    proofs: proofs.map(\.cid)),
+                with: attacker)
+            let start = clock.now
+            do {
+                _ = try verifier.verify(token.encoded, proofs: proofs.map(\.encoded), requiring: required)
+                preconditionFailure("a forged chain verified")
+            } catch {}
+            costs.append((clock.now - start).inSeconds * 1e6)
+        }
+        return costs.sorted()[costs.count / 2]
     }
 }
 

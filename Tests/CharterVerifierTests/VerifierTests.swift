@@ -120,6 +120,70 @@ import UCAN
         }
     }
 
+    /// A proof's signature is checked by the walk up the chain, not when it is parsed, and remembered only once a
+    /// chain it is on has validated: a proof with another's signature is refused every time it is reached, and
+    /// the real chain, whose root was first carried beside a refused token, verifies.
+    @Test func proofSignaturesAreCheckedWhenReachedAndRememberedOnlyAfterAValidChain() async throws {
+        let charter = try await LiveCharter.start()
+        defer { Task { await charter.remove() } }
+        _ = try await charter.createEnvelope()
+        let agent = Agent()
+        let root = try await charter.mint(for: agent.did)
+        let other = try await charter.mint(for: agent.did)
+        let verifier = verifier(charter)
+        try await verifier.sync()
+        let delegated = try agent.delegate(root, to: service.did, capabilities: [mail])
+
+        // The root's text with another token's signature: same payload, so the same cited CID cannot be made;
+        // cite the spliced text's own CID instead.
+        let parts = root.encoded.split(separator: ".")
+        let spliced = "\(parts[0]).\(parts[1]).\(other.encoded.split(separator: ".")[2])"
+        let splicedToken = try UCAN(parsing: spliced)
+        let citingSpliced = try agent.delegate(splicedToken, to: service.did, capabilities: [mail])
+        for _ in 0..<2 {
+            let error = #expect(throws: VerificationError.self) {
+                try verifier.verify(citingSpliced.encoded, proofs: [spliced], requiring: mail)
+            }
+            #expect(error?.code == .badSignature)
+        }
+        // Carried, unused, beside a refused chain: the good root is not remembered as verified by that.
+        let stranger = Agent()
+        let selfIssued = try UCAN(
+            signing: Payload(
+                issuer: stranger.did, audience: service.did, expiration: root.payload.expiration,
+                capabilities: try Capabilities([mail])),
+            with: stranger.key)
+        #expect(throws: VerificationError.self) { try verifier.verify(selfIssued.encoded, proofs: [root.encoded]) }
+        // And the real chain verifies, again and again.
+        for _ in 0..<3 {
+            #expect(try verifier.verify(delegated.encoded, proofs: [root.encoded], requiring: mail).app != nil)
+        }
+    }
+
+    /// A parse cache is bounded by the bytes of what it holds, not only by its count.
+    @Test func theParseCacheIsBoundedByBytes() throws {
+        let cache = BoundedCache<String, Int> { $0.utf8.count }
+        var made = 0
+        let big = String(repeating: "a", count: (1 << 20) - 16)
+        for index in 0..<16 {
+            _ = cache.value(for: "\(index)" + big) {
+                made += 1; return index
+            }
+        }
+        #expect(made == 16)
+        _ = cache.value(for: "0" + big) {
+            made += 1; return 0
+        }
+        #expect(made == 16, "just under 16 MiB: all kept")
+        _ = cache.value(for: "16" + big) {
+            made += 1; return 16
+        }
+        _ = cache.value(for: "0" + big) {
+            made += 1; return 0
+        }
+        #expect(made == 18, "over the bytes: emptied, so the first is made again")
+    }
+
     @Test func forgedAndUntrustedTokensFail() async throws {
         let charter = try await LiveCharter.start()
         defer { Task { await charter.remove() } }
