@@ -118,6 +118,16 @@ def route_path(scope: Scope) -> str:
     return path
 
 
+def remember(scope: Scope, verified: Verified) -> None:
+    """Puts a request's verified credentials where handlers read them: `scope["charter"]` and
+    `scope["state"]["charter"]` (Starlette's `request.state.charter`)."""
+    scope[STATE_KEY] = verified
+    state = scope.get("state")
+    if state is None:
+        scope["state"] = state = {}
+    state[STATE_KEY] = verified
+
+
 def _command(command: str) -> str:
     try:
         return check_command(command)
@@ -207,11 +217,7 @@ class CharterMiddleware:
         except VerificationError as error:
             await self._refuse(scope, send, error, self.challenge(scope, error))
             return
-        scope[STATE_KEY] = verified
-        state = scope.get("state")
-        if state is None:
-            scope["state"] = state = {}
-        state[STATE_KEY] = verified
+        remember(scope, verified)
         await self.app(scope, receive, send)
 
     @staticmethod
@@ -227,5 +233,5 @@ class CharterMiddleware:
             await send({"type": "websocket.close", "code": 1008, "reason": error.code})
 
 
-__all__ = ["CharterMiddleware", "ProtectedResource", "metadata_response", "refusal", "request_headers", "route_path",
-           "verify_capability", "verify_invocation"]
+__all__ = ["CharterMiddleware", "ProtectedResource", "metadata_response", "refusal", "remember", "request_headers",
+           "route_path", "verify_capability", "verify_invocation"]

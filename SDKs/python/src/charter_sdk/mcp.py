@@ -49,7 +49,7 @@ except ImportError as missing:  # the core package needs no MCP SDK; this module
         from missing
 
 from ._jsonrpc import BodyTooLarge, Unreadable, read_body, replay, tool_calls
-from .asgi import STATE_KEY, ASGIApp, Message, Receive, Scope, Send, refusal, request_headers, route_path
+from .asgi import ASGIApp, Message, Receive, Scope, Send, refusal, remember, request_headers, route_path
 from .errors import VerificationError
 from .resource import ProtectedResource, bearer, challenge, check_scope
 from .ucan import Capability
@@ -231,11 +231,7 @@ class CharterMCPAuth:
         except _Refused as refused:
             await self._refuse(send, refused.error, scope=refused.scope)
             return
-        scope[STATE_KEY] = verified
-        state = scope.get("state")
-        if state is None:
-            scope["state"] = state = {}
-        state[STATE_KEY] = verified
+        remember(scope, verified)
         holder = [(token, verified)]
         held = _verified.set(holder)
         given = _proofs.set(tuple(proofs))
