@@ -214,8 +214,15 @@ def test_charter_mcp_auth_refuses_as_the_mcp_authorization_spec_says(tenant: Ten
         clock.advance(fresh.expiration - clock.now() + verifier.leeway + 1)
         verifier.sync()
         challenged(call(http, "whoami", fresh.text), 401, "expired", INVALID)
+    # The token is checked before the body is read: a refused one costs no read or parse of a large body.
     with TestClient(guarded_app(verifier, max_body_size=64), base_url=URL) as http:
-        assert call(http, "send_email", token, {"to": "x" * 100}).status_code == 413
+        challenged(call(http, "send_email", token, {"to": "x" * 100}), 401, "expired", INVALID)
+    # A good token's oversized body is refused as such.
+    live = Verifier(tenant.server.url, [service.did], [tenant.org])
+    live.sync()
+    with TestClient(guarded_app(live, max_body_size=64), base_url=URL) as http:
+        good = root_token_for(tenant, service.did).text
+        assert call(http, "send_email", good, {"to": "x" * 100}).status_code == 413
 
 
 def test_a_delegated_token_and_its_proofs_pass_charter_mcp_auth(tenant: Tenant, service: SigningKey) -> None:

@@ -155,7 +155,8 @@ class CharterMCPAuth:
     """Charter in front of an MCP server's streamable-HTTP ASGI app, as the MCP authorization spec wants it.
 
     Every HTTP request to the MCP endpoint (the path of `protected_resource.resource`, and below it) must carry a
-    0.10 token that verifies; a POST's body is read (at most `max_body_size` bytes, then replayed to the app) and
+    0.10 token that verifies; once it does, a POST's body is read (at most `max_body_size` bytes, then replayed to
+    the app) and
     each JSON-RPC `tools/call` in it must name a tool in `tools` whose `Capability` the token grants (None: any
     valid token will do). Refusals carry Charter's JSON error body and the challenges `charter_sdk.resource`
     writes, naming `protected_resource`'s metadata; a body that is not JSON (or names a key twice) is a JSON-RPC
@@ -202,6 +203,12 @@ class CharterMCPAuth:
         if "authorization" not in headers:
             await self._refuse(send, VerificationError("malformed", "no Authorization header"), presented=False)
             return
+        # The token first: a request without a valid one costs no body read or JSON parse.
+        try:
+            token, proofs, verified = self._verify(headers, [])
+        except _Refused as refused:
+            await self._refuse(send, refused.error, scope=refused.scope)
+            return
         required: list[Capability | None] = []
         if scope.get("method") == "POST":
             try:
@@ -225,12 +232,13 @@ class CharterMCPAuth:
                         "not_covered", f"the tool {name!r} is not one this server lets a Charter token call"))
                     return
                 required.append(self.tools[name])
-        try:
-            token, proofs, verified = self._verify(
-                headers, [capability for capability in required if capability is not None])
-        except _Refused as refused:
-            await self._refuse(send, refused.error, scope=refused.scope)
-            return
+        capabilities = [capability for capability in required if capability is not None]
+        if capabilities:
+            try:
+                token, proofs, verified = self._verify(headers, capabilities)
+            except _Refused as refused:
+                await self._refuse(send, refused.error, scope=refused.scope)
+                return
         remember(scope, verified)
         holder = [(token, verified)]
         held = _verified.set(holder)
