@@ -204,38 +204,23 @@ export interface DelegationFields {
 }
 
 /**
- * A UCAN 1.0 delegation: `issuer` grants `audience` the command on `subject` (null: a powerline) under `policy`.
- * Holds the exact envelope bytes it was parsed from or sealed as; `encoded` is their padded base64.
+ * What a delegation and an invocation share: the exact envelope bytes (private, handed out as copies), its
+ * signature, checked once under the issuer's key, and its CID. Subclasses are deeply frozen once built, so a
+ * verifier can hand what it caches to request handlers without any of them changing a later verdict.
  */
-export class Delegation {
+abstract class SignedEnvelope {
   readonly #nonce: Uint8Array;
   readonly #bytes: Uint8Array;
   readonly #signature: Uint8Array;
   #cid: CID | undefined;
   #signatureVerified = false;
 
-  /**
-   * Deeply frozen once built, its bytes private (handed out as copies): a verifier caches delegations and hands them
-   * to request handlers, none of which may change what a later request is checked against.
-   */
-  private constructor(
-    readonly issuer: string,
-    readonly audience: string,
-    readonly subject: string | null,
-    readonly command: string,
-    readonly policy: Policy,
-    nonce: Uint8Array,
-    readonly meta: Record<string, IPLD> | null,
-    readonly notBefore: number | null,
-    readonly expiration: number | null,
-    readonly tag: string,
-    bytes: Uint8Array,
-    signature: Uint8Array,
-  ) {
+  abstract readonly issuer: string;
+
+  protected constructor(nonce: Uint8Array, bytes: Uint8Array, signature: Uint8Array) {
     this.#nonce = nonce;
     this.#bytes = bytes;
     this.#signature = signature;
-    deepFreeze(this);
   }
 
   /** The nonce (a copy). */
@@ -253,7 +238,7 @@ export class Delegation {
     return this.#bytes.length;
   }
 
-  /** The CID of the exact envelope bytes (`bafyrei…`): how an invocation cites it and Charter revokes it. */
+  /** The CID of the exact envelope bytes (`bafyrei…`): how an invocation cites a delegation and Charter revokes it. */
   get cid(): CID {
     this.#cid ??= CID.of(this.#bytes, DAG_CBOR);
     return this.#cid;
@@ -262,15 +247,6 @@ export class Delegation {
   /** The envelope as padded base64, as Charter sends it. */
   get encoded(): string {
     return b64Encode(this.#bytes);
-  }
-
-  toString(): string {
-    return `Delegation(${this.cid}, cmd=${this.command})`;
-  }
-
-  metaString(name: string): string | null {
-    const value = this.meta !== null && hasKey(this.meta, name) ? this.meta[name] : undefined;
-    return typeof value === "string" ? value : null;
   }
 
   /**
@@ -285,13 +261,50 @@ export class Delegation {
     return this.#signatureVerified;
   }
 
+  /** `envelope`, once its signature verifies. */
+  protected static verified<T extends SignedEnvelope>(envelope: T): T {
+    if (!envelope.verifySignature()) {
+      throw new UCANError("invalid_signature", `the signature does not verify under ${envelope.issuer}`);
+    }
+    return envelope;
+  }
+}
+
+/**
+ * A UCAN 1.0 delegation: `issuer` grants `audience` the command on `subject` (null: a powerline) under `policy`.
+ * Holds the exact envelope bytes it was parsed from or sealed as; `encoded` is their padded base64.
+ */
+export class Delegation extends SignedEnvelope {
+  private constructor(
+    readonly issuer: string,
+    readonly audience: string,
+    readonly subject: string | null,
+    readonly command: string,
+    readonly policy: Policy,
+    nonce: Uint8Array,
+    readonly meta: Record<string, IPLD> | null,
+    readonly notBefore: number | null,
+    readonly expiration: number | null,
+    readonly tag: string,
+    bytes: Uint8Array,
+    signature: Uint8Array,
+  ) {
+    super(nonce, bytes, signature);
+    deepFreeze(this);
+  }
+
+  override toString(): string {
+    return `Delegation(${this.cid}, cmd=${this.command})`;
+  }
+
+  metaString(name: string): string | null {
+    const value = this.meta !== null && hasKey(this.meta, name) ? this.meta[name] : undefined;
+    return typeof value === "string" ? value : null;
+  }
+
   /** Parses an envelope (bytes, or base64 text), checks its DIDs' points and its signature. */
   static parse(data: Uint8Array | string, maxBytes = MAX_TOKEN_BYTES): Delegation {
-    const delegation = Delegation.read(data, maxBytes, true);
-    if (!delegation.verifySignature()) {
-      throw new UCANError("invalid_signature", `the signature does not verify under ${delegation.issuer}`);
-    }
-    return delegation;
+    return SignedEnvelope.verified(Delegation.read(data, maxBytes, true));
   }
 
   /**
@@ -353,14 +366,8 @@ export interface InvocationFields {
 }
 
 /** A UCAN 1.0 invocation, signed by the invoker: run `command` with `arguments` on `subject`, proven by `proofs`. */
-export class Invocation {
-  readonly #nonce: Uint8Array;
-  readonly #bytes: Uint8Array;
-  readonly #signature: Uint8Array;
-  #cid: CID | undefined;
-  #signatureVerified = false;
-
-  /** Deeply frozen once built (its arguments too), its bytes private and handed out as copies. */
+export class Invocation extends SignedEnvelope {
+  /** Deeply frozen once built, its arguments too. */
   private constructor(
     readonly issuer: string,
     readonly subject: string,
@@ -377,50 +384,17 @@ export class Invocation {
     bytes: Uint8Array,
     signature: Uint8Array,
   ) {
-    this.#nonce = nonce;
-    this.#bytes = bytes;
-    this.#signature = signature;
+    super(nonce, bytes, signature);
     deepFreeze(this);
   }
 
-  /** The nonce (a copy). */
-  get nonce(): Uint8Array {
-    return this.#nonce.slice();
-  }
-
-  /** The exact envelope bytes (a copy). */
-  get bytes(): Uint8Array {
-    return this.#bytes.slice();
-  }
-
-  get cid(): CID {
-    this.#cid ??= CID.of(this.#bytes, DAG_CBOR);
-    return this.#cid;
-  }
-
-  get encoded(): string {
-    return b64Encode(this.#bytes);
-  }
-
-  toString(): string {
+  override toString(): string {
     return `Invocation(${this.cid}, cmd=${this.command})`;
-  }
-
-  /** As `Delegation.verifySignature`. */
-  verifySignature(ring?: KeyRing): boolean {
-    if (!this.#signatureVerified) {
-      this.#signatureVerified = verifyBy(this.issuer, this.#bytes.subarray(SIGNED_OFFSET), this.#signature, "iss", ring);
-    }
-    return this.#signatureVerified;
   }
 
   /** Parses an envelope (bytes, or base64 text), checks its DIDs' points and its signature. */
   static parse(data: Uint8Array | string, maxBytes = MAX_TOKEN_BYTES): Invocation {
-    const invocation = Invocation.read(data, maxBytes, true);
-    if (!invocation.verifySignature()) {
-      throw new UCANError("invalid_signature", `the signature does not verify under ${invocation.issuer}`);
-    }
-    return invocation;
+    return SignedEnvelope.verified(Invocation.read(data, maxBytes, true));
   }
 
   /** Parses an envelope as `parse` does, checking only its DIDs' shape and not its signature (`validateInvocation` does). */
