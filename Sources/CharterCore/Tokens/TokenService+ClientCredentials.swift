@@ -48,10 +48,7 @@ extension TokenService {
                     return (capabilities, audience, granted)
                 }
             }
-            let envelope = try await envelope(nil, caller: caller) { envelope in
-                if case .failure(let refusal) = grant(in: envelope) { refusal } else { nil }
-            }
-            let (capabilities, audience, granted) = try grant(in: envelope).get()
+            let (envelope, (capabilities, audience, granted)) = try await envelope(nil, caller: caller, grant: grant)
             let ttl = try TokenLifetimePolicy.mintTTL(requested: nil, envelope: envelope)
             let authorized = try await sign(
                 capabilities, for: audience, facts: [:], ttl: ttl, envelope: envelope, by: caller, context: context,

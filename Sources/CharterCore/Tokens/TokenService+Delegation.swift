@@ -61,14 +61,16 @@ extension TokenService {
             try CommandGrants.policy(json, field: "policy")
         }
         let extraMeta = try Self.meta(request.meta)
-        let envelope = try await envelope(request.envelopeID, caller: caller) { envelope in
-            envelope.commands.grant(covering: command) == nil
-                ? CharterError(
-                    .commandNotInEnvelope, "\(command) is not granted by envelope \(envelope.id)", field: "command")
-                : nil
+        let (envelope, grant) = try await envelope(request.envelopeID, caller: caller) {
+            envelope -> Result<Policy, CharterError> in
+            guard let grant = envelope.commands.grant(covering: command) else {
+                return .failure(
+                    CharterError(
+                        .commandNotInEnvelope, "\(command) is not granted by envelope \(envelope.id)",
+                        field: "command"))
+            }
+            return .success(grant.policy)
         }
-        // The envelope was chosen because a grant covers the command.
-        let grant = envelope.commands.grant(covering: command)?.policy ?? .empty
         let policy = narrowing.map(grant.and) ?? grant
         let ttl = try TokenLifetimePolicy.mintTTL(requested: request.ttlSeconds, envelope: envelope)
 

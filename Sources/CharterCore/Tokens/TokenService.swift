@@ -91,13 +91,14 @@ public final class TokenService: Sendable {
         let audience = try Self.audience(request.audience)
         let capabilities = try EnvelopeService.capabilities(request.capabilities)
         let extraFacts = try Self.facts(request.facts)
-        let envelope = try await envelope(request.envelopeID, caller: caller) { envelope in
-            envelope.capabilities.firstUncovered(in: capabilities).map { uncovered in
+        let (envelope, _) = try await envelope(request.envelopeID, caller: caller) {
+            envelope -> Result<Void, CharterError> in
+            guard let uncovered = envelope.capabilities.firstUncovered(in: capabilities) else { return .success(()) }
+            return .failure(
                 CharterError(
                     .capabilityNotInEnvelope,
                     "\(uncovered.ability) on \(uncovered.resource) is not covered by envelope \(envelope.id)",
-                    field: "capabilities")
-            }
+                    field: "capabilities"))
         }
         let ttl = try TokenLifetimePolicy.mintTTL(requested: request.ttlSeconds, envelope: envelope)
         return try await sign(
@@ -180,11 +181,12 @@ public final class TokenService: Sendable {
         }
     }
 
-    /// The envelope to mint under: the one named, or the newest active one of the caller's app that covers
-    /// the request. `refusal` says why an envelope does not cover it, or nil when it does.
-    func envelope(
-        _ id: String?, caller: Identity, refusal: (Envelope) -> CharterError?
-    ) async throws -> Envelope {
+    /// The envelope to mint under and what it grants the request: the one named, or the newest active one of the
+    /// caller's app that covers the request. `grant` works out what an envelope grants, or why it does not cover
+    /// the request; for the envelope chosen it runs once, and its result is returned with it.
+    func envelope<Grant>(
+        _ id: String?, caller: Identity, grant: (Envelope) -> Result<Grant, CharterError>
+    ) async throws -> (Envelope, Grant) {
         let appID = caller.key.appID
         let orgID = caller.organization.id
         if let id {
@@ -197,15 +199,21 @@ public final class TokenService: Sendable {
             guard envelope.revokedAt == nil else {
                 throw CharterError(.envelopeRevoked, "envelope \(envelope.id) is revoked")
             }
-            if let refused = refusal(envelope) { throw refused }
-            return envelope
+            return (envelope, try grant(envelope).get())
         }
         let active = try await envelopes.envelopes(appID: appID, orgID: orgID).filter { $0.revokedAt == nil }
-        guard let newest = active.first else {
+        guard !active.isEmpty else {
             throw CharterError(.noActiveEnvelope, "the key's app has no active envelope")
         }
-        if let covering = active.first(where: { refusal($0) == nil }) { return covering }
-        throw refusal(newest) ?? CharterError(.internalError, "internal error")
+        // The newest envelope's refusal is the one reported when none covers the request.
+        var newestRefusal: CharterError?
+        for envelope in active {
+            switch grant(envelope) {
+            case .success(let granted): return (envelope, granted)
+            case .failure(let refusal): newestRefusal = newestRefusal ?? refusal
+            }
+        }
+        throw newestRefusal ?? CharterError(.internalError, "internal error")
     }
 
     static func facts(_ facts: JSONObject?, field: String = "facts") throws(CharterError) -> JSONObject {
