@@ -28,10 +28,14 @@ extension VerifierSnapshot {
             throw VerificationError(.malformed, "more than \(limits.maxProofs) proofs supplied")
         }
         var store = ProofStore()
+        // The proofs whose signatures no validation has verified yet: remembered below once this chain validates.
+        var unverified: [CID] = []
         for (index, proof) in proofs.enumerated() {
             do {
                 let entry = try caches.proofs.entry(parsing: proof, limits: limits)
-                store.add(entry.token, cid: entry.cid, signatureVerified: caches.proofs.hasVerifiedSignature(entry.cid))
+                let verified = caches.proofs.hasVerifiedSignature(entry.cid)
+                if !verified { unverified.append(entry.cid) }
+                store.add(entry.token, cid: entry.cid, signatureVerified: verified)
             } catch {
                 throw VerificationError(
                     .malformed, "proofs[\(index)]: \(error.description)",
@@ -45,8 +49,9 @@ extension VerifierSnapshot {
         } catch {
             throw VerificationError(error)
         }
-        // Every proof the chain used had its signature verified by the walk (or before).
-        caches.proofs.rememberVerified(chain.proofs.keys)
+        // Every proof the chain used had its signature verified by the walk.
+        let newlyVerified = unverified.filter { chain.proofs[$0] != nil }
+        if !newlyVerified.isEmpty { caches.proofs.rememberVerified(newlyVerified) }
         for issuer in chain.rootIssuers {
             if let notAfter = trust.windows[issuer], now >= notAfter {
                 throw VerificationError(.untrustedIssuer, "\(issuer) was retired and verifies nothing after its window")
