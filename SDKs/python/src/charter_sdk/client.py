@@ -230,10 +230,7 @@ class _Base:
         for capability in wanted:
             if not any(have.covers(capability) for have in parent.capabilities):
                 raise CharterError("would_widen", f"{capability} is not covered by the proof")
-        expiration = _expiration(self.clock.now(), ttl)
-        if parent.expiration is not None and expiration > parent.expiration:
-            raise CharterError("would_widen", f"a lifetime of {ttl:g}s would outlive the proof, which expires at "
-                                              f"{parent.expiration}")
+        expiration = self._child_expiration(parent.expiration, ttl)
         self._check_audience(audience)
         return Token.sign(self.identity, audience=audience, capabilities=wanted, expiration=expiration,
                           not_before=parent.not_before, nonce=b64url_encode(os.urandom(16)), proofs=[parent.cid])
@@ -245,10 +242,7 @@ class _Base:
             raise CharterError("would_widen", f"the proof is made out to {parent.audience}")
         if not proves(parent.command, command):
             raise CharterError("would_widen", f"{parent.command} does not prove {command}")
-        expiration = _expiration(self.clock.now(), ttl)
-        if parent.expiration is not None and expiration > parent.expiration:
-            raise CharterError("would_widen", f"a lifetime of {ttl:g}s would outlive the proof, which expires at "
-                                              f"{parent.expiration}")
+        expiration = self._child_expiration(parent.expiration, ttl)
         self._check_audience(audience)
         try:
             return Delegation.sign(self.identity, audience=audience, subject=parent.subject, command=command,
@@ -256,6 +250,14 @@ class _Base:
                                    nonce=os.urandom(16))
         except UCANError as error:
             raise CharterError("invalid_request", error.description, field=error.field) from None
+
+    def _child_expiration(self, parent_expiration: int | None, ttl: float) -> int:
+        """The `exp` of a delegation lasting `ttl` seconds from now; refused (`would_widen`) past its proof's."""
+        expiration = _expiration(self.clock.now(), ttl)
+        if parent_expiration is not None and expiration > parent_expiration:
+            raise CharterError("would_widen", f"a lifetime of {ttl:g}s would outlive the proof, which expires at "
+                                              f"{parent_expiration}")
+        return expiration
 
     @staticmethod
     def _check_audience(audience: str) -> None:

@@ -135,7 +135,20 @@ _Segment = Union[_Field, _Index, _Slice, _Values]
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
-class Selector:
+class _Immutable:
+    """Refuses every assignment and deletion once built (`__init__` sets attributes with `object.__setattr__`): a
+    verifier hands the policies it caches to every request, none of which may change them."""
+
+    __slots__ = ()
+
+    def __setattr__(self, name: str, value: Any) -> NoReturn:
+        raise AttributeError(f"a {type(self).__name__} is immutable")
+
+    def __delattr__(self, name: str) -> NoReturn:
+        raise AttributeError(f"a {type(self).__name__} is immutable")
+
+
+class Selector(_Immutable):
     """A parsed jq-like path, such as `.to[0]` or `.["content-type"]?`. Immutable."""
 
     __slots__ = ("text", "steps")
@@ -145,12 +158,6 @@ class Selector:
     def __init__(self, text: str, field: str | None = None) -> None:
         object.__setattr__(self, "text", text)
         object.__setattr__(self, "steps", tuple(_SelectorParser(text, field).parse()))
-
-    def __setattr__(self, name: str, value: Any) -> NoReturn:
-        raise AttributeError("a Selector is immutable")
-
-    def __delattr__(self, name: str) -> NoReturn:
-        raise AttributeError("a Selector is immutable")
 
     def __repr__(self) -> str:
         return f"Selector({self.text!r})"
@@ -581,7 +588,7 @@ def _parse(value: Any, field: str, depth: int, budget: _Budget) -> Statement:
                     f"{field}[0]")
 
 
-class Policy:
+class Policy(_Immutable):
     """A delegation's `pol`: statements that an invocation's arguments must all satisfy, kept as given.
 
     Immutable (`ipld` is a read-only copy; `list(policy.ipld)` is a mutable one): a verifier hands the same
@@ -600,12 +607,6 @@ class Policy:
         object.__setattr__(self, "ipld", ipld)
         object.__setattr__(self, "statements", tuple(
             _parse(item, f"{field}[{index}]", 1, budget) for index, item in enumerate(ipld)))
-
-    def __setattr__(self, name: str, value: Any) -> NoReturn:
-        raise AttributeError("a Policy is immutable")
-
-    def __delattr__(self, name: str) -> NoReturn:
-        raise AttributeError("a Policy is immutable")
 
     def __repr__(self) -> str:
         return f"Policy({policy_text(self.ipld)})"
