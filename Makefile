@@ -57,6 +57,7 @@ bench-replicas: deps
 	@command -v wrk >/dev/null || ./scripts/install-deps.sh wrk
 	$(SWIFT) build -c release --product charter-bench
 	./scripts/postgres.sh run .build/release/charter-bench replicas
+	./scripts/postgres.sh run scripts/bench-postgres-floor.sh
 
 # Hardening (issue 9): load, crashes, hostile connections, schemathesis and the fuzzer; about 25 minutes.
 soak: deps

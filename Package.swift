@@ -156,6 +156,7 @@ let package = Package(
                 "UCAN", "CSodium", "CharterCore", "CharterSQLite", "CharterPostgres", "CharterServer", "CharterClient",
                 "CharterVerifier",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),

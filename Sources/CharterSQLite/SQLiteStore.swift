@@ -1,5 +1,5 @@
 public import CharterCore
-import GRDB
+package import GRDB
 import Logging
 public import ServiceLifecycle
 
@@ -164,8 +164,9 @@ public struct SQLiteStore: Store {
         }
     }
 
-    /// Runs `updates` in one write transaction, turning uniqueness violations into conflicts.
-    func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    /// Runs `updates` in one write transaction, turning uniqueness violations into conflicts. Package-wide so the
+    /// benchmarks' durable floor writes through exactly this path.
+    package func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.write(updates)
         } catch let error as DatabaseError {

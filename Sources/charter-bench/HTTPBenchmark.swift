@@ -5,9 +5,9 @@ import Hummingbird
 import Logging
 import UCAN
 
-/// `charter-bench http`: authenticated `GET /v1/me` and `POST /v1/authorize` beside a bare Hummingbird route,
-/// all on loopback under wrk in the same run, plus the in-process cost of authenticating a key on a warm cache
-/// and the rate of raw libsodium signing.
+/// `charter-bench http`: authenticated `GET /v1/me` and `POST /v1/authorize` beside bare Hummingbird routes (the
+/// floors: a GET, a POST answered, + 1 signature, + its record stored durably), all on loopback under wrk in the
+/// same run, plus the in-process cost of authenticating a key on a warm cache and the rate of raw libsodium signing.
 struct HTTPBenchmark {
     let seconds: Int
     /// Rounds of back-to-back runs; the figures are medians over rounds (the machine's noise moves whole runs).
@@ -44,6 +44,16 @@ struct HTTPBenchmark {
             body.append(contentsOf: #""}"#.utf8)
             return Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
         }
+        // The durable floor: the same, with the signature's record stored durably by group commit before the
+        // answer, as a mint's must be (``DurableFloor``).
+        let durableFloor = try await DurableFloor(path: directory.appendingPathComponent("floor.db").path)
+        bare.post("/durable") { request, _ in
+            _ = try await request.body.collect(upTo: 64 * 1024)
+            var body = floorPrefix
+            try await durableFloor.mint().withUnsafeBytes { Base64URL.encode($0, into: &body) }
+            body.append(contentsOf: #""}"#.utf8)
+            return Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+        }
         // The floor without its signature: the same body read and answer, to tell the signature's cost apart.
         bare.post("/unsigned") { request, _ in
             _ = try await request.body.collect(upTo: 64 * 1024)
@@ -61,12 +71,15 @@ struct HTTPBenchmark {
 
         print(
             "charter-bench http: wrk, \(connections) connections, 2 threads, \(rounds) rounds of \(seconds)s runs "
-                + "(bare, bare POST, bare + 1 signature, /v1/me, /healthz, /v1/authorize 0.10 and 1.0, back to back)"
+                + "(bare, bare POST, + 1 signature, + its durable record, /v1/me, /healthz, /v1/authorize 0.10 and 1.0, "
+                + "back to back)"
         )
         var rows: [Round] = []
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await bareApp.run() }
             group.addTask { try await controlPlane.store.withServices { try await charterApp.run() } }
+            // The floor's store checkpoints beside it, as Charter's does.
+            for service in durableFloor.store.services { group.addTask { try await service.run() } }
             var iterator = ports.makeAsyncIterator()
             let first = await iterator.next() ?? 0
             let second = await iterator.next() ?? 0
@@ -81,6 +94,9 @@ struct HTTPBenchmark {
                         connections: connections),
                     signed: try Wrk.run(
                         "http://127.0.0.1:\(barePort)/signed", script: authorizeScript, seconds: seconds,
+                        connections: connections),
+                    durable: try Wrk.run(
+                        "http://127.0.0.1:\(barePort)/durable", script: authorizeScript, seconds: seconds,
                         connections: connections),
                     me: try Wrk.run(
                         "http://127.0.0.1:\(charterPort)/v1/me", header: "Authorization: Bearer \(owner.ownerKey)",
@@ -103,6 +119,7 @@ struct HTTPBenchmark {
         print("  bare Hummingbird route   \(median.bare)")
         print("  bare route, POST and answer \(median.unsigned)")
         print("  bare route + 1 signature \(median.signed)")
+        print("  + its record, durably    \(median.durable)")
         print("  GET /v1/me (authed)      \(median.me)")
         print("  GET /healthz (no auth)   \(median.health)")
         print("  POST /v1/authorize       \(median.authorize)")
@@ -120,11 +137,16 @@ struct HTTPBenchmark {
             String(
                 format:
                     "ratios (medians over rounds): me/bare=%.2f authorize/bare=%.2f signed/bare=%.2f "
-                    + "authorize/signed=%.2f authorize/raw_sign=%.2f authorize_p99_ms=%.2f auth_us=%.2f "
+                    + "authorize/signed=%.2f durable/signed=%.2f authorize/durable=%.2f authorize/raw_sign=%.2f "
+                    + "authorize_p99_ms=%.2f p99s over signed's: authorize %.1f, durable %.1f auth_us=%.2f "
                     + "delegate/authorize=%.2f",
                 Round.medianRatio(rows, \.me), Round.medianRatio(rows, \.authorize),
                 Round.medianRatio(rows, \.signed), Round.medianRatio(rows, \.authorize, over: \.signed),
-                median.authorize.requestsPerSecond / signsPerSecond, median.authorize.p99Milliseconds, authCost,
+                Round.medianRatio(rows, \.durable, over: \.signed),
+                Round.medianRatio(rows, \.authorize, over: \.durable),
+                median.authorize.requestsPerSecond / signsPerSecond, median.authorize.p99Milliseconds,
+                median.authorize.p99Milliseconds / median.signed.p99Milliseconds,
+                median.durable.p99Milliseconds / median.signed.p99Milliseconds, authCost,
                 Round.medianRatio(rows, \.delegate, over: \.authorize)))
     }
 
@@ -134,6 +156,8 @@ struct HTTPBenchmark {
         /// The floor route without its signature.
         let unsigned: WrkResult
         let signed: WrkResult
+        /// The floor route with its record stored durably by group commit.
+        let durable: WrkResult
         let me: WrkResult
         let health: WrkResult
         let authorize: WrkResult
@@ -143,9 +167,10 @@ struct HTTPBenchmark {
         var description: String {
             String(
                 format:
-                    "round: bare %6.0f  signed %6.0f (%.2f)  me %6.0f (%.2f)  healthz %6.0f (%.2f)  "
-                    + "authorize %5.0f (%.2f, p99 %.1f ms)  1.0 %5.0f (%.2f of 0.10)",
+                    "round: bare %6.0f  signed %6.0f (%.2f)  durable %6.0f (%.2f)  me %6.0f (%.2f)  "
+                    + "healthz %6.0f (%.2f)  authorize %5.0f (%.2f, p99 %.1f ms)  1.0 %5.0f (%.2f of 0.10)",
                 bare.requestsPerSecond, signed.requestsPerSecond, signed.requestsPerSecond / bare.requestsPerSecond,
+                durable.requestsPerSecond, durable.requestsPerSecond / bare.requestsPerSecond,
                 me.requestsPerSecond, me.requestsPerSecond / bare.requestsPerSecond,
                 health.requestsPerSecond, health.requestsPerSecond / bare.requestsPerSecond,
                 authorize.requestsPerSecond, authorize.requestsPerSecond / bare.requestsPerSecond,

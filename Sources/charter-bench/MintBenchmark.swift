@@ -8,8 +8,8 @@ import UCAN
 
 /// `charter-bench mint`: `TokenService.authorize` (UCAN 0.10) and `TokenService.delegate` (1.0) in-process,
 /// without HTTP, from 64 concurrent callers on a real SQLite file, each mint signed, recorded and audited
-/// durably; beside raw libsodium signing in the same run. CPU time per mint is less at the mercy of the
-/// machine's neighbours than throughput is.
+/// durably; beside raw libsodium signing and the durable floor (``DurableFloor``) in the same rounds. CPU time per
+/// mint is less at the mercy of the machine's neighbours than throughput is.
 struct MintBenchmark {
     let seconds: Double
     let rounds = 5
@@ -28,7 +28,9 @@ struct MintBenchmark {
             audience: audience, capabilities: ["mailto:a@example.com": ["email/send": [[:]]]], ttlSeconds: 300)
         let delegation = DelegationRequest(audience: audience, command: "/email/send", ttlSeconds: 300)
         let context = BenchCharter.context
+        let floor = try await DurableFloor(path: charter.directory.appendingPathComponent("floor.db").path)
         let formats: [(name: String, mint: @Sendable () async throws -> Void)] = [
+            ("floor", { try await floor.mint() }),
             ("0.10", { _ = try await tokens.authorize(request, by: caller, context: context) }),
             ("1.0", { _ = try await tokens.delegate(delegation, by: caller, context: context) }),
         ]
@@ -64,17 +66,22 @@ struct MintBenchmark {
             }
         }
         let sign = rates.median("sign_us")
+        let floorCPU = rates.median("mint_cpu_us floor")
         print(String(format: "raw libsodium sign:        %7.1f µs of CPU", sign))
-        var ratios: [String] = []
+        var ratios = ["floor_cpu/sign_cpu=" + String(format: "%.2f", floorCPU / sign)]
         for format in formats {
             let mintCPU = rates.median("mint_cpu_us \(format.name)")
-            let label = "mint \(format.name) in-process:".padding(toLength: 26, withPad: " ", startingAt: 0)
+            let label =
+                (format.name == "floor" ? "durable floor:" : "mint \(format.name) in-process:")
+                .padding(toLength: 26, withPad: " ", startingAt: 0)
             print(
                 label
                     + String(
                         format: "%7.1f µs of CPU per mint, %.0f mints/s", mintCPU,
                         rates.median("mints_per_s \(format.name)")))
+            guard format.name != "floor" else { continue }
             ratios.append("mint_cpu/sign_cpu[\(format.name)]=" + String(format: "%.2f", mintCPU / sign))
+            ratios.append("mint_cpu/floor_cpu[\(format.name)]=" + String(format: "%.2f", mintCPU / floorCPU))
         }
         print("ratios: " + ratios.joined(separator: " "))
     }

@@ -94,6 +94,18 @@ struct ReplicaBenchmark {
         for name in runs.keys.sorted() where runs[name]!.contains(where: { $0.non2xx > 0 }) {
             print("warning: \(name) answered some requests with an error; its figure does not count")
         }
+        // On two shared cores, a CPU-bound run's rate is the cores over all the CPU a request takes, wherever it is
+        // spent: PostgreSQL's processes compete with the server and wrk for the same cores.
+        func cpuPerRequest(_ run: WrkResult) -> Double {
+            (run.serverMicros ?? 0) + (run.clientMicros ?? 0) + (run.databaseMicros ?? 0)
+        }
+        let (sqliteCPU, postgresCPU) = (cpuPerRequest(best("sqlite")), cpuPerRequest(best("postgres-1")))
+        print(
+            String(
+                format:
+                    "CPU per mint, all processes: SQLite %.1f µs, PostgreSQL with one replica %.1f µs "
+                    + "(of which PostgreSQL's own %.1f µs): postgres1/sqlite at most %.2f while both are CPU-bound",
+                sqliteCPU, postgresCPU, best("postgres-1").databaseMicros ?? 0, sqliteCPU / postgresCPU))
         latencies.sort()
         let p50 = latencies[latencies.count / 2]
         let p99 = latencies[min(latencies.count - 1, latencies.count * 99 / 100)]

@@ -5,7 +5,7 @@ import Synchronization
 /// The first caller to arrive while no batch is being written starts a writer; everyone arriving while
 /// that write runs joins the next batch. Under load one transaction (and one fsync) serves many callers;
 /// alone, a caller pays for exactly one write and no timer.
-final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
+package final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
     private typealias Waiter = CheckedContinuation<Outcome, any Error>
 
     private struct State {
@@ -18,7 +18,7 @@ final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
     private let write: @Sendable ([Item]) async throws -> [Outcome]
 
     /// - Parameter write: stores a batch and returns one outcome per item, in order.
-    init(maxBatch: Int = 256, write: @escaping @Sendable ([Item]) async throws -> [Outcome]) {
+    package init(maxBatch: Int = 256, write: @escaping @Sendable ([Item]) async throws -> [Outcome]) {
         self.maxBatch = maxBatch
         self.write = write
     }
@@ -27,7 +27,7 @@ final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
     var waiting: Int { state.withLock { $0.pending.count } }
 
     /// Returns once `item` has been written, with its outcome; throws what the batch's write threw.
-    func commit(_ item: Item) async throws -> Outcome {
+    package func commit(_ item: Item) async throws -> Outcome {
         try await withCheckedThrowingContinuation { waiter in
             let startWriter = state.withLock { state in
                 state.pending.append((item, waiter))
