@@ -15,9 +15,7 @@ enum AuditAppend {
         let logger = store.logger
         let count = Int64(events.count)
         var last: Int64?
-        for try await value in try await connection.query(
-            "UPDATE audit_counter SET last_seq = last_seq + \(count) WHERE id = 1 RETURNING last_seq", logger: logger
-        ).decode(Int64.self) {
+        for try await value in try await connection.execute(NextAuditSeqs(count: count), logger: logger) {
             last = value
         }
         guard let last else { throw CorruptRow("audit_counter") }
@@ -26,27 +24,21 @@ enum AuditAppend {
             heads[chain] = try await head(of: chain, connection, logger: logger)
         }
         let rows = AuditRows.link(events, firstSeq: last - count + 1, heads: heads)
-        var start = rows.startIndex
-        while start < rows.endIndex {
-            let chunk = rows[start..<min(start + AuditRows.rowsPerStatement, rows.endIndex)]
-            start = chunk.endIndex
-            try await store.run(.insert(chunk), connection)
-        }
+        _ = try await connection.execute(InsertAuditRecords(rows: rows), logger: logger)
     }
 
     /// The hash of the chain's last record, or the genesis hash for a chain not yet started.
     private static func head(of orgID: String?, _ connection: PostgresConnection, logger: Logger) async throws
         -> [UInt8]
     {
-        let query: PostgresQuery =
+        let hashes =
             if let orgID {
-                "SELECT hash FROM audit_records WHERE org_id = \(orgID) ORDER BY seq DESC LIMIT 1"
+                try await connection.execute(ChainHead(orgID: orgID), logger: logger)
             } else {
-                "SELECT hash FROM audit_records WHERE org_id IS NULL ORDER BY seq DESC LIMIT 1"
+                try await connection.execute(UnattributedChainHead(), logger: logger)
             }
-        for try await hash in try await connection.query(query, logger: logger).decode(ByteBuffer.self) {
-            return Array(hash.readableBytesView)
-        }
-        return AuditChain.genesis
+        var head = AuditChain.genesis
+        for try await hash in hashes { head = Array(hash.readableBytesView) }
+        return head
     }
 }

@@ -86,19 +86,13 @@ extension PostgresStore {
     /// committed first is seen, and one that commits later is ordered after these mints.
     public func recordMints(_ mints: [Mint]) async throws -> [Mint.Outcome] {
         try await write { connection in
-            let envelopeIDs = Array(Set(mints.map(\.token.envelopeID)))
-            let keyIDs = Array(Set(mints.map(\.token.keyID)))
             var activeEnvelopes = Set<String>()
-            for try await id in try await connection.query(
-                "SELECT id FROM envelopes WHERE id = ANY(\(envelopeIDs)) AND revoked_at IS NULL", logger: self.logger
-            ).decode(String.self) {
-                activeEnvelopes.insert(id)
-            }
             var activeKeys = Set<String>()
-            for try await id in try await connection.query(
-                "SELECT id FROM api_keys WHERE id = ANY(\(keyIDs)) AND revoked_at IS NULL", logger: self.logger
-            ).decode(String.self) {
-                activeKeys.insert(id)
+            let checks = ActiveEnvelopesAndKeys(
+                envelopeIDs: Array(Set(mints.map(\.token.envelopeID))), keyIDs: Array(Set(mints.map(\.token.keyID))))
+            for try await (envelopes, keys) in try await connection.execute(checks, logger: self.logger) {
+                activeEnvelopes.formUnion(envelopes)
+                activeKeys.formUnion(keys)
             }
             var outcomes: [Mint.Outcome] = []
             var recorded: [Mint] = []
@@ -114,18 +108,7 @@ extension PostgresStore {
                 }
             }
             guard !recorded.isEmpty else { return outcomes }
-            let tokens = recorded.map(\.token)
-            try await connection.query(
-                """
-                INSERT INTO minted_tokens (cid, org_id, app_id, environment, envelope_id, key_id, signing_key_id,
-                    audience, created_at, expires_at)
-                SELECT * FROM UNNEST(\(tokens.map(\.cid.string))::text[], \(tokens.map(\.orgID))::text[],
-                    \(tokens.map(\.appID))::text[], \(tokens.map(\.environment.rawValue))::text[],
-                    \(tokens.map(\.envelopeID))::text[], \(tokens.map(\.keyID))::text[],
-                    \(tokens.map(\.signingKeyID))::text[], \(tokens.map(\.audience.string))::text[],
-                    \(tokens.map { StoredValue.time($0.createdAt) })::bigint[],
-                    \(tokens.map { StoredValue.time($0.expiresAt) })::bigint[])
-                """, logger: self.logger)
+            _ = try await connection.execute(InsertMintedTokens(tokens: recorded.map(\.token)), logger: self.logger)
             try await AuditAppend.append(recorded.map(\.audit), connection, store: self)
             return outcomes
         }

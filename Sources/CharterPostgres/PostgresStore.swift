@@ -145,7 +145,7 @@ public final class PostgresStore: Store {
         let announcements = changes.map(listener.announce)
         do {
             let value = try await transaction { connection in
-                try await connection.query("SELECT 1 FROM audit_counter FOR UPDATE", logger: logger)
+                for try await _ in try await connection.execute(LockWrites(), logger: logger) {}
                 let value = try await body(connection)
                 for announcement in announcements {
                     try await connection.query(

@@ -200,7 +200,4 @@ public enum AuditRows {
 
     /// The chains `events` extend, whose heads the store must read first.
     public static func chains(of events: [AuditEvent]) -> Set<String?> { Set(events.map(\.orgID)) }
-
-    /// Rows per INSERT statement: 14 values each, well under both databases' limits on parameters.
-    public static let rowsPerStatement = 1000
 }

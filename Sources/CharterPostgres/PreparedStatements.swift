@@ -1,0 +1,185 @@
+import CharterCore
+import CharterStorage
+import NIOCore
+import PostgresNIO
+
+// The statements every write or mint batch runs, prepared once per connection: PostgreSQL parses and plans each
+// once instead of once per transaction. Their text never varies with the batch (arrays, not lists of values), so
+// one prepared statement serves every batch size. Measured before: parsing and planning were about a quarter of
+// PostgreSQL's CPU per mint (BENCHMARKS.md, issue 24).
+
+/// Takes the lock every writing transaction takes first: the single row of `audit_counter`.
+struct LockWrites: PostgresPreparedStatement {
+    static let sql = "SELECT 1 FROM audit_counter FOR UPDATE"
+    typealias Row = Int32
+
+    func makeBindings() -> PostgresBindings { PostgresBindings() }
+    func decodeRow(_ row: PostgresRow) throws -> Int32 { try row.decode(Int32.self) }
+}
+
+/// Of the envelopes and keys a mint batch names, the ones not revoked: both in one round trip.
+struct ActiveEnvelopesAndKeys: PostgresPreparedStatement {
+    static let sql = """
+        SELECT ARRAY(SELECT id FROM envelopes WHERE id = ANY($1) AND revoked_at IS NULL),
+            ARRAY(SELECT id FROM api_keys WHERE id = ANY($2) AND revoked_at IS NULL)
+        """
+    typealias Row = ([String], [String])
+
+    let envelopeIDs: [String]
+    let keyIDs: [String]
+
+    func makeBindings() -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 2)
+        bindings.append(envelopeIDs)
+        bindings.append(keyIDs)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+}
+
+/// Records minted tokens, any number in one statement.
+struct InsertMintedTokens: PostgresPreparedStatement {
+    static let sql = """
+        INSERT INTO minted_tokens (cid, org_id, app_id, environment, envelope_id, key_id, signing_key_id, audience,
+            created_at, expires_at)
+        SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+            $8::text[], $9::bigint[], $10::bigint[])
+        """
+    typealias Row = ()
+
+    let tokens: [MintedToken]
+
+    func makeBindings() -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 10)
+        bindings.append(tokens.map(\.cid.string))
+        bindings.append(tokens.map(\.orgID))
+        bindings.append(tokens.map(\.appID))
+        bindings.append(tokens.map(\.environment.rawValue))
+        bindings.append(tokens.map(\.envelopeID))
+        bindings.append(tokens.map(\.keyID))
+        bindings.append(tokens.map(\.signingKeyID))
+        bindings.append(tokens.map(\.audience.string))
+        bindings.append(tokens.map { StoredValue.time($0.createdAt) })
+        bindings.append(tokens.map { StoredValue.time($0.expiresAt) })
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws {}
+}
+
+/// Hands out `count` audit numbers (the lock is already held): returns the last one.
+struct NextAuditSeqs: PostgresPreparedStatement {
+    static let sql = "UPDATE audit_counter SET last_seq = last_seq + $1 WHERE id = 1 RETURNING last_seq"
+    typealias Row = Int64
+
+    let count: Int64
+
+    func makeBindings() -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(count)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Int64 { try row.decode(Int64.self) }
+}
+
+/// The hash of an organization's last audit record.
+struct ChainHead: PostgresPreparedStatement {
+    static let sql = "SELECT hash FROM audit_records WHERE org_id = $1 ORDER BY seq DESC LIMIT 1"
+    typealias Row = ByteBuffer
+
+    let orgID: String
+
+    func makeBindings() -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(orgID)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> ByteBuffer { try row.decode(ByteBuffer.self) }
+}
+
+/// The hash of the last audit record no organization owns.
+struct UnattributedChainHead: PostgresPreparedStatement {
+    static let sql = "SELECT hash FROM audit_records WHERE org_id IS NULL ORDER BY seq DESC LIMIT 1"
+    typealias Row = ByteBuffer
+
+    func makeBindings() -> PostgresBindings { PostgresBindings() }
+    func decodeRow(_ row: PostgresRow) throws -> ByteBuffer { try row.decode(ByteBuffer.self) }
+}
+
+/// Appends audit rows (``AuditRows/link(_:firstSeq:heads:)``), any number in one statement, one array per column.
+struct InsertAuditRecords: PostgresPreparedStatement {
+    /// The rows' columns, in the order ``AuditRows`` spells them, with their PostgreSQL types.
+    static let columns: [(name: String, type: String)] = [
+        ("seq", "bigint"), ("org_id", "text"), ("time_ms", "bigint"), ("environment", "text"), ("key_id", "text"),
+        ("action", "text"), ("target", "text"), ("outcome", "text"), ("reason", "text"), ("ip", "text"),
+        ("request_id", "text"), ("details", "text"), ("previous_hash", "bytea"), ("hash", "bytea"),
+    ]
+    static let sql =
+        "INSERT INTO audit_records (\(columns.map(\.name).joined(separator: ", "))) SELECT * FROM UNNEST("
+        + columns.enumerated().map { "$\($0.offset + 1)::\($0.element.type)[]" }.joined(separator: ", ") + ")"
+    typealias Row = ()
+
+    let rows: [StoredColumns]
+
+    func makeBindings() -> PostgresBindings {
+        precondition(
+            rows.allSatisfy { $0.names.elementsEqual(Self.columns.lazy.map(\.name)) },
+            "audit rows must have InsertAuditRecords.columns")
+        var bindings = PostgresBindings(capacity: Self.columns.count)
+        for column in Self.columns.indices {
+            let values = rows.map { $0.values[column] }
+            switch Self.columns[column].type {
+            case "bigint": bindings.append(NullableArray(values.map(\.integer)))
+            case "bytea": bindings.append(NullableArray(values.map(\.bytes)))
+            default: bindings.append(NullableArray(values.map(\.text)))
+            }
+        }
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws {}
+}
+
+extension ColumnValue {
+    fileprivate var integer: Int64? { if case .integer(let value) = self { value } else { nil } }
+    fileprivate var text: String? { if case .text(let value) = self { value } else { nil } }
+    fileprivate var bytes: ByteBuffer? {
+        if case .bytes(let value) = self { value.map { ByteBuffer(bytes: $0) } } else { nil }
+    }
+}
+
+/// A one-dimensional array whose elements may be NULL, which postgres-nio's own arrays cannot carry; in
+/// PostgreSQL's binary array format.
+struct NullableArray<Element: PostgresArrayEncodable & PostgresNonThrowingEncodable>: PostgresNonThrowingEncodable {
+    let elements: [Element?]
+
+    init(_ elements: [Element?]) { self.elements = elements }
+
+    static var psqlType: PostgresDataType { Element.psqlArrayType }
+    static var psqlFormat: PostgresFormat { .binary }
+
+    func encode<JSONEncoder: PostgresJSONEncoder>(
+        into buffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>
+    ) {
+        buffer.writeInteger(elements.isEmpty ? 0 : 1, as: Int32.self)  // dimensions
+        buffer.writeInteger(elements.contains { $0 == nil } ? 1 : 0, as: Int32.self)  // has NULLs
+        buffer.writeInteger(Element.psqlType.rawValue)
+        guard !elements.isEmpty else { return }
+        buffer.writeInteger(Int32(elements.count))  // length
+        buffer.writeInteger(1, as: Int32.self)  // lower bound
+        for element in elements {
+            // Each element: its length in bytes (-1 for NULL), then its bytes.
+            guard let element else {
+                buffer.writeInteger(-1, as: Int32.self)
+                continue
+            }
+            let lengthIndex = buffer.writerIndex
+            buffer.writeInteger(0, as: Int32.self)
+            element.encode(into: &buffer, context: context)
+            buffer.setInteger(Int32(buffer.writerIndex - lengthIndex - 4), at: lengthIndex)
+        }
+    }
+}
