@@ -125,7 +125,12 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
         configuration.options.minimumConnections = minimumConnections
         configuration.options.connectTimeout = connectTimeout
         configuration.options.connectionIdleTimeout = idleTimeout
-        configuration.options.additionalStartupParameters = [("application_name", "charter")]
+        // Charter's named statements (PreparedStatements.swift) are planned once per connection, not once per
+        // batch: by default PostgreSQL re-plans each for its arguments whenever it guesses that could pay. It
+        // leaves unnamed statements, planned for their arguments every time, as they are.
+        configuration.options.additionalStartupParameters = [
+            ("application_name", "charter"), ("plan_cache_mode", "force_generic_plan"),
+        ]
         return configuration
     }
 
