@@ -28,7 +28,7 @@ enum AuditAppend {
     }
 
     /// The hash of the chain's last record, or the genesis hash for a chain not yet started.
-    private static func head(of orgID: String?, _ connection: PostgresConnection, logger: Logger) async throws
+    static func head(of orgID: String?, _ connection: PostgresConnection, logger: Logger) async throws
         -> [UInt8]
     {
         let hashes =

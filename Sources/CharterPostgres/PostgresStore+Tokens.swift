@@ -84,15 +84,36 @@ extension PostgresStore {
 
     /// Each envelope and key is checked once per batch, inside the write transaction: a revocation that
     /// committed first is seen, and one that commits later is ordered after these mints.
+    ///
+    /// Four round trips under the write lock, whatever the batch: the lock taken by reserving every mint's audit
+    /// number, then (in a statement of its own, so it reads what committed before the lock was granted) the
+    /// checks and the chains' heads, then the token rows and audit records together, then the commit.
     public func recordMints(_ mints: [Mint]) async throws -> [Mint.Outcome] {
-        try await write { connection in
+        try await transaction { connection in
+            var last: Int64?
+            for try await value in try await connection.execute(
+                NextAuditSeqs(count: Int64(mints.count)), logger: self.logger)
+            {
+                last = value
+            }
+            guard var last else { throw CorruptRow("audit_counter") }
+            let events = mints.map(\.audit)
+            let chains = Array(AuditRows.chains(of: events).compactMap { $0 })
+            let state = MintBatchState(
+                envelopeIDs: Array(Set(mints.map(\.token.envelopeID))), keyIDs: Array(Set(mints.map(\.token.keyID))),
+                chains: chains)
             var activeEnvelopes = Set<String>()
             var activeKeys = Set<String>()
-            let checks = ActiveEnvelopesAndKeys(
-                envelopeIDs: Array(Set(mints.map(\.token.envelopeID))), keyIDs: Array(Set(mints.map(\.token.keyID))))
-            for try await (envelopes, keys) in try await connection.execute(checks, logger: self.logger) {
+            var heads: [String?: [UInt8]] = [:]
+            for try await (envelopes, keys, hashes) in try await connection.execute(state, logger: self.logger) {
                 activeEnvelopes.formUnion(envelopes)
                 activeKeys.formUnion(keys)
+                for (chain, hash) in zip(chains, hashes) where hash.readableBytes > 0 {
+                    heads[chain] = Array(hash.readableBytesView)
+                }
+            }
+            if events.contains(where: { $0.orgID == nil }) {
+                heads[nil] = try await AuditAppend.head(of: nil, connection, logger: self.logger)
             }
             var outcomes: [Mint.Outcome] = []
             var recorded: [Mint] = []
@@ -107,9 +128,19 @@ extension PostgresStore {
                     recorded.append(mint)
                 }
             }
+            if recorded.count < mints.count {
+                // Give back the numbers of the mints refused, as a rolled-back write would: no gaps.
+                for try await value in try await connection.execute(
+                    NextAuditSeqs(count: Int64(recorded.count - mints.count)), logger: self.logger)
+                {
+                    last = value
+                }
+            }
             guard !recorded.isEmpty else { return outcomes }
-            _ = try await connection.execute(InsertMintedTokens(tokens: recorded.map(\.token)), logger: self.logger)
-            try await AuditAppend.append(recorded.map(\.audit), connection, store: self)
+            let rows = AuditRows.link(
+                recorded.map(\.audit), firstSeq: last - Int64(recorded.count) + 1, heads: heads)
+            _ = try await connection.execute(
+                InsertMints(tokens: recorded.map(\.token), audit: rows), logger: self.logger)
             return outcomes
         }
     }

@@ -17,41 +17,51 @@ struct LockWrites: PostgresPreparedStatement {
     func decodeRow(_ row: PostgresRow) throws -> Int32 { try row.decode(Int32.self) }
 }
 
-/// Of the envelopes and keys a mint batch names, the ones not revoked: both in one round trip.
-struct ActiveEnvelopesAndKeys: PostgresPreparedStatement {
+/// What a mint batch needs to know once it holds the lock, in one round trip: which of the envelopes and keys it
+/// names are not revoked, and the last hash of each chain it extends (empty for a chain not yet started).
+struct MintBatchState: PostgresPreparedStatement {
     static let sql = """
         SELECT ARRAY(SELECT id FROM envelopes WHERE id = ANY($1) AND revoked_at IS NULL),
-            ARRAY(SELECT id FROM api_keys WHERE id = ANY($2) AND revoked_at IS NULL)
+            ARRAY(SELECT id FROM api_keys WHERE id = ANY($2) AND revoked_at IS NULL),
+            ARRAY(SELECT COALESCE(
+                    (SELECT hash FROM audit_records WHERE org_id = chain ORDER BY seq DESC LIMIT 1), '\\x'::bytea)
+                FROM UNNEST($3::text[]) WITH ORDINALITY AS chains (chain, position) ORDER BY position)
         """
-    typealias Row = ([String], [String])
+    typealias Row = ([String], [String], [ByteBuffer])
 
     let envelopeIDs: [String]
     let keyIDs: [String]
+    /// The organizations whose chains the batch extends.
+    let chains: [String]
 
     func makeBindings() -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 2)
+        var bindings = PostgresBindings(capacity: 3)
         bindings.append(envelopeIDs)
         bindings.append(keyIDs)
+        bindings.append(chains)
         return bindings
     }
 
     func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }
 
-/// Records minted tokens, any number in one statement.
-struct InsertMintedTokens: PostgresPreparedStatement {
+/// Records minted tokens with their audit records (``InsertAuditRecords``), any number in one statement.
+struct InsertMints: PostgresPreparedStatement {
     static let sql = """
-        INSERT INTO minted_tokens (cid, org_id, app_id, environment, envelope_id, key_id, signing_key_id, audience,
-            created_at, expires_at)
-        SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-            $8::text[], $9::bigint[], $10::bigint[])
-        """
+        WITH tokens AS (
+            INSERT INTO minted_tokens (cid, org_id, app_id, environment, envelope_id, key_id, signing_key_id,
+                audience, created_at, expires_at)
+            SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                $7::text[], $8::text[], $9::bigint[], $10::bigint[]))
+        """ + InsertAuditRecords.statement(firstParameter: 11)
     typealias Row = ()
 
     let tokens: [MintedToken]
+    /// The mints' audit rows.
+    let audit: [StoredColumns]
 
     func makeBindings() -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 10)
+        var bindings = PostgresBindings(capacity: 10 + InsertAuditRecords.columns.count)
         bindings.append(tokens.map(\.cid.string))
         bindings.append(tokens.map(\.orgID))
         bindings.append(tokens.map(\.appID))
@@ -62,6 +72,7 @@ struct InsertMintedTokens: PostgresPreparedStatement {
         bindings.append(tokens.map(\.audience.string))
         bindings.append(tokens.map { StoredValue.time($0.createdAt) })
         bindings.append(tokens.map { StoredValue.time($0.expiresAt) })
+        InsertAuditRecords.bind(audit, into: &bindings)
         return bindings
     }
 
@@ -117,27 +128,38 @@ struct InsertAuditRecords: PostgresPreparedStatement {
         ("action", "text"), ("target", "text"), ("outcome", "text"), ("reason", "text"), ("ip", "text"),
         ("request_id", "text"), ("details", "text"), ("previous_hash", "bytea"), ("hash", "bytea"),
     ]
-    static let sql =
-        "INSERT INTO audit_records (\(columns.map(\.name).joined(separator: ", "))) SELECT * FROM UNNEST("
-        + columns.enumerated().map { "$\($0.offset + 1)::\($0.element.type)[]" }.joined(separator: ", ") + ")"
+    static let sql = statement(firstParameter: 1)
+
+    /// The statement, with its parameters numbered from `firstParameter`.
+    static func statement(firstParameter: Int) -> String {
+        "\nINSERT INTO audit_records (\(columns.map(\.name).joined(separator: ", "))) SELECT * FROM UNNEST("
+            + columns.enumerated().map { "$\($0.offset + firstParameter)::\($0.element.type)[]" }
+            .joined(separator: ", ") + ")"
+    }
+
     typealias Row = ()
 
     let rows: [StoredColumns]
 
     func makeBindings() -> PostgresBindings {
-        precondition(
-            rows.allSatisfy { $0.names.elementsEqual(Self.columns.lazy.map(\.name)) },
-            "audit rows must have InsertAuditRecords.columns")
         var bindings = PostgresBindings(capacity: Self.columns.count)
-        for column in Self.columns.indices {
+        Self.bind(rows, into: &bindings)
+        return bindings
+    }
+
+    /// Appends one array per column of `rows`.
+    static func bind(_ rows: [StoredColumns], into bindings: inout PostgresBindings) {
+        precondition(
+            rows.allSatisfy { $0.names.elementsEqual(columns.lazy.map(\.name)) },
+            "audit rows must have InsertAuditRecords.columns")
+        for column in columns.indices {
             let values = rows.map { $0.values[column] }
-            switch Self.columns[column].type {
+            switch columns[column].type {
             case "bigint": bindings.append(NullableArray(values.map(\.integer)))
             case "bytea": bindings.append(NullableArray(values.map(\.bytes)))
             default: bindings.append(NullableArray(values.map(\.text)))
             }
         }
-        return bindings
     }
 
     func decodeRow(_ row: PostgresRow) throws {}
