@@ -24,8 +24,14 @@ enum AuditAppend {
             heads[chain] = try await head(of: chain, connection, logger: logger)
         }
         let rows = AuditRows.link(events, firstSeq: last - count + 1, heads: heads)
-        _ = try await connection.execute(InsertAuditRecords(rows: rows), logger: logger)
+        // A bounded message per statement, however long the queue a flush stores.
+        for start in stride(from: 0, to: rows.count, by: rowsPerStatement) {
+            let chunk = Array(rows[start..<min(start + rowsPerStatement, rows.count)])
+            _ = try await connection.execute(InsertAuditRecords(rows: chunk), logger: logger)
+        }
     }
+
+    static let rowsPerStatement = 1000
 
     /// The hash of the chain's last record, or the genesis hash for a chain not yet started.
     static func head(of orgID: String?, _ connection: PostgresConnection, logger: Logger) async throws

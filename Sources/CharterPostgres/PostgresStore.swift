@@ -161,8 +161,8 @@ public final class PostgresStore: Store {
         }
     }
 
-    /// Runs `body` in a transaction of its own, without the write lock: for state no audit chain or feed
-    /// orders, such as dashboard sessions.
+    /// Runs `body` in a transaction of its own, without taking the write lock first: for state no audit chain or
+    /// feed orders, such as dashboard sessions, and for ``recordMints(_:)``, whose first statement takes it.
     ///
     /// - Throws: what `body` threw, or ``CharterError`` `conflict` for a uniqueness violation; the transaction
     ///   is rolled back on any error.

@@ -79,7 +79,8 @@ struct InsertMints: PostgresPreparedStatement {
     func decodeRow(_ row: PostgresRow) throws {}
 }
 
-/// Hands out `count` audit numbers (the lock is already held): returns the last one.
+/// Hands out `count` audit numbers (a negative count gives them back) and returns the last one. Updating the
+/// counter's row takes the write lock, if the transaction does not hold it already.
 struct NextAuditSeqs: PostgresPreparedStatement {
     static let sql = "UPDATE audit_counter SET last_seq = last_seq + $1 WHERE id = 1 RETURNING last_seq"
     typealias Row = Int64

@@ -4,6 +4,25 @@ import Testing
 
 /// The audit trail: one record per change, one hash chain per organization, against every store.
 @Suite struct AuditStoreTests {
+    /// A flush of a long queue: more events than one statement carries, across chains, stay whole and in order.
+    @Test(arguments: StoreFactory.all)
+    func aLongBatchOfEventsIsStoredWholeAndChained(factory: StoreFactory) async throws {
+        try await factory.withStore { store in
+            let fixture = StoreFixture(store: store)
+            let acme = try await fixture.organization()
+            let before = try await fixture.chain(acme.org.id).count
+            let unattributed = try await fixture.chain(nil).count
+            let orgs: [String?] = [acme.org.id, nil, acme.org.id]
+            try await store.appendAudit((0..<2_500).map { fixture.event("step.\($0)", org: orgs[$0 % 3]) })
+            let chain = try await fixture.chain(acme.org.id)
+            #expect(chain.count == before + 1_667)
+            #expect(chain.suffix(2).map(\.event.action) == ["step.2498", "step.2499"])
+            #expect(try await fixture.chain(nil).count == unattributed + 833)
+            #expect(try await fixture.chainBreak(acme.org.id) == nil)
+            #expect(try await fixture.chainBreak(nil) == nil)
+        }
+    }
+
     @Test(arguments: StoreFactory.all)
     func everyChangeWritesExactlyOneRecord(factory: StoreFactory) async throws {
         try await factory.withStore { store in
