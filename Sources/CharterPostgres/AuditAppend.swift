@@ -19,10 +19,17 @@ enum AuditAppend {
             last = value
         }
         guard let last else { throw CorruptRow("audit_counter") }
+        let chains = AuditRows.chains(of: events)
+        let organizations = chains.compactMap { $0 }
         var heads: [String?: [UInt8]] = [:]
-        for chain in AuditRows.chains(of: events) {
-            heads[chain] = try await head(of: chain, connection, logger: logger)
+        if !organizations.isEmpty {
+            for try await hashes in try await connection.execute(
+                ChainHeads(organizations: organizations), logger: logger)
+            {
+                heads = ChainHeads.heads(organizations, from: hashes)
+            }
         }
+        if chains.contains(nil) { heads[nil] = try await unattributedHead(connection, logger: logger) }
         let rows = AuditRows.link(events, firstSeq: last - count + 1, heads: heads)
         // A bounded message per statement, however long the queue a flush stores.
         for start in stride(from: 0, to: rows.count, by: rowsPerStatement) {
@@ -33,18 +40,12 @@ enum AuditAppend {
 
     static let rowsPerStatement = 1000
 
-    /// The hash of the chain's last record, or the genesis hash for a chain not yet started.
-    static func head(of orgID: String?, _ connection: PostgresConnection, logger: Logger) async throws
-        -> [UInt8]
-    {
-        let hashes =
-            if let orgID {
-                try await connection.execute(ChainHead(orgID: orgID), logger: logger)
-            } else {
-                try await connection.execute(UnattributedChainHead(), logger: logger)
-            }
-        var head = AuditChain.genesis
-        for try await hash in hashes { head = Array(hash.readableBytesView) }
+    /// The hash of the last record no organization owns, if there is one.
+    static func unattributedHead(_ connection: PostgresConnection, logger: Logger) async throws -> [UInt8]? {
+        var head: [UInt8]?
+        for try await hash in try await connection.execute(UnattributedChainHead(), logger: logger) {
+            head = Array(hash.readableBytesView)
+        }
         return head
     }
 }

@@ -108,12 +108,10 @@ extension PostgresStore {
             for try await (envelopes, keys, hashes) in try await connection.execute(state, logger: self.logger) {
                 activeEnvelopes.formUnion(envelopes)
                 activeKeys.formUnion(keys)
-                for (chain, hash) in zip(chains, hashes) where hash.readableBytes > 0 {
-                    heads[chain] = Array(hash.readableBytesView)
-                }
+                heads = ChainHeads.heads(chains, from: hashes)
             }
             if events.contains(where: { $0.orgID == nil }) {
-                heads[nil] = try await AuditAppend.head(of: nil, connection, logger: self.logger)
+                heads[nil] = try await AuditAppend.unattributedHead(connection, logger: self.logger)
             }
             var outcomes: [Mint.Outcome] = []
             var recorded: [Mint] = []

@@ -23,9 +23,7 @@ struct MintBatchState: PostgresPreparedStatement {
     static let sql = """
         SELECT ARRAY(SELECT id FROM envelopes WHERE id = ANY($1) AND revoked_at IS NULL),
             ARRAY(SELECT id FROM api_keys WHERE id = ANY($2) AND revoked_at IS NULL),
-            ARRAY(SELECT COALESCE(
-                    (SELECT hash FROM audit_records WHERE org_id = chain ORDER BY seq DESC LIMIT 1), '\\x'::bytea)
-                FROM UNNEST($3::text[]) WITH ORDINALITY AS chains (chain, position) ORDER BY position)
+            \(ChainHeads.heads(of: "$3"))
         """
     typealias Row = ([String], [String], [ByteBuffer])
 
@@ -96,20 +94,39 @@ struct NextAuditSeqs: PostgresPreparedStatement {
     func decodeRow(_ row: PostgresRow) throws -> Int64 { try row.decode(Int64.self) }
 }
 
-/// The hash of an organization's last audit record.
-struct ChainHead: PostgresPreparedStatement {
-    static let sql = "SELECT hash FROM audit_records WHERE org_id = $1 ORDER BY seq DESC LIMIT 1"
-    typealias Row = ByteBuffer
+/// The hash of each organization's last audit record, in the order asked; empty for a chain not yet started.
+struct ChainHeads: PostgresPreparedStatement {
+    static let sql = "SELECT \(heads(of: "$1"))"
+    typealias Row = [ByteBuffer]
 
-    let orgID: String
+    /// The heads as one array expression, over the `text[]` parameter `organizations`.
+    static func heads(of organizations: String) -> String {
+        """
+        ARRAY(SELECT COALESCE(
+                (SELECT hash FROM audit_records WHERE org_id = chain ORDER BY seq DESC LIMIT 1), '\\x'::bytea)
+            FROM UNNEST(\(organizations)::text[]) WITH ORDINALITY AS chains (chain, position) ORDER BY position)
+        """
+    }
+
+    let organizations: [String]
 
     func makeBindings() -> PostgresBindings {
         var bindings = PostgresBindings(capacity: 1)
-        bindings.append(orgID)
+        bindings.append(organizations)
         return bindings
     }
 
-    func decodeRow(_ row: PostgresRow) throws -> ByteBuffer { try row.decode(ByteBuffer.self) }
+    func decodeRow(_ row: PostgresRow) throws -> [ByteBuffer] { try row.decode([ByteBuffer].self) }
+
+    /// The heads `hashes` names for `organizations`, leaving out chains not yet started (their head is the
+    /// genesis hash).
+    static func heads(_ organizations: [String], from hashes: [ByteBuffer]) -> [String?: [UInt8]] {
+        var heads: [String?: [UInt8]] = [:]
+        for (organization, hash) in zip(organizations, hashes) where hash.readableBytes > 0 {
+            heads[organization] = Array(hash.readableBytesView)
+        }
+        return heads
+    }
 }
 
 /// The hash of the last audit record no organization owns.
