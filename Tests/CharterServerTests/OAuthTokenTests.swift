@@ -70,13 +70,24 @@ import UCAN
         #expect(reply.status == .created, "\(reply.text)")
     }
 
+    /// Runs `body` on `server` once the owner's app has the test envelope and an agent key: with the client, the
+    /// agent's secret and its id.
+    static func withAgent(
+        on server: TestServer, _ body: @escaping @Sendable (Client, _ key: String, _ id: String) async throws -> Void
+    ) async throws {
+        let owner = server.owner
+        try await server.run { client in
+            try await envelope(client, owner)
+            let (key, id) = try await client.createKey(owner.ownerKey, app: owner.app.id, role: "agent")
+            try await body(client, key, id)
+        }
+    }
+
     @Test func bothClientAuthenticationMethodsGetAScopedTokenForTheNamedService() async throws {
         let server = try await TestServer()
         defer { server.removeFiles() }
         let owner = server.owner
-        try await server.run { client in
-            try await Self.envelope(client, owner)
-            let (key, id) = try await client.createKey(owner.ownerKey, app: owner.app.id, role: "agent")
+        try await Self.withAgent(on: server) { client, key, id in
             let resource = "&resource=" + Self.encoded(Self.mcpURL)
 
             let basic = try await Self.token(
@@ -127,9 +138,7 @@ import UCAN
         let server = try await TestServer()
         defer { server.removeFiles() }
         let owner = server.owner
-        try await server.run { client in
-            try await Self.envelope(client, owner)
-            let (key, id) = try await client.createKey(owner.ownerKey, app: owner.app.id, role: "agent")
+        try await Self.withAgent(on: server) { client, key, id in
             let ok = "grant_type=client_credentials&resource=" + Self.encoded(Self.mcpURL)
             let post = "&client_id=\(id)&client_secret=\(Self.encoded(key))"
 
@@ -221,9 +230,7 @@ import UCAN
         let server = try await TestServer()
         defer { server.removeFiles() }
         let owner = server.owner
-        try await server.run { client in
-            try await Self.envelope(client, owner)
-            let (key, id) = try await client.createKey(owner.ownerKey, app: owner.app.id, role: "agent")
+        try await Self.withAgent(on: server) { client, key, id in
             let minted = try await Self.token(
                 client,
                 form: "grant_type=client_credentials&scope=email%2Fsend&resource=" + Self.encoded(Self.mcpURL),
