@@ -199,5 +199,13 @@ enum PostgresMigrations {
             ALTER TABLE envelopes ADD COLUMN audiences TEXT NOT NULL DEFAULT '{}';
             """
         ),
+        // Every write moves the counter's version when it takes the lock, so a mint batch can read without the
+        // lock and then commit only if no write committed since (PostgresStore.recordMints).
+        (
+            "v9-write-version",
+            """
+            ALTER TABLE audit_counter ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
+            """
+        ),
     ]
 }

@@ -82,65 +82,82 @@ extension PostgresStore {
         }
     }
 
-    /// Each envelope and key is checked once per batch, inside the write transaction: a revocation that
-    /// committed first is seen, and one that commits later is ordered after these mints.
+    /// Each envelope and key is checked once per batch, and the batch commits only if no other write committed
+    /// after the check: a revocation that committed first is seen, and one that commits later is ordered after
+    /// these mints.
     ///
-    /// Four round trips under the write lock, whatever the batch: the lock taken by reserving every mint's audit
-    /// number, then (in a statement of its own, so it reads what committed before the lock was granted) the
-    /// checks and the chains' heads, then the token rows and audit records together, then the commit.
+    /// Two round trips, whatever the batch, and no lock held while they are apart: one statement reads what the
+    /// batch needs, and one writes the token rows and audit records if no write committed in between (see
+    /// ``InsertMints``). When one did, the batch is read and written again under the write lock, and so are the
+    /// next batches while other writes (another replica's mints) keep committing between this store's.
     public func recordMints(_ mints: [Mint]) async throws -> [Mint.Outcome] {
-        try await transaction { connection in
-            var last: Int64?
-            for try await value in try await connection.execute(
-                NextAuditSeqs(count: Int64(mints.count)), logger: self.logger)
-            {
-                last = value
+        if !mintBatches.withLock(\.locking) {
+            let recorded = try await autocommit { connection in
+                try await record(mints, at: try await mintBatchState(mints, connection), connection)
             }
-            guard var last else { throw CorruptRow("audit_counter") }
-            let events = mints.map(\.audit)
-            let chains = Array(AuditRows.chains(of: events).compactMap { $0 })
-            let state = MintBatchState(
-                envelopeIDs: Array(Set(mints.map(\.token.envelopeID))), keyIDs: Array(Set(mints.map(\.token.keyID))),
-                chains: chains)
-            var activeEnvelopes = Set<String>()
-            var activeKeys = Set<String>()
-            var heads: [String?: [UInt8]] = [:]
-            for try await (envelopes, keys, hashes) in try await connection.execute(state, logger: self.logger) {
-                activeEnvelopes.formUnion(envelopes)
-                activeKeys.formUnion(keys)
-                heads = ChainHeads.heads(chains, from: hashes)
-            }
-            if events.contains(where: { $0.orgID == nil }) {
-                heads[nil] = try await AuditAppend.unattributedHead(connection, logger: self.logger)
-            }
-            var outcomes: [Mint.Outcome] = []
-            var recorded: [Mint] = []
-            outcomes.reserveCapacity(mints.count)
-            for mint in mints {
-                if !activeEnvelopes.contains(mint.token.envelopeID) {
-                    outcomes.append(.envelopeRevoked)
-                } else if !activeKeys.contains(mint.token.keyID) {
-                    outcomes.append(.keyRevoked)
-                } else {
-                    outcomes.append(.recorded)
-                    recorded.append(mint)
-                }
-            }
-            if recorded.count < mints.count {
-                // Give back the numbers of the mints refused, as a rolled-back write would: no gaps.
-                for try await value in try await connection.execute(
-                    NextAuditSeqs(count: Int64(recorded.count - mints.count)), logger: self.logger)
-                {
-                    last = value
-                }
-            }
-            guard !recorded.isEmpty else { return outcomes }
-            let rows = AuditRows.link(
-                recorded.map(\.audit), firstSeq: last - Int64(recorded.count) + 1, heads: heads)
-            _ = try await connection.execute(
-                InsertMints(tokens: recorded.map(\.token), audit: rows), logger: self.logger)
-            return outcomes
+            if let recorded { return recorded }
         }
+        return try await write { connection in
+            let state = try await mintBatchState(mints, connection)
+            // Only this transaction's own lock moved the version since this store's last batch: no one else wrote.
+            mintBatches.withLock { $0.locking = state.version != $0.lastVersion + 1 }
+            // Holding the lock, nothing else commits in between.
+            guard let recorded = try await record(mints, at: state, connection) else {
+                throw CorruptRow("audit_counter")
+            }
+            return recorded
+        }
+    }
+
+    /// What ``record(_:at:_:)`` needs to know about `mints`, read at one moment.
+    func mintBatchState(_ mints: [Mint], _ connection: PostgresConnection) async throws -> MintBatchState.Read {
+        let chains = Array(AuditRows.chains(of: mints.map(\.audit)).compactMap { $0 })
+        let statement = MintBatchState(
+            envelopeIDs: Array(Set(mints.map(\.token.envelopeID))), keyIDs: Array(Set(mints.map(\.token.keyID))),
+            chains: chains)
+        var read: MintBatchState.Read?
+        for try await (version, lastSeq, envelopes, keys, hashes) in try await connection.execute(
+            statement, logger: logger)
+        {
+            read = MintBatchState.Read(
+                version: version, lastSeq: lastSeq, activeEnvelopes: Set(envelopes), activeKeys: Set(keys),
+                heads: ChainHeads.heads(chains, from: hashes))
+        }
+        guard var read else { throw CorruptRow("audit_counter") }
+        if mints.contains(where: { $0.audit.orgID == nil }) {
+            // Read after the version, so a write committed in between moves the version the batch checks.
+            read.heads[nil] = try await AuditAppend.unattributedHead(connection, logger: logger)
+        }
+        return read
+    }
+
+    /// Records the mints `state` does not refuse, unless a write committed after `state` was read.
+    /// - Returns: each mint's outcome, or nil when a write committed since (nothing is written then).
+    func record(_ mints: [Mint], at state: MintBatchState.Read, _ connection: PostgresConnection) async throws
+        -> [Mint.Outcome]?
+    {
+        var outcomes: [Mint.Outcome] = []
+        var recorded: [Mint] = []
+        outcomes.reserveCapacity(mints.count)
+        for mint in mints {
+            if !state.activeEnvelopes.contains(mint.token.envelopeID) {
+                outcomes.append(.envelopeRevoked)
+            } else if !state.activeKeys.contains(mint.token.keyID) {
+                outcomes.append(.keyRevoked)
+            } else {
+                outcomes.append(.recorded)
+                recorded.append(mint)
+            }
+        }
+        guard !recorded.isEmpty else { return outcomes }
+        let rows = AuditRows.link(recorded.map(\.audit), firstSeq: state.lastSeq + 1, heads: state.heads)
+        let statement = InsertMints(
+            version: state.version, lastSeq: state.lastSeq, tokens: recorded.map(\.token), audit: rows)
+        var claimed: Int64?
+        for try await version in try await connection.execute(statement, logger: logger) { claimed = version }
+        guard let claimed else { return nil }
+        mintBatches.withLock { $0.lastVersion = claimed }
+        return outcomes
     }
 
     public func mintedToken(cid: CID, orgID: String) async throws -> MintedToken? {

@@ -5,18 +5,24 @@ public import Logging
 import NIOCore
 import PostgresNIO
 public import ServiceLifecycle
+import Synchronization
 
 /// The store for several replicas: PostgreSQL through a postgres-nio connection pool.
 ///
 /// Every transaction that writes takes one lock first, the single row of `audit_counter`, so writes commit
 /// one after another, as SQLite's do: each organization's audit chain is extended from the head the previous
 /// write committed, feed entries commit in `seq` order, and a mint re-checking its envelope sees every
-/// revocation that committed before it. Changes that other replicas cache (keys, envelopes, signing keys)
-/// are announced with `NOTIFY` in the same transaction (see ``ChangeListener``).
+/// revocation that committed before it. Taking the lock moves the row's version, which lets a mint batch read
+/// without the lock and commit only if no write committed since (``recordMints(_:)``). Changes that other
+/// replicas cache (keys, envelopes, signing keys) are announced with `NOTIFY` in the same transaction (see
+/// ``ChangeListener``).
 public final class PostgresStore: Store {
     let client: PostgresClient
     let logger: Logger
     let listener: ChangeListener
+    /// The version of `audit_counter` this store's last mint batch left, and whether the next batch takes the
+    /// write lock first (see ``recordMints(_:)``).
+    let mintBatches = Mutex<(lastVersion: Int64, locking: Bool)>((-1, false))
 
     /// Connects to the database `url` names, once, to fail fast with a clear reason (unreachable, login refused,
     /// certificate not trusted) instead of leaving the pool to retry.
@@ -162,7 +168,7 @@ public final class PostgresStore: Store {
     }
 
     /// Runs `body` in a transaction of its own, without taking the write lock first: for state no audit chain or
-    /// feed orders, such as dashboard sessions, and for ``recordMints(_:)``, whose first statement takes it.
+    /// feed orders, such as dashboard sessions.
     ///
     /// - Throws: what `body` threw, or ``CharterError`` `conflict` for a uniqueness violation; the transaction
     ///   is rolled back on any error.
@@ -170,10 +176,25 @@ public final class PostgresStore: Store {
         do {
             return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
         } catch let error as PostgresTransactionError {
-            let cause = error.closureError ?? error.commitError ?? error.beginError ?? error
-            if let error = cause as? PSQLError, let conflict = CharterError(uniqueViolation: error) { throw conflict }
-            throw cause
+            throw Self.conflict(error.closureError ?? error.commitError ?? error.beginError ?? error)
         }
+    }
+
+    /// Runs `body` on a connection of the pool, outside any transaction: each statement commits alone.
+    ///
+    /// - Throws: what `body` threw, or ``CharterError`` `conflict` for a uniqueness violation.
+    func autocommit<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withConnection { connection in try await body(connection) }
+        } catch {
+            throw Self.conflict(error)
+        }
+    }
+
+    /// The ``CharterError`` `conflict` a uniqueness violation stands for, or `error` itself.
+    private static func conflict(_ error: any Error) -> any Error {
+        if let error = error as? PSQLError, let conflict = CharterError(uniqueViolation: error) { return conflict }
+        return error
     }
 
     /// Runs a statement CharterStorage built, on a connection already leased.

@@ -8,24 +8,28 @@ import PostgresNIO
 // one prepared statement serves every batch size. Measured before: parsing and planning were about a quarter of
 // PostgreSQL's CPU per mint (BENCHMARKS.md, issue 24).
 
-/// Takes the lock every writing transaction takes first: the single row of `audit_counter`.
+/// Takes the lock every writing transaction takes first, the single row of `audit_counter`, and moves its
+/// version: a mint batch that read an older version knows a write committed since (``InsertMints``).
 struct LockWrites: PostgresPreparedStatement {
-    static let sql = "SELECT 1 FROM audit_counter FOR UPDATE"
-    typealias Row = Int32
+    static let sql = "UPDATE audit_counter SET version = version + 1 WHERE id = 1"
+    typealias Row = ()
 
     func makeBindings() -> PostgresBindings { PostgresBindings() }
-    func decodeRow(_ row: PostgresRow) throws -> Int32 { try row.decode(Int32.self) }
+    func decodeRow(_ row: PostgresRow) throws {}
 }
 
-/// What a mint batch needs to know once it holds the lock, in one round trip: which of the envelopes and keys it
-/// names are not revoked, and the last hash of each chain it extends (empty for a chain not yet started).
+/// What a mint batch needs to know, read in one statement, so at one moment: the writes' version and the last
+/// audit number, which of the envelopes and keys it names are not revoked, and the last hash of each chain it
+/// extends (empty for a chain not yet started).
 struct MintBatchState: PostgresPreparedStatement {
     static let sql = """
-        SELECT ARRAY(SELECT id FROM envelopes WHERE id = ANY($1) AND revoked_at IS NULL),
+        SELECT version, last_seq,
+            ARRAY(SELECT id FROM envelopes WHERE id = ANY($1) AND revoked_at IS NULL),
             ARRAY(SELECT id FROM api_keys WHERE id = ANY($2) AND revoked_at IS NULL),
             \(ChainHeads.heads(of: "$3"))
+        FROM audit_counter WHERE id = 1
         """
-    typealias Row = ([String], [String], [ByteBuffer])
+    typealias Row = (Int64, Int64, [String], [String], [ByteBuffer])
 
     let envelopeIDs: [String]
     let keyIDs: [String]
@@ -41,25 +45,57 @@ struct MintBatchState: PostgresPreparedStatement {
     }
 
     func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+
+    /// The state decoded, with the chains' heads keyed by organization (``ChainHeads/heads(_:from:)``).
+    struct Read {
+        let version: Int64
+        let lastSeq: Int64
+        let activeEnvelopes: Set<String>
+        let activeKeys: Set<String>
+        var heads: [String?: [UInt8]]
+    }
 }
 
-/// Records minted tokens with their audit records (``InsertAuditRecords``), any number in one statement.
+/// Records minted tokens with their audit records (``InsertAuditRecords``), any number in one statement, if no
+/// write committed since the batch read `version` (``MintBatchState``): it takes the write lock by claiming the
+/// audit numbers after `lastSeq`, and writes nothing when the version moved. Returns the version it left when it
+/// wrote, no row when it did not.
+///
+/// One statement commits alone, and a write committing while it waits for the lock moves the version it then
+/// re-reads (READ COMMITTED re-checks an UPDATE's condition against the row's newest version).
 struct InsertMints: PostgresPreparedStatement {
     static let sql = """
-        WITH tokens AS (
+        WITH claim AS (
+            UPDATE audit_counter SET version = version + 1, last_seq = last_seq + $3
+            WHERE id = 1 AND version = $1 AND last_seq = $2
+            RETURNING version
+        ), tokens AS (
             INSERT INTO minted_tokens (cid, org_id, app_id, environment, envelope_id, key_id, signing_key_id,
                 audience, created_at, expires_at)
-            SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                $7::text[], $8::text[], $9::bigint[], $10::bigint[]))
-        """ + InsertAuditRecords.statement(firstParameter: 11)
-    typealias Row = ()
+            SELECT * FROM UNNEST($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+                $10::text[], $11::text[], $12::bigint[], $13::bigint[])
+            WHERE EXISTS (SELECT 1 FROM claim)
+        ), audit AS (
+        """ + InsertAuditRecords.statement(firstParameter: 14) + """
 
+                WHERE EXISTS (SELECT 1 FROM claim)
+            )
+            SELECT version FROM claim
+            """
+    typealias Row = Int64
+
+    /// The version and last audit number the batch read.
+    let version: Int64
+    let lastSeq: Int64
     let tokens: [MintedToken]
-    /// The mints' audit rows.
+    /// The mints' audit rows, numbered from `lastSeq + 1`.
     let audit: [StoredColumns]
 
     func makeBindings() -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 10 + InsertAuditRecords.columns.count)
+        var bindings = PostgresBindings(capacity: 13 + InsertAuditRecords.columns.count)
+        bindings.append(version)
+        bindings.append(lastSeq)
+        bindings.append(Int64(audit.count))
         bindings.append(tokens.map(\.cid.string))
         bindings.append(tokens.map(\.orgID))
         bindings.append(tokens.map(\.appID))
@@ -74,11 +110,10 @@ struct InsertMints: PostgresPreparedStatement {
         return bindings
     }
 
-    func decodeRow(_ row: PostgresRow) throws {}
+    func decodeRow(_ row: PostgresRow) throws -> Int64 { try row.decode(Int64.self) }
 }
 
-/// Hands out `count` audit numbers (a negative count gives them back) and returns the last one. Updating the
-/// counter's row takes the write lock, if the transaction does not hold it already.
+/// Hands out `count` audit numbers to a transaction holding the write lock and returns the last one.
 struct NextAuditSeqs: PostgresPreparedStatement {
     static let sql = "UPDATE audit_counter SET last_seq = last_seq + $1 WHERE id = 1 RETURNING last_seq"
     typealias Row = Int64

@@ -1,0 +1,144 @@
+import CharterCore
+import CharterTestSupport
+import Foundation
+import Logging
+import Testing
+
+@testable import CharterPostgres
+
+/// A PostgreSQL mint batch reads without the write lock, then commits only if no write committed in between
+/// (`PostgresStore.recordMints`): the writes that land in that gap, and replicas minting at once.
+@Suite(.enabled(if: TestPostgres.isAvailable, "needs the PostgreSQL server `make test` starts"))
+struct PostgresMintBatchTests {
+    /// A fresh, migrated PostgreSQL store with its services running, the same database for every store made by one
+    /// call (so several are replicas), and a tenant with an envelope.
+    func withReplicas(
+        _ count: Int = 1,
+        _ body: ([PostgresStore], StoreFixture, StoreFixture.Tenant, Envelope) async throws -> Void
+    ) async throws {
+        let url = try PostgresURL(try await TestPostgres.freshDatabase())
+        var stores: [PostgresStore] = []
+        for _ in 0..<count { stores.append(try await PostgresStore.connect(url: url, logger: Logger(label: "test"))) }
+        func running(_ remaining: ArraySlice<PostgresStore>) async throws {
+            guard let store = remaining.first else {
+                try await stores[0].migrate()
+                let fixture = StoreFixture(store: stores[0])
+                let tenant = try await fixture.organization()
+                let envelope = TokenStoreTests.envelope(tenant)
+                try await stores[0].createEnvelope(
+                    envelope, audit: fixture.event("envelope.create", org: tenant.org.id))
+                try await body(stores, fixture, tenant, envelope)
+                return
+            }
+            try await store.withServices { try await running(remaining.dropFirst()) }
+        }
+        try await running(stores[...])
+    }
+
+    /// Reads the batch's state on one connection, as `recordMints` does first.
+    func read(_ mints: [Mint], _ store: PostgresStore) async throws -> MintBatchState.Read {
+        try await store.autocommit { try await store.mintBatchState(mints, $0) }
+    }
+
+    /// Writes the batch from a state read earlier, as `recordMints` does next.
+    func record(_ mints: [Mint], at state: MintBatchState.Read, _ store: PostgresStore) async throws
+        -> [Mint.Outcome]?
+    {
+        try await store.autocommit { try await store.record(mints, at: state, $0) }
+    }
+
+    @Test func aKeyRevokedAfterTheBatchWasReadRefusesItsMints() async throws {
+        try await withReplicas { stores, fixture, tenant, envelope in
+            let store = stores[0]
+            let agent = try fixture.key(in: tenant.app, label: "agent")
+            try await store.createKey(agent, audit: fixture.event("key.create", org: tenant.org.id))
+            let mints = [TokenStoreTests.mint(tenant, envelope: envelope, key: agent, fixture: fixture)]
+            let state = try await read(mints, store)
+            #expect(state.activeKeys.contains(agent.id), "read before the revocation")
+
+            var revoked = agent
+            revoked.revokedAt = fixture.now
+            revoked.version += 1
+            #expect(
+                try await store.updateKey(
+                    revoked, expectedVersion: agent.version, audit: fixture.event("key.revoke", org: tenant.org.id)))
+
+            #expect(try await record(mints, at: state, store) == nil, "the revocation committed in between")
+            #expect(try await store.mintedToken(cid: mints[0].token.cid, orgID: tenant.org.id) == nil)
+            #expect(try await fixture.chain(tenant.org.id).allSatisfy { $0.event.action != "token.mint" })
+            #expect(try await store.recordMints(mints) == [.keyRevoked])
+            #expect(try await store.mintedToken(cid: mints[0].token.cid, orgID: tenant.org.id) == nil)
+        }
+    }
+
+    /// Any write moves the version, even one no mint of the batch depends on: the chain the batch would extend
+    /// may have moved, so it writes nothing, and is written whole (and linked to the new head) the next time.
+    @Test func anyWriteAfterTheBatchWasReadSendsItBackAndTheChainStaysWhole() async throws {
+        try await withReplicas { stores, fixture, tenant, envelope in
+            let store = stores[0]
+            let mints = (0..<3).map { _ in TokenStoreTests.mint(tenant, envelope: envelope, fixture: fixture) }
+            let state = try await read(mints, store)
+            let lastSeq = try await store.lastAuditSeq()
+            let app = App(
+                orgID: tenant.org.id, name: "other", environment: .live, createdAt: fixture.now, createdBy: nil)
+            try await store.createApp(app, audit: fixture.event("app.create", org: tenant.org.id))
+
+            #expect(try await record(mints, at: state, store) == nil)
+            #expect(try await store.lastAuditSeq() == lastSeq + 1, "only the app's record was written")
+            #expect(try await store.recordMints(mints) == [.recorded, .recorded, .recorded])
+            let actions = try await fixture.chain(tenant.org.id).suffix(4).map(\.event.action)
+            #expect(actions == ["app.create", "token.mint", "token.mint", "token.mint"])
+            #expect(try await fixture.chainBreak(tenant.org.id) == nil)
+        }
+    }
+
+    /// After a batch found another write in its way, batches take the lock first, until one finds that no one
+    /// else wrote since this store's last batch.
+    @Test func batchesTakeTheLockWhileOtherWritesCommitBetweenThem() async throws {
+        try await withReplicas(2) { stores, fixture, tenant, envelope in
+            let (store, other) = (stores[0], stores[1])
+            /// Records one mint through `replica`, and whether `store` takes the lock first after it.
+            func mint(through replica: PostgresStore) async throws -> Bool {
+                let outcomes = try await replica.recordMints([
+                    TokenStoreTests.mint(tenant, envelope: envelope, fixture: fixture)
+                ])
+                #expect(outcomes == [.recorded])
+                return store.mintBatches.withLock(\.locking)
+            }
+            store.mintBatches.withLock { $0.locking = true }
+            #expect(
+                try await mint(through: store), "the setup's writes came after this store's last batch (it had none)")
+            #expect(try await !mint(through: store), "no one wrote since")
+            #expect(try await !mint(through: store))
+
+            store.mintBatches.withLock { $0.locking = true }
+            _ = try await mint(through: other)
+            #expect(try await mint(through: store), "the other replica minted since")
+            #expect(try await fixture.chainBreak(tenant.org.id) == nil)
+        }
+    }
+
+    /// Two replicas minting into one chain at once, batch against batch: every mint recorded once, numbered
+    /// without a gap or a repeat, and the chain unbroken.
+    @Test func replicasMintingAtOnceKeepOneWholeChain() async throws {
+        try await withReplicas(2) { stores, fixture, tenant, envelope in
+            let batches = 20
+            let perBatch = 5
+            let firstSeq = try await stores[0].lastAuditSeq() + 1
+            let outcomes = try await withThrowingTaskGroup(of: [Mint.Outcome].self) { group in
+                for batch in 0..<batches {
+                    let mints = (0..<perBatch).map { _ in
+                        TokenStoreTests.mint(tenant, envelope: envelope, fixture: fixture)
+                    }
+                    group.addTask { try await stores[batch % 2].recordMints(mints) }
+                }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+            #expect(outcomes == Array(repeating: .recorded, count: batches * perBatch))
+            let mints = try await fixture.chain(tenant.org.id).filter { $0.event.action == "token.mint" }
+            #expect(mints.map(\.seq).sorted() == Array(firstSeq..<(firstSeq + Int64(batches * perBatch))))
+            #expect(try await stores[1].lastAuditSeq() == firstSeq + Int64(batches * perBatch) - 1)
+            #expect(try await fixture.chainBreak(tenant.org.id) == nil)
+        }
+    }
+}
