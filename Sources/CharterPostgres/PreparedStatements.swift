@@ -75,13 +75,11 @@ struct InsertMints: PostgresPreparedStatement {
             SELECT * FROM UNNEST($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
                 $10::text[], $11::text[], $12::bigint[], $13::bigint[])
             WHERE EXISTS (SELECT 1 FROM claim)
-        ), audit AS (
-        """ + InsertAuditRecords.statement(firstParameter: 14) + """
-
-                WHERE EXISTS (SELECT 1 FROM claim)
-            )
-            SELECT version FROM claim
-            """
+        ), audit AS (\(InsertAuditRecords.statement(firstParameter: 14))
+            WHERE EXISTS (SELECT 1 FROM claim)
+        )
+        SELECT version FROM claim
+        """
     typealias Row = Int64
 
     /// The version and last audit number the batch read.
