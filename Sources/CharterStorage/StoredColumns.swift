@@ -174,8 +174,8 @@ extension DashboardSession {
 /// Appending to the hash-chained `audit_records` table, the same on every store.
 public enum AuditRows {
     /// The rows that append `events`, numbered from `firstSeq`, each linked to the head of its organization's
-    /// chain: the last hash in `heads` (as the store read it, inside the transaction that holds the write
-    /// lock), then each new record in turn. A chain missing from `heads` starts at the genesis hash.
+    /// chain: the last hash in `heads` (as the store read it, with no write committing between that read and
+    /// these rows), then each new record in turn. A chain missing from `heads` starts at the genesis hash.
     public static func link(_ events: [AuditEvent], firstSeq: Int64, heads: [String?: [UInt8]]) -> [StoredColumns] {
         var heads = heads
         return events.enumerated().map { offset, event in

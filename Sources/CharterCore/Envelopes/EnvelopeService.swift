@@ -5,7 +5,7 @@ public import UCAN
 /// The rules for envelopes, and the cache `/v1/authorize` reads them from.
 ///
 /// The cache may lag behind another replica by ``cacheLifetime`` for new envelopes; it can never let a revoked
-/// one mint, because every mint re-checks its envelope inside the transaction that records it.
+/// one mint, because every mint re-checks its envelope when it is recorded (``TokenStore/recordMints(_:)``).
 public final class EnvelopeService: Sendable {
     /// How long an app's envelopes are served from memory before they are read again.
     public static let cacheLifetime: TimeInterval = 2
