@@ -86,10 +86,12 @@ extension PostgresStore {
     /// after the check: a revocation that committed first is seen, and one that commits later is ordered after
     /// these mints.
     ///
-    /// Two round trips, whatever the batch, and no lock held while they are apart: one statement reads what the
-    /// batch needs, and one writes the token rows and audit records if no write committed in between (see
-    /// ``InsertMints``). When one did, the batch is read and written again under the write lock, and so are the
-    /// next batches while other writes (another replica's mints) keep committing between this store's.
+    /// Two round trips, whatever the batch's size, and no lock held while they are apart: one statement reads what
+    /// the batch needs, and one writes the token rows and audit records if no write that takes the write lock
+    /// committed in between (see ``InsertMints``). When one did, the batch is read and written again under the
+    /// lock, and so are the next batches while other writes (another replica's mints) keep committing between
+    /// this store's. As with a lost COMMIT, a connection lost while the writing statement runs fails the batch
+    /// although it may have been recorded.
     public func recordMints(_ mints: [Mint]) async throws -> [Mint.Outcome] {
         if !mintBatches.withLock(\.locking) {
             let recorded = try await autocommit { connection in
@@ -99,8 +101,12 @@ extension PostgresStore {
         }
         return try await write { connection in
             let state = try await mintBatchState(mints, connection)
-            // Only this transaction's own lock moved the version since this store's last batch: no one else wrote.
-            mintBatches.withLock { $0.locking = state.version != $0.lastVersion + 1 }
+            mintBatches.withLock {
+                // Only this transaction's own lock moved the version since this store's last batch: no one else
+                // wrote.
+                $0.locking = state.version != $0.lastVersion + 1
+                $0.lastVersion = max($0.lastVersion, state.version)
+            }
             // Holding the lock, nothing else commits in between.
             guard let recorded = try await record(mints, at: state, connection) else {
                 throw CorruptRow("audit_counter")
@@ -156,7 +162,7 @@ extension PostgresStore {
         var claimed: Int64?
         for try await version in try await connection.execute(statement, logger: logger) { claimed = version }
         guard let claimed else { return nil }
-        mintBatches.withLock { $0.lastVersion = claimed }
+        mintBatches.withLock { $0.lastVersion = max($0.lastVersion, claimed) }
         return outcomes
     }
 

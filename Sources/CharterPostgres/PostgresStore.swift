@@ -12,8 +12,9 @@ import Synchronization
 /// Every transaction that writes takes one lock first, the single row of `audit_counter`, so writes commit
 /// one after another, as SQLite's do: each organization's audit chain is extended from the head the previous
 /// write committed, feed entries commit in `seq` order, and a mint re-checking its envelope sees every
-/// revocation that committed before it. Taking the lock moves the row's version, which lets a mint batch read
-/// without the lock and commit only if no write committed since (``recordMints(_:)``). Changes that other
+/// revocation that committed before it. Taking the lock moves the row's version. A mint batch reads before it
+/// takes the lock, and commits only if the version has not moved since (``recordMints(_:)``), which keeps the
+/// same guarantees. Changes that other
 /// replicas cache (keys, envelopes, signing keys) are announced with `NOTIFY` in the same transaction (see
 /// ``ChangeListener``).
 public final class PostgresStore: Store {
@@ -74,7 +75,8 @@ public final class PostgresStore: Store {
             ).decode(String.self) {
                 applied.insert(name)
             }
-            for migration in PostgresMigrations.all where !applied.contains(migration.name) {
+            let pending = PostgresMigrations.all.filter { !applied.contains($0.name) }
+            for migration in pending {
                 logger.info("applying migration", metadata: ["migration": "\(migration.name)"])
                 // The extended protocol runs one statement at a time; a migration's end each with ";\n".
                 for statement in migration.sql.components(separatedBy: ";\n")
@@ -85,6 +87,10 @@ public final class PostgresStore: Store {
                 try await connection.query(
                     "INSERT INTO charter_migrations (name, applied_at) VALUES (\(migration.name), \(now))",
                     logger: logger)
+            }
+            if !pending.isEmpty {
+                // A migration may change what mints depend on: batches other replicas read before it are redone.
+                try await connection.query("UPDATE audit_counter SET version = version + 1", logger: logger)
             }
         }
     }
@@ -151,7 +157,9 @@ public final class PostgresStore: Store {
         let announcements = changes.map(listener.announce)
         do {
             let value = try await transaction { connection in
-                for try await _ in try await connection.execute(LockWrites(), logger: logger) {}
+                var locked = false
+                for try await _ in try await connection.execute(LockWrites(), logger: logger) { locked = true }
+                guard locked else { throw CorruptRow("audit_counter") }
                 let value = try await body(connection)
                 for announcement in announcements {
                     try await connection.query(

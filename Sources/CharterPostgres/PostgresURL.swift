@@ -127,9 +127,12 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
         configuration.options.connectionIdleTimeout = idleTimeout
         // Charter's named statements (PreparedStatements.swift) are planned once per connection, not once per
         // batch: by default PostgreSQL re-plans each for its arguments whenever it guesses that could pay. It
-        // leaves unnamed statements, planned for their arguments every time, as they are.
+        // leaves unnamed statements, planned for their arguments every time, as they are. The write lock and the
+        // mint batch's claim (PostgresStore.recordMints) rely on READ COMMITTED, whatever the server's default:
+        // each statement sees what committed before it, and an UPDATE that waited for the lock re-checks the row.
         configuration.options.additionalStartupParameters = [
             ("application_name", "charter"), ("plan_cache_mode", "force_generic_plan"),
+            ("default_transaction_isolation", "read committed"),
         ]
         return configuration
     }

@@ -11,11 +11,11 @@ import PostgresNIO
 /// Takes the lock every writing transaction takes first, the single row of `audit_counter`, and moves its
 /// version: a mint batch that read an older version knows a write committed since (``InsertMints``).
 struct LockWrites: PostgresPreparedStatement {
-    static let sql = "UPDATE audit_counter SET version = version + 1 WHERE id = 1"
-    typealias Row = ()
+    static let sql = "UPDATE audit_counter SET version = version + 1 WHERE id = 1 RETURNING version"
+    typealias Row = Int64
 
     func makeBindings() -> PostgresBindings { PostgresBindings() }
-    func decodeRow(_ row: PostgresRow) throws {}
+    func decodeRow(_ row: PostgresRow) throws -> Int64 { try row.decode(Int64.self) }
 }
 
 /// What a mint batch needs to know, read in one statement, so at one moment: the writes' version and the last
@@ -61,8 +61,10 @@ struct MintBatchState: PostgresPreparedStatement {
 /// audit numbers after `lastSeq`, and writes nothing when the version moved. Returns the version it left when it
 /// wrote, no row when it did not.
 ///
-/// One statement commits alone, and a write committing while it waits for the lock moves the version it then
-/// re-reads (READ COMMITTED re-checks an UPDATE's condition against the row's newest version).
+/// Outside a transaction the statement commits alone, and a write committing while it waits for the lock moves
+/// the version it then re-reads (READ COMMITTED re-checks an UPDATE's condition against the row's newest version).
+/// `lastSeq` is checked too: a replica of a Charter from before the version column locks without moving it,
+/// but every audited write moves the last number.
 struct InsertMints: PostgresPreparedStatement {
     static let sql = """
         WITH claim AS (

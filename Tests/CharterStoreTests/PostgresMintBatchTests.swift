@@ -1,7 +1,9 @@
 import CharterCore
+import CharterStorage
 import CharterTestSupport
 import Foundation
 import Logging
+import Synchronization
 import Testing
 
 @testable import CharterPostgres
@@ -35,6 +37,15 @@ struct PostgresMintBatchTests {
         try await running(stores[...])
     }
 
+    /// A new key, and a batch of one mint made with it.
+    func agentMint(
+        _ store: PostgresStore, _ fixture: StoreFixture, _ tenant: StoreFixture.Tenant, _ envelope: Envelope
+    ) async throws -> (APIKey, [Mint]) {
+        let agent = try fixture.key(in: tenant.app, label: "agent")
+        try await store.createKey(agent, audit: fixture.event("key.create", org: tenant.org.id))
+        return (agent, [TokenStoreTests.mint(tenant, envelope: envelope, key: agent, fixture: fixture)])
+    }
+
     /// Reads the batch's state on one connection, as `recordMints` does first.
     func read(_ mints: [Mint], _ store: PostgresStore) async throws -> MintBatchState.Read {
         try await store.autocommit { try await store.mintBatchState(mints, $0) }
@@ -50,9 +61,7 @@ struct PostgresMintBatchTests {
     @Test func aKeyRevokedAfterTheBatchWasReadRefusesItsMints() async throws {
         try await withReplicas { stores, fixture, tenant, envelope in
             let store = stores[0]
-            let agent = try fixture.key(in: tenant.app, label: "agent")
-            try await store.createKey(agent, audit: fixture.event("key.create", org: tenant.org.id))
-            let mints = [TokenStoreTests.mint(tenant, envelope: envelope, key: agent, fixture: fixture)]
+            let (agent, mints) = try await agentMint(store, fixture, tenant, envelope)
             let state = try await read(mints, store)
             #expect(state.activeKeys.contains(agent.id), "read before the revocation")
 
@@ -89,6 +98,86 @@ struct PostgresMintBatchTests {
             let actions = try await fixture.chain(tenant.org.id).suffix(4).map(\.event.action)
             #expect(actions == ["app.create", "token.mint", "token.mint", "token.mint"])
             #expect(try await fixture.chainBreak(tenant.org.id) == nil)
+        }
+    }
+
+    /// A write that appends no audit record (pruning) moves only the version, and that alone sends the batch back.
+    @Test func aWriteWithoutAnAuditRecordStillSendsTheBatchBack() async throws {
+        try await withReplicas { stores, fixture, tenant, envelope in
+            let store = stores[0]
+            let mints = [TokenStoreTests.mint(tenant, envelope: envelope, fixture: fixture)]
+            let state = try await read(mints, store)
+            try await store.prune(expiredBefore: fixture.now)
+            #expect(try await store.lastAuditSeq() == state.lastSeq, "pruning wrote no audit record")
+
+            #expect(try await record(mints, at: state, store) == nil)
+            #expect(try await store.mintedToken(cid: mints[0].token.cid, orgID: tenant.org.id) == nil)
+            #expect(try await store.recordMints(mints) == [.recorded])
+        }
+    }
+
+    /// The claim waits for a write lock another transaction holds, here revoking the batch's key: if that
+    /// transaction commits, the claim re-reads the moved version and writes nothing; if it rolls back, the claim
+    /// goes through.
+    @Test(arguments: [true, false])
+    func aClaimWaitingForTheLockSeesTheWriteThatHeldIt(commits: Bool) async throws {
+        try await withReplicas { stores, fixture, tenant, envelope in
+            let store = stores[0]
+            let (agent, mints) = try await agentMint(store, fixture, tenant, envelope)
+            let state = try await read(mints, store)
+            let logger = Logger(label: "test")
+
+            let claimed = try await store.client.withConnection { holder in
+                try await holder.query("BEGIN", logger: logger)
+                try await holder.query("UPDATE audit_counter SET version = version + 1 WHERE id = 1", logger: logger)
+                try await holder.query(
+                    "UPDATE api_keys SET revoked_at = \(StoredValue.time(fixture.now)) WHERE id = \(agent.id)",
+                    logger: logger)
+                let finished = Mutex(false)
+                let claim = Task {
+                    defer { finished.withLock { $0 = true } }
+                    return try await record(mints, at: state, store)
+                }
+                // Until PostgreSQL shows the claim waiting for the lock this transaction holds (or, if it is
+                // broken, the claim ends without waiting). Asked on another connection: inside a transaction,
+                // pg_stat_activity keeps showing what it showed first.
+                var waiting = false
+                while !waiting, !finished.withLock({ $0 }) {
+                    let count = try await store.one(
+                        Int64.self,
+                        """
+                        SELECT count(*) FROM pg_stat_activity
+                        WHERE datname = current_database() AND wait_event_type = 'Lock'
+                        """)
+                    waiting = (count ?? 0) > 0
+                }
+                if !waiting { _ = try await claim.value }
+                try #require(waiting, "the claim waits for the lock")
+                try await holder.query(commits ? "COMMIT" : "ROLLBACK", logger: logger)
+                return try await claim.value
+            }
+            if commits {
+                #expect(claimed == nil)
+                #expect(try await store.mintedToken(cid: mints[0].token.cid, orgID: tenant.org.id) == nil)
+                #expect(try await store.recordMints(mints) == [.keyRevoked])
+            } else {
+                #expect(claimed == [.recorded])
+                #expect(try await store.mintedToken(cid: mints[0].token.cid, orgID: tenant.org.id) == mints[0].token)
+            }
+            #expect(try await fixture.chainBreak(tenant.org.id) == nil)
+        }
+    }
+
+    /// A token already recorded is a conflict on the path without the lock too, and the batch writes nothing.
+    @Test func aTokenRecordedTwiceIsAConflict() async throws {
+        try await withReplicas { stores, fixture, tenant, envelope in
+            let store = stores[0]
+            let mint = TokenStoreTests.mint(tenant, envelope: envelope, fixture: fixture)
+            #expect(try await store.recordMints([mint]) == [.recorded])
+            let last = try await store.lastAuditSeq()
+            let again = await #expect(throws: CharterError.self) { try await store.recordMints([mint]) }
+            #expect(again?.code == .conflict)
+            #expect(try await store.lastAuditSeq() == last)
         }
     }
 

@@ -6,8 +6,8 @@ public protocol TokenStore: Sendable {
     /// Records minted tokens with their audit events in one transaction (group commit).
     ///
     /// A mint whose envelope or key was revoked after it was checked is refused here: the store checks them again
-    /// and commits the records with no other write committed in between, so no token outlives a revocation that
-    /// returned first.
+    /// and commits the records with no revocation (no audited write) committed in between, so no token outlives a
+    /// revocation that returned first.
     /// - Returns: one outcome per mint, in order.
     func recordMints(_ mints: [Mint]) async throws -> [Mint.Outcome]
     /// The minted token with this CID, if it belongs to `orgID`.
