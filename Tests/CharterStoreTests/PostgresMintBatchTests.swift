@@ -65,12 +65,7 @@ struct PostgresMintBatchTests {
             let state = try await read(mints, store)
             #expect(state.activeKeys.contains(agent.id), "read before the revocation")
 
-            var revoked = agent
-            revoked.revokedAt = fixture.now
-            revoked.version += 1
-            #expect(
-                try await store.updateKey(
-                    revoked, expectedVersion: agent.version, audit: fixture.event("key.revoke", org: tenant.org.id)))
+            #expect(try await fixture.revoke(agent))
 
             #expect(try await record(mints, at: state, store) == nil, "the revocation committed in between")
             #expect(try await store.mintedToken(cid: mints[0].token.cid, orgID: tenant.org.id) == nil)

@@ -60,6 +60,15 @@ struct StoreFixture {
             allowedEndpoints: ["/v1/me", "/v1/keys*"], rateLimitPerMinute: 120)
     }
 
+    /// Revokes `key` through the store, as `POST /v1/keys/{id}/revoke` does; whether the store took the change.
+    func revoke(_ key: APIKey) async throws -> Bool {
+        var revoked = key
+        revoked.revokedAt = now
+        revoked.version += 1
+        return try await store.updateKey(
+            revoked, expectedVersion: key.version, audit: event("key.revoke", org: key.orgID))
+    }
+
     /// One chain, whole, oldest first.
     func chain(_ orgID: String?) async throws -> [AuditRecord] {
         try await store.auditChain(orgID: orgID, after: 0, limit: 100_000)

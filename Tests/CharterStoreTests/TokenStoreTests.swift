@@ -109,12 +109,7 @@ import UCAN
             try await store.createKey(agent, audit: fixture.event("key.create", org: acme.org.id))
 
             let fine = Self.mint(acme, envelope: envelope, fixture: fixture)
-            var revokedAgent = agent
-            revokedAgent.revokedAt = fixture.now
-            revokedAgent.version += 1
-            #expect(
-                try await store.updateKey(
-                    revokedAgent, expectedVersion: agent.version, audit: fixture.event("key.revoke", org: acme.org.id)))
+            #expect(try await fixture.revoke(agent))
             let byRevokedKey = Self.mint(acme, envelope: envelope, key: agent, fixture: fixture)
             #expect(try await store.recordMints([fine, byRevokedKey]) == [.recorded, .keyRevoked])
 
